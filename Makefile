@@ -1,0 +1,59 @@
+# Two commands matter: `make run` and `make test`. Everything else is what they call.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: run test bench lint typecheck unit install system-deps browser-deps postgres messages clean
+
+run: install
+	$(BIN)/facilitate db upgrade
+	$(BIN)/facilitate serve
+
+test: install browser-deps postgres lint typecheck
+	$(BIN)/pytest -q -p no:cacheprovider
+
+bench: install
+	$(BIN)/pytest -q -p no:cacheprovider tests/bench
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+system-deps:
+	@if ! command -v chromium >/dev/null; then \
+	  echo "Installing Debian's chromium (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+# axe-core from the npm registry, into the git-ignored node_modules/.
+browser-deps: system-deps node_modules/axe-core/axe.min.js
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $@
+
+# The PostgreSQL tests need the local server; start it if the machine has it stopped.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || \
+	  (command -v pg_ctlcluster >/dev/null && pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start) || \
+	  (echo "PostgreSQL is not running on 127.0.0.1:5432 and could not be started" && exit 1)
+
+# Refresh the translation template after changing user-facing text.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -o plugin/locale/messages.pot plugin facilitation
+
+clean:
+	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache data facilitation.db*

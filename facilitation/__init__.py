@@ -1,0 +1,1 @@
+"""The facilitation domain: pure Python, no I/O, no clock reads (time is passed in)."""

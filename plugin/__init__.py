@@ -1,0 +1,1 @@
+"""The running service: app factory, storage, web pages, live push, CLI."""

@@ -1,0 +1,104 @@
+"""The one app factory, used by the CLI and by every test."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+
+from facilitation.passwords import PasswordPolicy
+from plugin import keys
+from plugin.clock import Clock
+from plugin.db import accounts
+from plugin.db.engine import Database, make_engine
+from plugin.i18n import load_translations
+from plugin.live import LiveHub
+from plugin.metrics import Metrics
+from plugin.security.passwords import Passwords, load_common_passwords
+from plugin.settings import Settings
+from plugin.tasks import BackgroundTasks
+from plugin.web import (
+    routes_accounts,
+    routes_auth,
+    routes_live,
+    routes_ops,
+    routes_sessions,
+)
+from plugin.web.auth import identity_middleware
+from plugin.web.middleware import (
+    error_middleware,
+    metrics_middleware,
+    security_headers_middleware,
+)
+from plugin.web.render import Templates
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
+PURGE_EVERY_SECONDS = 600
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    settings = settings.with_secret_key()
+    app = web.Application(
+        client_max_size=settings.max_body_bytes,
+        middlewares=[
+            metrics_middleware,
+            security_headers_middleware,
+            error_middleware,
+            identity_middleware,
+        ],
+    )
+    translations = load_translations(settings.language)
+    app[keys.SETTINGS] = settings
+    app[keys.CLOCK] = clock or Clock()
+    app[keys.TRANSLATIONS] = translations
+    app[keys.TEMPLATES] = Templates(translations)
+    app[keys.PASSWORDS] = Passwords(PasswordPolicy(load_common_passwords()))
+    app[keys.METRICS] = Metrics()
+    app[keys.HUB] = LiveHub()
+
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_background)
+    app.on_shutdown.append(_close_consoles)
+
+    for table in (
+        routes_ops.routes,
+        routes_auth.routes,
+        routes_accounts.routes,
+        routes_sessions.routes,
+        routes_live.routes,
+    ):
+        app.router.add_routes(table)
+    app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    database = Database(make_engine(app[keys.SETTINGS].database_url))
+    app[keys.DATABASE] = database
+    yield
+    await database.close()
+
+
+async def _background(app: web.Application) -> AsyncIterator[None]:
+    tasks = BackgroundTasks()
+    app[keys.TASKS] = tasks
+    settings = app[keys.SETTINGS]
+
+    async def purge() -> None:
+        async with app[keys.DATABASE].session() as db:
+            horizon = timedelta(minutes=settings.login_window_minutes) * 4
+            await accounts.purge_expired(db, app[keys.CLOCK].now(), horizon)
+            await db.commit()
+
+    tasks.every(PURGE_EVERY_SECONDS, purge, "purge-expired-logins")
+    yield
+    await tasks.close()
+
+
+async def _close_consoles(app: web.Application) -> None:
+    # WebSocket handlers would otherwise hold graceful shutdown open until its timeout.
+    app[keys.HUB].close()

@@ -1,0 +1,237 @@
+"""`facilitate`: serve, db upgrade, users add|list|disable, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.passwords import PasswordPolicy
+from facilitation.roles import Role
+from plugin.app import create_app
+from plugin.clock import Clock
+from plugin.db import accounts, audit
+from plugin.db.engine import Database, make_engine
+from plugin.db.migrate import current_revision, head_revision, upgrade
+from plugin.security.passwords import Passwords, load_common_passwords
+from plugin.settings import Settings, SettingsError, load_settings, warnings
+
+SETUP_LINK_HOURS = 24
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="facilitate", description=__doc__)
+    parser.add_argument(
+        "--config", type=Path, help="TOML settings file (FACILITATE_* variables win)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the web service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
+    db.add_parser("upgrade", help="apply migrations")
+    users = sub.add_parser("users", help="accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    add = users.add_parser("add", help="add an account (asks for the password)")
+    add.add_argument("username")
+    add.add_argument("--name", help="display name (default: the username)")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.FACILITATOR.value)
+    add.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    users.add_parser("list", help="list accounts")
+    disable = users.add_parser("disable", help="disable an account and sign it out everywhere")
+    disable.add_argument("username")
+    sub.add_parser("check", help="validate the settings and the database connection")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print("Settings problems:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "serve":
+            return _serve(settings, args.host, args.port)
+        if args.command == "db":
+            upgrade(settings.database_url)
+            print(f"Database is at schema {head_revision()}.")
+            return 0
+        if args.command == "check":
+            return asyncio.run(_check(settings))
+        return asyncio.run(_users(settings, args))
+    except (SQLAlchemyError, OSError) as exc:
+        print(
+            f"FACILITATE_DATABASE_URL: cannot use the database: {type(exc).__name__}: {exc}",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+    revision = asyncio.run(_revision(settings))
+    if revision != head_revision():
+        print("The database schema is not up to date. Run: facilitate db upgrade", file=sys.stderr)
+        return 1
+    settings = settings.with_secret_key()
+    asyncio.run(_announce_setup(settings))
+    app = create_app(settings)
+    web.run_app(app, host=host or settings.host, port=port or settings.port, access_log=None)
+    return 0
+
+
+async def _revision(settings: Settings) -> str | None:
+    engine = make_engine(settings.database_url, one_shot=True)
+    try:
+        return await current_revision(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _announce_setup(settings: Settings) -> None:
+    """First run: print (not log) a one-time link that creates the first admin."""
+    database = Database(make_engine(settings.database_url, one_shot=True))
+    try:
+        async with database.session() as db:
+            if await accounts.admin_exists(db):
+                return
+            token = await accounts.new_setup_token(
+                db, Clock().now(), timedelta(hours=SETUP_LINK_HOURS)
+            )
+            await db.commit()
+    finally:
+        await database.close()
+    print(
+        "\nNo admin account yet. Open this link within 24 hours to create one:\n"
+        f"  {settings.base_url}/setup/{token}\n"
+        "or run: facilitate users add YOURNAME --role admin\n",
+        flush=True,
+    )
+
+
+async def _check(settings: Settings) -> int:
+    problems: list[str] = []
+    engine = make_engine(settings.database_url, one_shot=True)
+    try:
+        revision = await current_revision(engine)
+        if revision != head_revision():
+            problems.append(
+                f"FACILITATE_DATABASE_URL: schema is {revision or 'empty'}; run facilitate db upgrade"
+            )
+    except (SQLAlchemyError, OSError) as exc:
+        problems.append(f"FACILITATE_DATABASE_URL: cannot connect: {type(exc).__name__}")
+    finally:
+        await engine.dispose()
+    for warning in warnings(settings):
+        print(f"warning: {warning}")
+    for problem in problems:
+        print(f"problem: {problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print("Settings are valid and the database is ready.")
+    return 0
+
+
+async def _users(settings: Settings, args: argparse.Namespace) -> int:
+    database = Database(make_engine(settings.database_url, one_shot=True))
+    try:
+        async with database.session() as db:
+            if args.users_command == "list":
+                for account in await accounts.list_accounts(db):
+                    state = "disabled" if account.disabled else "active"
+                    print(
+                        f"{account.username:<24} {account.role:<12} {state:<9} {account.display_name}"
+                    )
+                return 0
+            if args.users_command == "disable":
+                account = await accounts.by_username(db, args.username)
+                if account is None or account.id is None:
+                    print(f"No account called {args.username!r}.", file=sys.stderr)
+                    return 1
+                account.disabled = True
+                db.add(account)
+                await accounts.end_all_logins(db, account.id)
+                audit.record(
+                    db,
+                    at=Clock().now(),
+                    actor_id=None,
+                    action="account.disabled",
+                    target=f"account:{account.id}",
+                    via="cli",
+                )
+                await db.commit()
+                print(f"Disabled {account.username} and signed them out everywhere.")
+                return 0
+            return await _add_user(db, args)
+    finally:
+        await database.close()
+
+
+async def _add_user(db: AsyncSession, args: argparse.Namespace) -> int:
+    passwords = Passwords(PasswordPolicy(load_common_passwords()))
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Same password again: ") != password:
+            print("The two passwords are not the same.", file=sys.stderr)
+            return 1
+    problems = passwords.policy.problems(password, args.username)
+    if problems:
+        print(
+            "Password refused: " + ", ".join(p.value.replace("_", " ") for p in problems),
+            file=sys.stderr,
+        )
+        print(
+            f"Use at least {passwords.policy.min_length} characters; a few random words work well.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        account = await accounts.create_account(
+            db,
+            username=args.username,
+            display_name=args.name or args.username,
+            password_hash=passwords.hash(password),
+            role=Role(args.role),
+            now=Clock().now(),
+        )
+    except accounts.UsernameTaken:
+        print(f"The username {args.username!r} is already taken.", file=sys.stderr)
+        return 1
+    audit.record(
+        db,
+        at=Clock().now(),
+        actor_id=None,
+        action="account.created",
+        target=f"account:{account.id}",
+        role=args.role,
+        via="cli",
+    )
+    await db.commit()
+    print(f"Added {account.username} ({account.role}).")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

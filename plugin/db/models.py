@@ -1,0 +1,100 @@
+"""Tables. Later steps add their own; the audit log is append-only (enforced by triggers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from plugin.db.types import UTCDateTime
+
+
+def _ts(nullable: bool = False, index: bool = False) -> datetime:
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))  # type: ignore[no-any-return]
+
+
+class Account(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    display_name: str = Field(max_length=120)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=20)
+    disabled: bool = False
+    created_at: datetime = _ts()
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser. The cookie holds a random token; only its hash is stored."""
+
+    __tablename__ = "login_session"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts(index=True)
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failure"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, index=True)
+    at: datetime = _ts(index=True)
+
+
+class SetupToken(SQLModel, table=True):
+    """One-time link that creates the first admin account."""
+
+    __tablename__ = "setup_token"
+    token_hash: str = Field(primary_key=True, max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    used_at: datetime | None = _ts(nullable=True)
+
+
+class MeetingSession(SQLModel, table=True):
+    """A facilitation session run alongside one Jitsi meeting."""
+
+    __tablename__ = "meeting_session"
+    id: str = Field(primary_key=True, max_length=32)
+    meeting_url: str = Field(max_length=600)
+    jitsi_base: str = Field(max_length=300)
+    tenant: str | None = Field(default=None, max_length=200)
+    room: str = Field(max_length=200, index=True)
+    # Set while the session is live, NULL once ended: the unique index makes
+    # "one live session per room" hold even under concurrent starts.
+    live_key: str | None = Field(default=None, max_length=800, unique=True)
+    join_code: str = Field(max_length=16, unique=True, index=True)
+    created_by: int = Field(foreign_key="account.id")
+    started_at: datetime = _ts()
+    ended_at: datetime | None = _ts(nullable=True)
+
+
+class SessionMember(SQLModel, table=True):
+    __tablename__ = "session_member"
+    __table_args__ = (UniqueConstraint("session_id", "account_id", "role"),)
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    role: str = Field(max_length=20)
+
+
+class Participant(SQLModel, table=True):
+    """Someone in the meeting: web or phone. Filled by the connector and webhooks later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    kind: str = Field(max_length=10)  # "web" | "phone"
+    display_name: str = Field(max_length=120)
+    jitsi_id: str | None = Field(default=None, max_length=120)
+    joined_at: datetime = _ts()
+    left_at: datetime | None = _ts(nullable=True)
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _ts(index=True)
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    action: str = Field(max_length=60, index=True)
+    target: str = Field(max_length=200)
+    detail: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

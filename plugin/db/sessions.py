@@ -1,0 +1,114 @@
+"""Facilitation sessions and who runs them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.meeting_link import MeetingRef
+from facilitation.roles import MemberRole
+from plugin.db.models import Account, MeetingSession, Participant, SessionMember
+from plugin.security.tokens import new_join_code, new_session_id
+
+
+async def live_for_room(db: AsyncSession, key: str) -> MeetingSession | None:
+    return (await db.exec(select(MeetingSession).where(MeetingSession.live_key == key))).first()
+
+
+async def start_or_get(
+    db: AsyncSession, ref: MeetingRef, account: Account, now: datetime
+) -> tuple[MeetingSession, bool]:
+    """Return the live session for this room, starting one if there is none.
+
+    The unique `live_key` settles races: the loser of a concurrent start rolls back
+    and gets the winner's session. Commits.
+    """
+    existing = await live_for_room(db, ref.key)
+    if existing is not None:
+        return existing, False
+    assert account.id is not None
+    session = MeetingSession(
+        id=new_session_id(),
+        meeting_url=ref.url,
+        jitsi_base=ref.base.url,
+        tenant=ref.tenant,
+        room=ref.room,
+        live_key=ref.key,
+        join_code=new_join_code(),
+        created_by=account.id,
+        started_at=now,
+    )
+    db.add(session)
+    for role in MemberRole:
+        db.add(SessionMember(session_id=session.id, account_id=account.id, role=role.value))
+    try:
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        winner = await live_for_room(db, ref.key)
+        if winner is None:
+            raise
+        return winner, False
+    return session, True
+
+
+async def get(db: AsyncSession, session_id: str) -> MeetingSession | None:
+    return await db.get(MeetingSession, session_id)
+
+
+async def by_join_code(db: AsyncSession, code: str) -> MeetingSession | None:
+    query = select(MeetingSession).where(MeetingSession.join_code == code.strip().upper())
+    return (await db.exec(query)).first()
+
+
+async def is_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
+    query = select(SessionMember.id).where(
+        SessionMember.session_id == session_id, SessionMember.account_id == account_id
+    )
+    return (await db.exec(query)).first() is not None
+
+
+async def visible_to(db: AsyncSession, account: Account, *, every: bool) -> list[MeetingSession]:
+    query = select(MeetingSession).order_by(col(MeetingSession.started_at).desc()).limit(100)
+    if not every:
+        members = select(SessionMember.session_id).where(SessionMember.account_id == account.id)
+        query = query.where(
+            or_(col(MeetingSession.id).in_(members), MeetingSession.created_by == account.id)
+        )
+    return list((await db.exec(query)).all())
+
+
+async def end(db: AsyncSession, session: MeetingSession, now: datetime) -> None:
+    session.ended_at = now
+    session.live_key = None
+    db.add(session)
+
+
+async def count_live(db: AsyncSession) -> int:
+    query = (
+        select(func.count())
+        .select_from(MeetingSession)
+        .where(col(MeetingSession.ended_at).is_(None))
+    )
+    return int((await db.exec(query)).one())
+
+
+async def participants(db: AsyncSession, session_id: str) -> list[Participant]:
+    query = (
+        select(Participant)
+        .where(Participant.session_id == session_id)
+        .order_by(col(Participant.joined_at))
+    )
+    return list((await db.exec(query)).all())
+
+
+async def add_member(db: AsyncSession, session_id: str, account_id: int) -> None:
+    db.add(
+        SessionMember(
+            session_id=session_id, account_id=account_id, role=MemberRole.FACILITATOR.value
+        )
+    )

@@ -1,0 +1,30 @@
+"""Typed keys for everything the app and a request carry. Declared here and nowhere else."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from babel.support import NullTranslations
+
+from plugin.clock import Clock
+from plugin.db.engine import Database
+from plugin.db.models import Account
+from plugin.live import LiveHub
+from plugin.metrics import Metrics
+from plugin.security.passwords import Passwords
+from plugin.settings import Settings
+from plugin.tasks import BackgroundTasks
+from plugin.web.render import Templates
+
+SETTINGS = web.AppKey("settings", Settings)
+CLOCK = web.AppKey("clock", Clock)
+DATABASE = web.AppKey("database", Database)
+TEMPLATES = web.AppKey("templates", Templates)
+TRANSLATIONS = web.AppKey("translations", NullTranslations)
+PASSWORDS = web.AppKey("passwords", Passwords)
+METRICS = web.AppKey("metrics", Metrics)
+HUB = web.AppKey("hub", LiveHub)
+TASKS = web.AppKey("tasks", BackgroundTasks)
+
+# Per request, set by the identity middleware.
+SID = web.RequestKey("sid", str)
+ACCOUNT = web.RequestKey("account", Account)

@@ -1,0 +1,32 @@
+"""Prometheus metrics on a registry owned by the app (no global registry)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "facilitate_http_requests",
+            "HTTP requests handled, by route template and status.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "facilitate_http_request_duration_seconds",
+            "Time to handle an HTTP request, by route template.",
+            ["route"],
+            registry=self.registry,
+        )
+        self.active_sessions = Gauge(
+            "facilitate_active_sessions",
+            "Facilitation sessions that have started and not ended.",
+            registry=self.registry,
+        )
+        self.live_consoles = Gauge(
+            "facilitate_live_consoles",
+            "Console WebSockets currently connected.",
+            registry=self.registry,
+        )

@@ -1,0 +1,212 @@
+"""One validated settings object, read from a TOML file and `FACILITATE_*` variables.
+
+Environment variables win over the file. Every problem is reported at once, named by
+the variable an admin would set, so `facilitate check` can print them all.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+from facilitation.meeting_link import JitsiBase
+
+ENV_PREFIX = "FACILITATE_"
+EXAMPLE_JITSI = "https://meet.example.org"
+
+
+def env_name(field: str) -> str:
+    return ENV_PREFIX + field.upper()
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database_url: str = "sqlite:///facilitation.db"
+    data_dir: Path = Path("data")
+    secret_key: SecretStr | None = None
+    base_url: str = "http://127.0.0.1:8080"
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    jitsi_url: tuple[str, ...] = (EXAMPLE_JITSI,)
+    xmpp_domain: str = "meet.jitsi"
+    muc_domain: str = "muc.meet.jitsi"
+    xmpp_websocket_url: str | None = None
+    jwt_app_id: str | None = None
+    jwt_app_secret: SecretStr | None = None
+    retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    behind_proxy: bool = False
+    max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
+    login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
+    login_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
+    login_session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
+    language: str = "en"
+    log_level: str = "INFO"
+
+    @field_validator("jitsi_url", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("jitsi_url")
+    @classmethod
+    def _check_jitsi(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("give at least one Jitsi base URL, e.g. https://meet.example.org")
+        for url in value:
+            JitsiBase.parse(url)
+        return value
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"must be an http(s) URL such as https://facilitate.example.org, got {value!r}"
+            )
+        return value.rstrip("/")
+
+    @field_validator("xmpp_websocket_url")
+    @classmethod
+    def _check_ws(cls, value: str | None) -> str | None:
+        if value is not None and urlsplit(value).scheme not in ("ws", "wss"):
+            raise ValueError(f"must start with wss:// (or ws:// for local tests), got {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_db(cls, value: str) -> str:
+        scheme = value.split(":", 1)[0]
+        if scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/dbname")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+        return value.upper()
+
+    @property
+    def jitsi_bases(self) -> tuple[JitsiBase, ...]:
+        return tuple(JitsiBase.parse(url) for url in self.jitsi_url)
+
+    @property
+    def websocket_url(self) -> str:
+        if self.xmpp_websocket_url:
+            return self.xmpp_websocket_url
+        base = self.jitsi_bases[0]
+        scheme = "wss" if base.scheme == "https" else "ws"
+        return f"{scheme}://{base.origin.split('://', 1)[1]}{base.path}/xmpp-websocket"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @property
+    def jitsi_origins(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(base.origin for base in self.jitsi_bases))
+
+    def secret(self) -> bytes:
+        if self.secret_key is None:
+            raise RuntimeError("secret key not resolved; call with_secret_key() first")
+        return self.secret_key.get_secret_value().encode()
+
+    def with_secret_key(self) -> Settings:
+        """Fill in the secret key from `data_dir/secret_key`, creating it on first run."""
+        if self.secret_key is not None:
+            return self
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        return self.model_copy(update={"secret_key": SecretStr(path.read_text().strip())})
+
+
+class SettingsError(Exception):
+    """Every problem found, each naming the variable to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def load_settings(
+    config_file: Path | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    if config_file is not None:
+        try:
+            values.update(tomllib.loads(config_file.read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            problems.append(f"--config {config_file}: cannot read it: {exc}")
+    for key, value in environ.items():
+        if key.startswith(ENV_PREFIX):
+            values[key[len(ENV_PREFIX) :].lower()] = value
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            message = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                message = "unknown setting (check the spelling)"
+            problems.append(f"{env_name(field)}: {message}")
+        raise SettingsError(problems) from None
+    if problems:
+        raise SettingsError(problems)
+    problems.extend(semantic_problems(settings))
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def semantic_problems(settings: Settings) -> list[str]:
+    """Checks that span several settings."""
+    found: list[str] = []
+    if bool(settings.jwt_app_id) != bool(settings.jwt_app_secret):
+        found.append(
+            f"{env_name('jwt_app_id')} and {env_name('jwt_app_secret')}: set both or neither "
+            "(they must match Prosody's app_id and app_secret)"
+        )
+    if settings.secret_key is not None and len(settings.secret_key.get_secret_value()) < 32:
+        found.append(f"{env_name('secret_key')}: use at least 32 random characters")
+    return found
+
+
+def warnings(settings: Settings) -> list[str]:
+    """Things that work but are probably not what a production admin wants."""
+    found: list[str] = []
+    if EXAMPLE_JITSI in settings.jitsi_url:
+        found.append(
+            f"{env_name('jitsi_url')}: still the example {EXAMPLE_JITSI}; set your Jitsi address"
+        )
+    if (
+        not settings.base_url.startswith("https://")
+        and "127.0.0.1" not in settings.base_url
+        and "localhost" not in settings.base_url
+    ):
+        found.append(f"{env_name('base_url')}: not https; cookies will not be marked Secure")
+    return found

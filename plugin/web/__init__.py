@@ -1,0 +1,1 @@
+"""HTTP handlers, middleware and page rendering."""

@@ -1,0 +1,117 @@
+"""Who is asking: the sign-in cookie, CSRF tokens, and guards for handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from urllib.parse import quote
+
+from aiohttp import web
+
+from facilitation.roles import Role
+from plugin import keys
+from plugin.db import accounts
+from plugin.db.models import Account
+from plugin.security.tokens import csrf_ok, csrf_token, new_token
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Machine-to-machine surfaces authenticate with their own signatures, not cookies.
+CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/dial-in/")
+
+
+def cookie_name(request: web.Request) -> str:
+    # The __Host- prefix pins the cookie to this host and path, but needs Secure.
+    return "__Host-fac_sid" if request.app[keys.SETTINGS].secure_cookies else "fac_sid"
+
+
+def set_sid_cookie(request: web.Request, response: web.StreamResponse, sid: str) -> None:
+    settings = request.app[keys.SETTINGS]
+    response.set_cookie(
+        cookie_name(request),
+        sid,
+        path="/",
+        httponly=True,
+        samesite="Lax",
+        secure=settings.secure_cookies,
+        max_age=settings.login_session_hours * 3600,
+    )
+
+
+def request_csrf(request: web.Request) -> str:
+    return csrf_token(request.app[keys.SETTINGS].secret(), request[keys.SID])
+
+
+@web.middleware
+async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Attach the session id (always) and the signed-in account (if any); check CSRF."""
+    sid = request.cookies.get(cookie_name(request))
+    fresh = not sid or len(sid) > 100
+    request[keys.SID] = new_token() if fresh or sid is None else sid
+    if not fresh:
+        database = request.app[keys.DATABASE]
+        async with database.session() as db:
+            account = await accounts.account_for_login(
+                db, request[keys.SID], request.app[keys.CLOCK].now()
+            )
+        if account is not None:
+            request[keys.ACCOUNT] = account
+    if request.method in UNSAFE_METHODS and not request.path.startswith(CSRF_EXEMPT_PREFIXES):
+        await _check_csrf(request)
+    response = await handler(request)
+    if fresh and not response.prepared:
+        set_sid_cookie(request, response, request[keys.SID])
+    return response
+
+
+async def _check_csrf(request: web.Request) -> None:
+    given = request.headers.get("X-CSRF-Token", "")
+    if not given and request.content_type in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        given = str((await request.post()).get("csrf_token", ""))
+    secret = request.app[keys.SETTINGS].secret()
+    if not given or not csrf_ok(secret, request[keys.SID], given):
+        raise web.HTTPForbidden(reason="CSRF token missing or wrong")
+
+
+def current_account(request: web.Request) -> Account | None:
+    return request.get(keys.ACCOUNT)
+
+
+def login_redirect(request: web.Request) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
+
+
+def require_login(handler: Handler) -> Handler:
+    @wraps(handler)
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if current_account(request) is None:
+            raise login_redirect(request)
+        return await handler(request)
+
+    return guarded
+
+
+def require_role(check: Callable[[Role], bool]) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            account = current_account(request)
+            if account is None:
+                raise login_redirect(request)
+            if not check(Role(account.role)):
+                raise web.HTTPForbidden(reason="role")
+            return await handler(request)
+
+        return guarded
+
+    return decorate
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target

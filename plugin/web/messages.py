@@ -1,0 +1,57 @@
+"""User-facing messages produced in Python, marked for translation.
+
+Plain English, short sentences: many readers are not confident online.
+"""
+
+from __future__ import annotations
+
+from facilitation.meeting_link import LinkProblem
+from facilitation.passwords import PasswordProblem
+from plugin.i18n import N_
+
+LINK = {
+    LinkProblem.EMPTY: N_("Please paste the link to your meeting."),
+    LinkProblem.NOT_A_LINK: N_(
+        "That does not look like a web link. Copy the whole address from your browser, "
+        "for example https://meet.example.org/OurMeeting."
+    ),
+    LinkProblem.WRONG_SERVER: N_(
+        "That link is not on our Jitsi server. Use a meeting link that starts with %(allowed)s."
+    ),
+    LinkProblem.NO_ROOM: N_(
+        "The link has no meeting name at the end. It should look like %(example)s."
+    ),
+    LinkProblem.TOO_MANY_PARTS: N_(
+        "The link has too many parts. A meeting link is the server, then the meeting name, "
+        "like %(example)s."
+    ),
+    LinkProblem.BAD_CHARACTERS: N_(
+        "Meeting names cannot contain spaces or these signs: ? & : \" ' %% # / @ < >"
+    ),
+    LinkProblem.TOO_LONG: N_("That meeting name is too long. Please use a shorter one."),
+    LinkProblem.RESERVED: N_(
+        "That is a page of the Jitsi server, not a meeting. Open your meeting and copy its link."
+    ),
+}
+
+PASSWORD = {
+    PasswordProblem.TOO_SHORT: N_("The password needs at least %(min)d characters."),
+    PasswordProblem.TOO_LONG: N_("The password can have at most %(max)d characters."),
+    PasswordProblem.COMMON: N_("That password is too common. Try a few random words together."),
+    PasswordProblem.CONTAINS_USERNAME: N_("The password must not contain the username."),
+    PasswordProblem.REPETITIVE: N_(
+        "The password repeats the same characters. Try a few random words."
+    ),
+}
+
+CSRF_FAILED = N_(
+    "This form has expired, so nothing was saved. Go back, reload the page and try again."
+)
+LOGIN_FAILED = N_("That username and password do not match. Please try again.")
+LOGIN_THROTTLED = N_("Too many tries. Please wait %(minutes)d minutes, then try again.")
+DATABASE_DOWN = N_(
+    "We cannot reach our database right now, so nothing was saved. Please try again in a minute."
+)
+NOT_FOUND = N_("We could not find that page.")
+FORBIDDEN = N_("You do not have permission to do that.")
+TOO_LARGE = N_("That was too much to send at once. Please send less.")

@@ -1,0 +1,133 @@
+"""Cross-cutting HTTP behaviour: security headers, error pages, 503 on database trouble."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from aiohttp import web
+from sqlalchemy.exc import SQLAlchemyError
+
+from plugin import keys
+from plugin.web import messages
+from plugin.web.auth import Handler, current_account, request_csrf
+from plugin.web.render import html
+
+log = logging.getLogger(__name__)
+
+BASE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'self'; base-uri 'none'"
+)
+ERROR_MESSAGES = {
+    403: messages.FORBIDDEN,
+    404: messages.NOT_FOUND,
+    413: messages.TOO_LARGE,
+    503: messages.DATABASE_DOWN,
+}
+
+
+def csp(frame_ancestors: str = "'none'", frame_src: str = "") -> str:
+    policy = f"{BASE_CSP}; frame-ancestors {frame_ancestors}"
+    return f"{policy}; frame-src {frame_src}" if frame_src else policy
+
+
+def _route_name(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def metrics_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    metrics = request.app[keys.METRICS]
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as exc:
+        status = exc.status
+        raise
+    finally:
+        route = _route_name(request)
+        metrics.requests.labels(request.method, route, str(status)).inc()
+        metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn errors into plain-language pages; database trouble is 503, never a 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400 or not _wants_html(request):
+            raise
+        if exc.status == 403 and exc.reason == "CSRF token missing or wrong":
+            message = messages.CSRF_FAILED
+        else:
+            message = ERROR_MESSAGES.get(exc.status, exc.reason)
+        return _error_page(request, exc.status, message, exc.headers)
+    except SQLAlchemyError as exc:
+        log.error(
+            "database error on %s %s: %s", request.method, _route_name(request), type(exc).__name__
+        )
+        if _wants_html(request):
+            return _error_page(request, 503, messages.DATABASE_DOWN, {"Retry-After": "30"})
+        return web.json_response(
+            {"error": "database_unavailable", "message": messages.DATABASE_DOWN},
+            status=503,
+            headers={"Retry-After": "30"},
+        )
+
+
+def _wants_html(request: web.Request) -> bool:
+    if request.path.startswith(("/webhooks/", "/dial-in/", "/healthz", "/metrics")):
+        return False
+    return "application/json" not in request.headers.get("Accept", "")
+
+
+def _error_page(
+    request: web.Request, status: int, message: str, headers: object = None
+) -> web.Response:
+    translations = request.app[keys.TRANSLATIONS]
+    extra = {}
+    if headers is not None and hasattr(headers, "get") and headers.get("Retry-After"):
+        extra["Retry-After"] = str(headers.get("Retry-After"))
+    body = request.app[keys.TEMPLATES].render(
+        "error.html",
+        {
+            "status": status,
+            "message": translations.gettext(message),
+            "account": current_account(request),
+            "csrf": request_csrf(request) if keys.SID in request else "",
+        },
+    )
+    return html(body, status=status, headers=extra)
+
+
+@web.middleware
+async def security_headers_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        _apply_headers(exc)
+        raise
+    _apply_headers(response)
+    return response
+
+
+def _apply_headers(response: web.StreamResponse) -> None:
+    if response.prepared:
+        return
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    if (response.content_type or "").startswith(
+        "text/html"
+    ) or "Content-Security-Policy" in headers:
+        headers.setdefault("Content-Security-Policy", csp())
+        if "frame-ancestors 'none'" in headers["Content-Security-Policy"]:
+            headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Cache-Control", "no-store")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")

@@ -1,0 +1,56 @@
+"""Shared helpers for page handlers: render with the common context, read form fields."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from plugin import keys
+from plugin.web.auth import current_account, request_csrf
+from plugin.web.render import html
+
+MAX_FIELD = 4096
+
+
+def page(
+    request: web.Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    full = {
+        "account": current_account(request),
+        "csrf": request_csrf(request),
+        "path": request.path,
+        "static": lambda name: str(request.app.router["static"].url_for(filename=name)),
+        **(context or {}),
+    }
+    return html(request.app[keys.TEMPLATES].render(template, full), status=status, headers=headers)
+
+
+async def form_fields(request: web.Request, *names: str) -> dict[str, str]:
+    """Text fields of a posted form; missing ones are empty, files are refused."""
+    data = await request.post()
+    values: dict[str, str] = {}
+    for name in names:
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            raise web.HTTPBadRequest(reason=f"field {name} must be text")
+        if len(value) > MAX_FIELD:
+            raise web.HTTPBadRequest(reason=f"field {name} is too long")
+        values[name] = value
+    return values
+
+
+def gettext(request: web.Request, message: str, **params: object) -> str:
+    text = request.app[keys.TRANSLATIONS].gettext(message)
+    return text % params if params else text
+
+
+async def in_thread(func: Any, *args: Any) -> Any:
+    """CPU-heavy work (argon2) off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, func, *args)

@@ -1,0 +1,121 @@
+"""The admin's accounts page: add facilitators and hosts, disable and enable them."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from facilitation.roles import Role
+from plugin import keys
+from plugin.db import accounts, audit
+from plugin.db.models import Account
+from plugin.i18n import N_
+from plugin.web.accounts_form import AccountForm, validate_account_form
+from plugin.web.auth import current_account, require_role
+from plugin.web.pages import form_fields, gettext, in_thread, page
+
+routes = web.RouteTableDef()
+admin_only = require_role(lambda role: role.can_manage_accounts)
+
+
+async def _page(
+    request: web.Request,
+    form: AccountForm,
+    errors: dict[str, str],
+    status: int = 200,
+    notice: str = "",
+) -> web.Response:
+    async with request.app[keys.DATABASE].session() as db:
+        everyone = await accounts.list_accounts(db)
+    context = {
+        "accounts": everyone,
+        "form": form,
+        "errors": errors,
+        "roles": list(Role),
+        "notice": notice,
+    }
+    return page(request, "accounts.html", context, status=status)
+
+
+@routes.get("/accounts", name="accounts")
+@admin_only
+async def accounts_page(request: web.Request) -> web.StreamResponse:
+    return await _page(request, AccountForm(), {})
+
+
+@routes.post("/accounts")
+@admin_only
+async def add_account(request: web.Request) -> web.StreamResponse:
+    fields = await form_fields(
+        request, "username", "display_name", "role", "password", "password_again"
+    )
+    form = AccountForm(**fields)
+    errors = validate_account_form(request, form)
+    if errors:
+        return await _page(request, form, errors, status=400)
+    admin = current_account(request)
+    assert admin is not None
+    password_hash = await in_thread(request.app[keys.PASSWORDS].hash, form.password)
+    now = request.app[keys.CLOCK].now()
+    async with request.app[keys.DATABASE].session() as db:
+        try:
+            account = await accounts.create_account(
+                db,
+                username=form.username,
+                display_name=form.display_name,
+                password_hash=password_hash,
+                role=Role(form.role),
+                now=now,
+            )
+        except accounts.UsernameTaken:
+            errors = {"username": gettext(request, N_("That username is already taken."))}
+            return await _page(request, form, errors, status=409)
+        audit.record(
+            db,
+            at=now,
+            actor_id=admin.id,
+            action="account.created",
+            target=f"account:{account.id}",
+            role=form.role,
+            via="web",
+        )
+        await db.commit()
+    notice = gettext(request, N_("Account %(name)s added."), name=account.username)
+    return await _page(request, AccountForm(), {}, notice=notice)
+
+
+async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamResponse:
+    admin = current_account(request)
+    assert admin is not None
+    try:
+        account_id = int(request.match_info["account_id"])
+    except ValueError:
+        raise web.HTTPNotFound() from None
+    if account_id == admin.id:
+        raise web.HTTPBadRequest(
+            reason=gettext(request, N_("You cannot disable your own account."))
+        )
+    now = request.app[keys.CLOCK].now()
+    async with request.app[keys.DATABASE].session() as db:
+        account = await db.get(Account, account_id)
+        if account is None:
+            raise web.HTTPNotFound()
+        account.disabled = disabled
+        db.add(account)
+        if disabled:
+            await accounts.end_all_logins(db, account_id)
+        action = "account.disabled" if disabled else "account.enabled"
+        audit.record(db, at=now, actor_id=admin.id, action=action, target=f"account:{account_id}")
+        await db.commit()
+    raise web.HTTPSeeOther("/accounts")
+
+
+@routes.post("/accounts/{account_id}/disable")
+@admin_only
+async def disable(request: web.Request) -> web.StreamResponse:
+    return await _set_disabled(request, True)
+
+
+@routes.post("/accounts/{account_id}/enable")
+@admin_only
+async def enable(request: web.Request) -> web.StreamResponse:
+    return await _set_disabled(request, False)

@@ -1,0 +1,174 @@
+"""Signing in and out, and the one-time link that creates the first admin."""
+
+from __future__ import annotations
+
+import math
+from datetime import timedelta
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.roles import Role
+from facilitation.throttle import ThrottlePolicy
+from plugin import keys
+from plugin.db import accounts, audit
+from plugin.db.models import SetupToken
+from plugin.web import messages
+from plugin.web.accounts_form import AccountForm, validate_account_form
+from plugin.web.auth import cookie_name, current_account, safe_next, set_sid_cookie
+from plugin.web.pages import form_fields, gettext, in_thread, page
+
+routes = web.RouteTableDef()
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
+
+
+def _throttle(request: web.Request) -> ThrottlePolicy:
+    settings = request.app[keys.SETTINGS]
+    return ThrottlePolicy(
+        settings.login_max_failures, timedelta(minutes=settings.login_window_minutes)
+    )
+
+
+def client_ip(request: web.Request) -> str:
+    if request.app[keys.SETTINGS].behind_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()  # the hop our own proxy added
+    return request.remote or "unknown"
+
+
+@routes.get("/login", name="login")
+async def login_form(request: web.Request) -> web.StreamResponse:
+    if current_account(request) is not None:
+        raise web.HTTPSeeOther(safe_next(request.query.get("next")))
+    return page(request, "login.html", {"next": safe_next(request.query.get("next")), "error": ""})
+
+
+@routes.post("/login")
+async def login(request: web.Request) -> web.StreamResponse:
+    fields = await form_fields(request, "username", "password", "next")
+    username = accounts.normalise_username(fields["username"])[:MAX_USERNAME]
+    password = fields["password"][:MAX_PASSWORD]
+    target = safe_next(fields["next"])
+    now = request.app[keys.CLOCK].now()
+    policy = _throttle(request)
+    throttle_keys = [f"user:{username}", f"ip:{client_ip(request)}"]
+
+    def refuse(message: str, status: int, **params: object) -> web.Response:
+        context = {
+            "next": target,
+            "error": gettext(request, message, **params),
+            "username": username,
+        }
+        headers = {"Retry-After": str(params["minutes"] * 60)} if "minutes" in params else None
+        return page(request, "login.html", context, status=status, headers=headers)
+
+    async with request.app[keys.DATABASE].session() as db:
+        waits = [
+            policy.retry_after(await accounts.failures_since(db, key, now - policy.window), now)
+            for key in throttle_keys
+        ]
+        longest = max((w for w in waits if w is not None), default=None)
+        if longest is not None:
+            minutes = max(1, math.ceil(longest.total_seconds() / 60))
+            return refuse(messages.LOGIN_THROTTLED, 429, minutes=minutes)
+        account = await accounts.by_username(db, username)
+        usable = account is not None and not account.disabled
+        stored = account.password_hash if usable and account is not None else None
+        ok = await in_thread(request.app[keys.PASSWORDS].verify, stored, password)
+        if not ok or account is None or account.id is None:
+            await accounts.record_failure(db, throttle_keys, now)
+            audit.record(
+                db, at=now, actor_id=None, action="login.failed", target=f"user:{username}"
+            )
+            await db.commit()
+            return refuse(messages.LOGIN_FAILED, 403)
+        if request.app[keys.PASSWORDS].needs_rehash(account.password_hash):
+            account.password_hash = await in_thread(request.app[keys.PASSWORDS].hash, password)
+            db.add(account)
+        await accounts.clear_failures(db, throttle_keys[0])
+        await accounts.end_login(db, request[keys.SID])
+        lifetime = timedelta(hours=request.app[keys.SETTINGS].login_session_hours)
+        token = await accounts.start_login(db, account.id, now, lifetime)
+        audit.record(
+            db,
+            at=now,
+            actor_id=account.id,
+            action="login.succeeded",
+            target=f"account:{account.id}",
+        )
+        await db.commit()
+    response = web.HTTPSeeOther(target)
+    set_sid_cookie(request, response, token)  # a new id at every sign-in: no fixation
+    raise response
+
+
+@routes.post("/logout", name="logout")
+async def logout(request: web.Request) -> web.StreamResponse:
+    async with request.app[keys.DATABASE].session() as db:
+        await accounts.end_login(db, request[keys.SID])
+        await db.commit()
+    response = web.HTTPSeeOther("/login")
+    response.del_cookie(cookie_name(request), path="/")
+    raise response
+
+
+@routes.get("/setup/{token}", name="setup")
+async def setup_form(request: web.Request) -> web.StreamResponse:
+    async with request.app[keys.DATABASE].session() as db:
+        await _valid_setup(request, db)
+    return page(request, "setup.html", {"form": AccountForm(), "errors": {}})
+
+
+@routes.post("/setup/{token}")
+async def setup(request: web.Request) -> web.StreamResponse:
+    now = request.app[keys.CLOCK].now()
+    fields = await form_fields(request, "username", "display_name", "password", "password_again")
+    form = AccountForm(
+        username=fields["username"],
+        display_name=fields["display_name"],
+        role=Role.ADMIN.value,
+        password=fields["password"],
+        password_again=fields["password_again"],
+    )
+    errors = validate_account_form(request, form)
+    if errors:
+        return page(request, "setup.html", {"form": form, "errors": errors}, status=400)
+    password_hash = await in_thread(request.app[keys.PASSWORDS].hash, form.password)
+    async with request.app[keys.DATABASE].session() as db:
+        token_row = await _valid_setup(request, db)
+        account = await accounts.create_account(
+            db,
+            username=form.username,
+            display_name=form.display_name,
+            password_hash=password_hash,
+            role=Role.ADMIN,
+            now=now,
+        )
+        token_row.used_at = now
+        db.add(token_row)
+        assert account.id is not None
+        audit.record(
+            db,
+            at=now,
+            actor_id=account.id,
+            action="account.created",
+            target=f"account:{account.id}",
+            role="admin",
+            via="setup",
+        )
+        lifetime = timedelta(hours=request.app[keys.SETTINGS].login_session_hours)
+        sid = await accounts.start_login(db, account.id, now, lifetime)
+        await db.commit()
+    response = web.HTTPSeeOther("/accounts")
+    set_sid_cookie(request, response, sid)
+    raise response
+
+
+async def _valid_setup(request: web.Request, db: AsyncSession) -> SetupToken:
+    now = request.app[keys.CLOCK].now()
+    row = await accounts.setup_token_valid(db, request.match_info["token"], now)
+    if row is None or await accounts.admin_exists(db):
+        raise web.HTTPNotFound(reason="setup link used or expired")
+    return row

@@ -1,0 +1,58 @@
+"""Health and metrics for load balancers and Prometheus."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from plugin import keys
+from plugin.db import sessions as sessions_db
+from plugin.db.migrate import current_revision, head_revision
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/healthz", name="healthz")
+async def healthz(request: web.Request) -> web.StreamResponse:
+    database = request.app[keys.DATABASE]
+    started = time.perf_counter()
+    try:
+        async with database.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        revision = await current_revision(database.engine)
+    except (SQLAlchemyError, OSError) as exc:
+        body = {"status": "unavailable", "database": {"ok": False, "error": type(exc).__name__}}
+        return web.json_response(body, status=503, headers={"Cache-Control": "no-store"})
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    expected = head_revision()
+    body = {
+        "status": "ok" if revision == expected else "degraded",
+        "database": {
+            "ok": True,
+            "backend": database.engine.dialect.name,
+            "latency_ms": latency,
+            "schema": revision,
+            "schema_current": revision == expected,
+        },
+        "live_consoles": request.app[keys.HUB].count(),
+    }
+    return web.json_response(
+        body, status=200 if revision == expected else 503, headers={"Cache-Control": "no-store"}
+    )
+
+
+@routes.get("/metrics", name="metrics")
+async def metrics(request: web.Request) -> web.StreamResponse:
+    registry = request.app[keys.METRICS]
+    try:
+        async with request.app[keys.DATABASE].session() as db:
+            registry.active_sessions.set(await sessions_db.count_live(db))
+    except SQLAlchemyError:
+        pass  # keep serving the in-process metrics; /healthz reports the database
+    registry.live_consoles.set(request.app[keys.HUB].count())
+    body = generate_latest(registry.registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,192 @@
+"""Starting a session from a meeting link, the console, ending, and the join page."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from facilitation.live_events import LiveEvent
+from facilitation.meeting_link import LinkProblem, MeetingLinkError, MeetingRef, parse_meeting_link
+from facilitation.roles import Role
+from plugin import keys
+from plugin.db import audit
+from plugin.db import sessions as sessions_db
+from plugin.db.models import Account, MeetingSession
+from plugin.web import messages
+from plugin.web.auth import current_account, require_login, require_role
+from plugin.web.middleware import csp
+from plugin.web.pages import form_fields, gettext, page
+
+routes = web.RouteTableDef()
+starters_only = require_role(lambda role: role.can_start_sessions)
+MAX_LINK = 2000
+
+
+def _link_error(request: web.Request, exc: MeetingLinkError) -> str:
+    settings = request.app[keys.SETTINGS]
+    example = settings.jitsi_bases[0].url + "/OurMeeting"
+    params: dict[str, object] = {}
+    if exc.problem is LinkProblem.WRONG_SERVER:
+        params["allowed"] = " or ".join(base.url for base in settings.jitsi_bases)
+    elif exc.problem in (LinkProblem.NO_ROOM, LinkProblem.TOO_MANY_PARTS):
+        params["example"] = example
+    return gettext(request, messages.LINK[exc.problem], **params)
+
+
+def _parse(request: web.Request, link: str) -> MeetingRef:
+    if len(link) > MAX_LINK:
+        raise MeetingLinkError(LinkProblem.TOO_LONG)
+    return parse_meeting_link(link, request.app[keys.SETTINGS].jitsi_bases)
+
+
+async def _home(
+    request: web.Request, link: str = "", error: str = "", status: int = 200
+) -> web.Response:
+    account = current_account(request)
+    assert account is not None
+    async with request.app[keys.DATABASE].session() as db:
+        visible = await sessions_db.visible_to(
+            db, account, every=Role(account.role).sees_every_session
+        )
+    example = request.app[keys.SETTINGS].jitsi_bases[0].url + "/OurMeeting"
+    context = {
+        "sessions": visible,
+        "link": link,
+        "error": error,
+        "example": example,
+        "can_start": Role(account.role).can_start_sessions,
+    }
+    return page(request, "home.html", context, status=status)
+
+
+@routes.get("/", name="home")
+@require_login
+async def home(request: web.Request) -> web.StreamResponse:
+    return await _home(request)
+
+
+@routes.get("/sessions/new", name="new_session")
+@starters_only
+async def new_session(request: web.Request) -> web.StreamResponse:
+    """The bookmark flow. A GET never starts anything: it shows a confirm button."""
+    link = request.query.get("meeting", "")
+    error, existing, ref = "", None, None
+    if link:
+        try:
+            ref = _parse(request, link)
+        except MeetingLinkError as exc:
+            error = _link_error(request, exc)
+        else:
+            async with request.app[keys.DATABASE].session() as db:
+                existing = await sessions_db.live_for_room(db, ref.key)
+    context = {"link": link, "error": error, "ref": ref, "existing": existing}
+    return page(request, "new_session.html", context, status=400 if error else 200)
+
+
+@routes.post("/sessions", name="sessions")
+@starters_only
+async def start_session(request: web.Request) -> web.StreamResponse:
+    link = (await form_fields(request, "meeting"))["meeting"]
+    try:
+        ref = _parse(request, link)
+    except MeetingLinkError as exc:
+        return await _home(request, link=link, error=_link_error(request, exc), status=400)
+    account = current_account(request)
+    assert account is not None
+    now = request.app[keys.CLOCK].now()
+    async with request.app[keys.DATABASE].session() as db:
+        session, created = await sessions_db.start_or_get(db, ref, account, now)
+        if created:
+            audit.record(
+                db,
+                at=now,
+                actor_id=account.id,
+                action="session.started",
+                target=f"session:{session.id}",
+                room=ref.room,
+            )
+            await db.commit()
+        elif not await sessions_db.is_member(db, session.id, account.id or 0):
+            # Someone else runs this room: join them as co-facilitator rather than fork it.
+            await sessions_db.add_member(db, session.id, account.id or 0)
+            audit.record(
+                db,
+                at=now,
+                actor_id=account.id,
+                action="session.joined_as_facilitator",
+                target=f"session:{session.id}",
+            )
+            await db.commit()
+    raise web.HTTPSeeOther(f"/sessions/{session.id}")
+
+
+async def _session_for(request: web.Request, account: Account) -> MeetingSession:
+    """The session in the URL, if this account may see it. Others get a 404, not a hint."""
+    async with request.app[keys.DATABASE].session() as db:
+        session = await sessions_db.get(db, request.match_info["session_id"])
+        if session is None:
+            raise web.HTTPNotFound()
+        allowed = Role(account.role).sees_every_session or await sessions_db.is_member(
+            db, session.id, account.id or 0
+        )
+    if not allowed:
+        raise web.HTTPNotFound()
+    return session
+
+
+@routes.get("/sessions/{session_id}", name="console")
+@require_login
+async def console(request: web.Request) -> web.StreamResponse:
+    account = current_account(request)
+    assert account is not None
+    session = await _session_for(request, account)
+    async with request.app[keys.DATABASE].session() as db:
+        people = await sessions_db.participants(db, session.id)
+    base_url = request.app[keys.SETTINGS].base_url
+    context = {
+        "session": session,
+        "participants": people,
+        "join_url": f"{base_url}/join/{session.join_code}",
+    }
+    return page(request, "console.html", context)
+
+
+@routes.post("/sessions/{session_id}/end", name="end_session")
+@starters_only
+async def end_session(request: web.Request) -> web.StreamResponse:
+    account = current_account(request)
+    assert account is not None
+    session = await _session_for(request, account)
+    now = request.app[keys.CLOCK].now()
+    if session.ended_at is None:
+        async with request.app[keys.DATABASE].session() as db:
+            await sessions_db.end(db, session, now)
+            audit.record(
+                db,
+                at=now,
+                actor_id=account.id,
+                action="session.ended",
+                target=f"session:{session.id}",
+            )
+            await db.commit()
+        request.app[keys.HUB].publish(
+            session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()}
+        )
+    raise web.HTTPSeeOther(f"/sessions/{session.id}")
+
+
+@routes.get("/join/{code}", name="join")
+async def join(request: web.Request) -> web.StreamResponse:
+    code = request.match_info["code"]
+    async with request.app[keys.DATABASE].session() as db:
+        session = await sessions_db.by_join_code(db, code) if len(code) <= 16 else None
+    if session is None:
+        raise web.HTTPNotFound()
+    headers = {
+        # A capability URL: never leak it to other sites; Jitsi may frame this page.
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex",
+        "Content-Security-Policy": csp(
+            frame_ancestors="'self' " + " ".join(request.app[keys.SETTINGS].jitsi_origins)
+        ),
+    }
+    return page(request, "join.html", {"session": session}, headers=headers)

@@ -1,0 +1,88 @@
+"""Settings: TOML plus environment (env wins), every problem named at once, the secret key."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from plugin.settings import SettingsError, load_settings, warnings
+
+
+def test_defaults_need_no_config() -> None:
+    settings = load_settings(environ={})
+    assert settings.database_url == "sqlite:///facilitation.db"
+    assert settings.port == 8080
+    assert settings.websocket_url == "wss://meet.example.org/xmpp-websocket"
+    assert any("FACILITATE_JITSI_URL" in w for w in warnings(settings))
+
+
+def test_env_wins_over_toml(tmp_path: Path) -> None:
+    config = tmp_path / "facilitate.toml"
+    config.write_text('retention_days = 30\nbase_url = "https://help.example.org"\njitsi_url = ["https://a.example.org"]\n')
+    settings = load_settings(config, {"FACILITATE_RETENTION_DAYS": "14"})
+    assert settings.retention_days == 14
+    assert settings.base_url == "https://help.example.org"
+    assert settings.jitsi_url == ("https://a.example.org",)
+    assert settings.secure_cookies
+
+
+def test_comma_separated_jitsi_urls_and_derived_websocket() -> None:
+    settings = load_settings(environ={"FACILITATE_JITSI_URL": "https://a.example.org/x, https://b.example.org"})
+    assert settings.jitsi_url == ("https://a.example.org/x", "https://b.example.org")
+    assert settings.websocket_url == "wss://a.example.org/x/xmpp-websocket"
+
+
+def test_every_problem_is_reported_at_once_by_variable_name() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={
+                "FACILITATE_PORT": "eighty",
+                "FACILITATE_RETENTION_DAYS": "0",
+                "FACILITATE_BASE_URL": "help.example.org",
+                "FACILITATE_JITSI_URL": "ftp://x",
+                "FACILITATE_XMPP_WEBSOCKET_URL": "https://meet.example.org/xmpp-websocket",
+                "FACILITATE_DATABSE_URL": "sqlite:///typo.db",
+                "FACILITATE_DATABASE_URL": "mysql://x",
+            }
+        )
+    text = "\n".join(caught.value.problems)
+    for name in (
+        "FACILITATE_PORT",
+        "FACILITATE_RETENTION_DAYS",
+        "FACILITATE_BASE_URL",
+        "FACILITATE_JITSI_URL",
+        "FACILITATE_XMPP_WEBSOCKET_URL",
+        "FACILITATE_DATABSE_URL: unknown setting",
+        "FACILITATE_DATABASE_URL",
+    ):
+        assert name in text
+    assert len(caught.value.problems) == 7
+
+
+def test_jwt_settings_come_in_pairs_and_short_secret_refused() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(environ={"FACILITATE_JWT_APP_ID": "facilitate", "FACILITATE_SECRET_KEY": "short"})
+    problems = caught.value.problems
+    assert any("FACILITATE_JWT_APP_SECRET" in p for p in problems)
+    assert any(p.startswith("FACILITATE_SECRET_KEY") for p in problems)
+
+
+def test_broken_toml_names_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("retention_days = = 3")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(config, {})
+    assert str(config) in caught.value.problems[0]
+
+
+def test_secret_key_generated_once_private_and_stable(tmp_path: Path) -> None:
+    settings = load_settings(environ={"FACILITATE_DATA_DIR": str(tmp_path / "data")})
+    first = settings.with_secret_key()
+    second = settings.with_secret_key()
+    key_file = tmp_path / "data" / "secret_key"
+    assert first.secret() == second.secret()
+    assert len(first.secret()) >= 48
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert "**" in repr(first.secret_key)  # never printed in reprs or logs
