@@ -108,3 +108,12 @@ async def login(client: Client, username: str, password: str = PASSWORD) -> None
 async def post_form(client: Client, path: str, data: dict[str, str], page: str = "/") -> Any:
     token = await csrf_from(client, page)
     return await client.post(path, data={**data, "csrf_token": token}, allow_redirects=False)
+
+
+@pytest.fixture
+async def second_client(client: Client) -> AsyncIterator[Client]:
+    """Another browser (own cookie jar) talking to the same running server."""
+    other: Client = TestClient(client.server)
+    await other.start_server()
+    yield other
+    await other.session.close()

@@ -35,6 +35,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _connect_errors_as_dbapi(dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+    # asyncpg raises bare OSError when the server is unreachable; make it a DBAPI error
+    # so callers see one exception family (SQLAlchemyError) for every database outage.
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise dialect.loaded_dbapi.OperationalError(f"cannot connect: {exc}") from exc
+
+
 def make_engine(url: str, *, one_shot: bool = False) -> AsyncEngine:
     """`one_shot` engines keep no pool: for migrations and CLI commands."""
     full = async_url(url)
@@ -47,7 +56,9 @@ def make_engine(url: str, *, one_shot: bool = False) -> AsyncEngine:
         return engine
     if not one_shot:
         pool = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
-    return create_async_engine(full, connect_args={"timeout": 5}, **pool)
+    engine = create_async_engine(full, connect_args={"timeout": 5}, **pool)
+    event.listen(engine.sync_engine, "do_connect", _connect_errors_as_dbapi)
+    return engine
 
 
 class Database:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -36,3 +37,8 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
+
+
+async def upgrade_in_thread(database_url: str, revision: str = "head") -> None:
+    """`upgrade` for callers already inside an event loop."""
+    await asyncio.to_thread(upgrade, database_url, revision)

@@ -59,7 +59,7 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
     if request.method in UNSAFE_METHODS and not request.path.startswith(CSRF_EXEMPT_PREFIXES):
         await _check_csrf(request)
     response = await handler(request)
-    if fresh and not response.prepared:
+    if fresh and not response.prepared and response.content_type == "text/html":
         set_sid_cookie(request, response, request[keys.SID])
     return response
 

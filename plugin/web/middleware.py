@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
 from plugin import keys
 from plugin.web import messages
-from plugin.web.auth import Handler, current_account, request_csrf
-from plugin.web.render import html
+from plugin.web.auth import Handler
+from plugin.web.pages import page
 
 log = logging.getLogger(__name__)
 
@@ -88,22 +89,11 @@ def _wants_html(request: web.Request) -> bool:
 
 
 def _error_page(
-    request: web.Request, status: int, message: str, headers: object = None
+    request: web.Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    translations = request.app[keys.TRANSLATIONS]
-    extra = {}
-    if headers is not None and hasattr(headers, "get") and headers.get("Retry-After"):
-        extra["Retry-After"] = str(headers.get("Retry-After"))
-    body = request.app[keys.TEMPLATES].render(
-        "error.html",
-        {
-            "status": status,
-            "message": translations.gettext(message),
-            "account": current_account(request),
-            "csrf": request_csrf(request) if keys.SID in request else "",
-        },
-    )
-    return html(body, status=status, headers=extra)
+    extra = {"Retry-After": headers["Retry-After"]} if headers and "Retry-After" in headers else None
+    context = {"status": status, "message": request.app[keys.TRANSLATIONS].gettext(message)}
+    return page(request, "error.html", context, status=status, headers=extra)
 
 
 @web.middleware

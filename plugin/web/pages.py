@@ -24,7 +24,7 @@ def page(
 ) -> web.Response:
     full = {
         "account": current_account(request),
-        "csrf": request_csrf(request),
+        "csrf": request_csrf(request) if keys.SID in request else "",
         "path": request.path,
         "static": lambda name: str(request.app.router["static"].url_for(filename=name)),
         **(context or {}),
