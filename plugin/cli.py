@@ -164,23 +164,23 @@ async def _users(settings: Settings, args: argparse.Namespace) -> int:
                     )
                 return 0
             if args.users_command == "disable":
-                account = await accounts.by_username(db, args.username)
-                if account is None or account.id is None:
+                found = await accounts.by_username(db, args.username)
+                if found is None or found.id is None:
                     print(f"No account called {args.username!r}.", file=sys.stderr)
                     return 1
-                account.disabled = True
-                db.add(account)
-                await accounts.end_all_logins(db, account.id)
+                found.disabled = True
+                db.add(found)
+                await accounts.end_all_logins(db, found.id)
                 audit.record(
                     db,
                     at=Clock().now(),
                     actor_id=None,
-                    action="account.disabled",
-                    target=f"account:{account.id}",
+                    action="found.disabled",
+                    target=f"found:{found.id}",
                     via="cli",
                 )
                 await db.commit()
-                print(f"Disabled {account.username} and signed them out everywhere.")
+                print(f"Disabled {found.username} and signed them out everywhere.")
                 return 0
             return await _add_user(db, args)
     finally:

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
 from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
@@ -108,6 +109,11 @@ async def login(client: Client, username: str, password: str = PASSWORD) -> None
 async def post_form(client: Client, path: str, data: dict[str, str], page: str = "/") -> Any:
     token = await csrf_from(client, page)
     return await client.post(path, data={**data, "csrf_token": token}, allow_redirects=False)
+
+
+def app_of(client: Client) -> web.Application:
+    assert isinstance(client.server, TestServer)
+    return client.server.app
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ async def visible_to(db: AsyncSession, account: Account, *, every: bool) -> list
     if not every:
         members = select(SessionMember.session_id).where(SessionMember.account_id == account.id)
         query = query.where(
-            or_(col(MeetingSession.id).in_(members), MeetingSession.created_by == account.id)
+            or_(col(MeetingSession.id).in_(members), col(MeetingSession.created_by) == account.id)
         )
     return list((await db.exec(query)).all())
 

@@ -91,7 +91,9 @@ def _wants_html(request: web.Request) -> bool:
 def _error_page(
     request: web.Request, status: int, message: str, headers: Mapping[str, str] | None = None
 ) -> web.Response:
-    extra = {"Retry-After": headers["Retry-After"]} if headers and "Retry-After" in headers else None
+    extra = (
+        {"Retry-After": headers["Retry-After"]} if headers and "Retry-After" in headers else None
+    )
     context = {"status": status, "message": request.app[keys.TRANSLATIONS].gettext(message)}
     return page(request, "error.html", context, status=status, headers=extra)
 

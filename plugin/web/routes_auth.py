@@ -55,13 +55,10 @@ async def login(request: web.Request) -> web.StreamResponse:
     policy = _throttle(request)
     throttle_keys = [f"user:{username}", f"ip:{client_ip(request)}"]
 
-    def refuse(message: str, status: int, **params: object) -> web.Response:
-        context = {
-            "next": target,
-            "error": gettext(request, message, **params),
-            "username": username,
-        }
-        headers = {"Retry-After": str(params["minutes"] * 60)} if "minutes" in params else None
+    def refuse(message: str, status: int, minutes: int | None = None) -> web.Response:
+        error = gettext(request, message, minutes=minutes) if minutes else gettext(request, message)
+        context = {"next": target, "error": error, "username": username}
+        headers = {"Retry-After": str(minutes * 60)} if minutes else None
         return page(request, "login.html", context, status=status, headers=headers)
 
     async with request.app[keys.DATABASE].session() as db:

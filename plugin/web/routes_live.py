@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from urllib.parse import urlsplit
 
 from aiohttp import WSMsgType, web
@@ -58,20 +57,19 @@ async def live(request: web.Request) -> web.StreamResponse:
         )
         reader = asyncio.ensure_future(_drain_incoming(ws))
         try:
-            while not reader.done():
+            while True:
                 getter = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
-                if getter not in done:
-                    getter.cancel()
-                    break
+                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    break  # the console went away
                 message = getter.result()
                 if message is None:
-                    break
+                    break  # shutting down, or the console fell too far behind
                 await ws.send_json(message)
         finally:
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for task in (getter, reader):
+                task.cancel()
+            await asyncio.gather(getter, reader, return_exceptions=True)
             await ws.close()
     return ws
 

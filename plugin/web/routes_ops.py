@@ -25,11 +25,11 @@ async def healthz(request: web.Request) -> web.StreamResponse:
             await conn.execute(text("SELECT 1"))
         revision = await current_revision(database.engine)
     except (SQLAlchemyError, OSError) as exc:
-        body = {"status": "unavailable", "database": {"ok": False, "error": type(exc).__name__}}
-        return web.json_response(body, status=503, headers={"Cache-Control": "no-store"})
+        failed = {"status": "unavailable", "database": {"ok": False, "error": type(exc).__name__}}
+        return web.json_response(failed, status=503, headers={"Cache-Control": "no-store"})
     latency = round((time.perf_counter() - started) * 1000, 2)
     expected = head_revision()
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if revision == expected else "degraded",
         "database": {
             "ok": True,

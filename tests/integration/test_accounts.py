@@ -6,10 +6,18 @@ from facilitation.roles import Role
 from tests.conftest import PASSWORD, AddAccount, Client, csrf_from, login, post_form
 
 
-async def test_admin_adds_facilitator_who_can_then_sign_in(client: Client, add_account: AddAccount, second_client: Client) -> None:
+async def test_admin_adds_facilitator_who_can_then_sign_in(
+    client: Client, add_account: AddAccount, second_client: Client
+) -> None:
     await add_account("root", Role.ADMIN)
     await login(client, "root")
-    data = {"username": "Jo.Bloggs", "display_name": "Jo", "role": "facilitator", "password": PASSWORD, "password_again": PASSWORD}
+    data = {
+        "username": "Jo.Bloggs",
+        "display_name": "Jo",
+        "role": "facilitator",
+        "password": PASSWORD,
+        "password_again": PASSWORD,
+    }
     response = await post_form(client, "/accounts", data, page="/accounts")
     assert response.status == 200
     assert "Account jo.bloggs added" in await response.text()
@@ -22,7 +30,13 @@ async def test_admin_adds_facilitator_who_can_then_sign_in(client: Client, add_a
 async def test_bad_account_form_names_each_field(client: Client, add_account: AddAccount) -> None:
     await add_account("root", Role.ADMIN)
     await login(client, "root")
-    data = {"username": "x", "display_name": "", "role": "king", "password": "short", "password_again": ""}
+    data = {
+        "username": "x",
+        "display_name": "",
+        "role": "king",
+        "password": "short",
+        "password_again": "",
+    }
     response = await post_form(client, "/accounts", data, page="/accounts")
     assert response.status == 400
     text = await response.text()
@@ -36,9 +50,16 @@ async def test_password_mismatch_and_long_password(client: Client, add_account: 
     await add_account("root", Role.ADMIN)
     await login(client, "root")
     long_password = "correct-horse-" * 9  # 126 characters, allowed
-    data = {"username": "kim", "display_name": "Kim", "role": "host", "password": long_password, "password_again": long_password + "x"}
+    data = {
+        "username": "kim",
+        "display_name": "Kim",
+        "role": "host",
+        "password": long_password,
+        "password_again": long_password + "x",
+    }
     mismatch = await post_form(client, "/accounts", data, page="/accounts")
-    assert mismatch.status == 400 and "not the same" in await mismatch.text()
+    assert mismatch.status == 400
+    assert "not the same" in await mismatch.text()
     data["password_again"] = long_password
     assert (await post_form(client, "/accounts", data, page="/accounts")).status == 200
 
@@ -52,7 +73,9 @@ async def test_only_admins_manage_accounts(client: Client, add_account: AddAccou
     assert response.status == 403
 
 
-async def test_disabling_signs_the_person_out_everywhere(client: Client, add_account: AddAccount, second_client: Client) -> None:
+async def test_disabling_signs_the_person_out_everywhere(
+    client: Client, add_account: AddAccount, second_client: Client
+) -> None:
     await add_account("root", Role.ADMIN)
     fran_id = await add_account("fran")
     fran = second_client

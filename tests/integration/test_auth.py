@@ -13,16 +13,25 @@ from plugin.clock import FixedClock
 from plugin.db import accounts
 from plugin.db.engine import Database, make_engine
 from plugin.settings import Settings
-from tests.conftest import PASSWORD, AddAccount, Client, csrf_from, login, post_form
+from tests.conftest import PASSWORD, AddAccount, Client, app_of, csrf_from, login, post_form
 
 
-async def test_login_sets_a_hardened_cookie_and_rotates_the_session_id(client: Client, add_account: AddAccount) -> None:
+async def test_login_sets_a_hardened_cookie_and_rotates_the_session_id(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("alex")
     await client.get("/login")
     before = client.session.cookie_jar.filter_cookies(client.make_url("/"))["fac_sid"].value
     token = await csrf_from(client, "/login")
     response = await client.post(
-        "/login", data={"username": "Alex", "password": PASSWORD, "csrf_token": token, "next": "/sessions/new"}, allow_redirects=False
+        "/login",
+        data={
+            "username": "Alex",
+            "password": PASSWORD,
+            "csrf_token": token,
+            "next": "/sessions/new",
+        },
+        allow_redirects=False,
     )
     assert response.status == 303
     assert response.headers["Location"] == "/sessions/new"
@@ -36,34 +45,49 @@ async def test_login_sets_a_hardened_cookie_and_rotates_the_session_id(client: C
     assert "Alex" in await home.text() or "Sign out" in await home.text()
 
 
-async def test_secure_cookie_and_host_prefix_over_https(aiohttp_client, settings: Settings, clock: FixedClock) -> None:
+async def test_secure_cookie_and_host_prefix_over_https(
+    aiohttp_client, settings: Settings, clock: FixedClock
+) -> None:
     https = settings.model_copy(update={"base_url": "https://help.example.org"})
     client = await aiohttp_client(create_app(https, clock=clock))
     response = await client.get("/login")
     cookie = response.cookies["__Host-fac_sid"]
-    assert cookie["secure"] is True and cookie["httponly"] is True and cookie["path"] == "/"
+    assert cookie["secure"] is True
+    assert cookie["httponly"] is True
+    assert cookie["path"] == "/"
 
 
-async def test_wrong_password_and_unknown_user_look_the_same(client: Client, add_account: AddAccount) -> None:
+async def test_wrong_password_and_unknown_user_look_the_same(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("alex")
     bodies = []
     for username in ("alex", "nobody"):
         token = await csrf_from(client, "/login")
-        response = await client.post("/login", data={"username": username, "password": "wrong password!", "csrf_token": token})
+        response = await client.post(
+            "/login",
+            data={"username": username, "password": "wrong password!", "csrf_token": token},
+        )
         assert response.status == 403
         bodies.append((await response.text()).replace(username, "X"))
     assert "do not match" in bodies[0]
     assert bodies[0] == bodies[1]
 
 
-async def test_login_is_throttled_then_unlocks(client: Client, add_account: AddAccount, clock: FixedClock) -> None:
+async def test_login_is_throttled_then_unlocks(
+    client: Client, add_account: AddAccount, clock: FixedClock
+) -> None:
     await add_account("alex")
     for _ in range(5):
         token = await csrf_from(client, "/login")
-        response = await client.post("/login", data={"username": "alex", "password": "nope nope nope", "csrf_token": token})
+        response = await client.post(
+            "/login", data={"username": "alex", "password": "nope nope nope", "csrf_token": token}
+        )
         assert response.status == 403
     token = await csrf_from(client, "/login")
-    response = await client.post("/login", data={"username": "alex", "password": PASSWORD, "csrf_token": token})
+    response = await client.post(
+        "/login", data={"username": "alex", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status == 429
     assert int(response.headers["Retry-After"]) == 15 * 60
     assert "Too many tries" in await response.text()
@@ -71,7 +95,9 @@ async def test_login_is_throttled_then_unlocks(client: Client, add_account: AddA
     await login(client, "alex")
 
 
-async def test_disabled_accounts_cannot_sign_in(client: Client, add_account: AddAccount, settings: Settings) -> None:
+async def test_disabled_accounts_cannot_sign_in(
+    client: Client, add_account: AddAccount, settings: Settings
+) -> None:
     await add_account("sam")
     database = Database(make_engine(settings.database_url))
     async with database.session() as db:
@@ -82,16 +108,24 @@ async def test_disabled_accounts_cannot_sign_in(client: Client, add_account: Add
         await db.commit()
     await database.close()
     token = await csrf_from(client, "/login")
-    response = await client.post("/login", data={"username": "sam", "password": PASSWORD, "csrf_token": token})
+    response = await client.post(
+        "/login", data={"username": "sam", "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status == 403
 
 
-@pytest.mark.parametrize("target", ["https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com"])
-async def test_next_never_leaves_the_site(client: Client, add_account: AddAccount, target: str) -> None:
+@pytest.mark.parametrize(
+    "target", ["https://evil.example.com/", "//evil.example.com/", "/\\evil.example.com"]
+)
+async def test_next_never_leaves_the_site(
+    client: Client, add_account: AddAccount, target: str
+) -> None:
     await add_account("alex")
     token = await csrf_from(client, "/login")
     response = await client.post(
-        "/login", data={"username": "alex", "password": PASSWORD, "csrf_token": token, "next": target}, allow_redirects=False
+        "/login",
+        data={"username": "alex", "password": PASSWORD, "csrf_token": token, "next": target},
+        allow_redirects=False,
     )
     assert response.headers["Location"] == "/"
 
@@ -102,7 +136,8 @@ async def test_logout_ends_the_session(client: Client, add_account: AddAccount) 
     response = await post_form(client, "/logout", {})
     assert response.status == 303
     home = await client.get("/", allow_redirects=False)
-    assert home.status == 303 and home.headers["Location"].startswith("/login")
+    assert home.status == 303
+    assert home.headers["Location"].startswith("/login")
 
 
 def _post_routes(app: web.Application) -> list[str]:
@@ -111,15 +146,21 @@ def _post_routes(app: web.Application) -> list[str]:
         if route.method != "POST" or route.resource is None:
             continue
         path = route.resource.canonical
-        paths.append(path.replace("{session_id}", "abc").replace("{account_id}", "1").replace("{token}", "t"))
+        paths.append(
+            path.replace("{session_id}", "abc").replace("{account_id}", "1").replace("{token}", "t")
+        )
     return paths
 
 
-async def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(client: Client, add_account: AddAccount) -> None:
+async def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("root", Role.ADMIN)
     await login(client, "root")
-    paths = _post_routes(client.server.app)  # type: ignore[union-attr]
-    assert {"/login", "/logout", "/sessions", "/accounts", "/sessions/abc/end", "/setup/t"} <= set(paths)
+    paths = _post_routes(app_of(client))
+    assert {"/login", "/logout", "/sessions", "/accounts", "/sessions/abc/end", "/setup/t"} <= set(
+        paths
+    )
     for path in paths:
         for data in ({}, {"csrf_token": "0" * 64}):
             response = await client.post(path, data=data, allow_redirects=False)
@@ -127,20 +168,44 @@ async def test_every_post_route_refuses_a_missing_or_wrong_csrf_token(client: Cl
             assert "expired" in await response.text()
 
 
-async def test_first_run_setup_link_creates_one_admin_once(client: Client, settings: Settings, clock: FixedClock) -> None:
+async def test_first_run_setup_link_creates_one_admin_once(
+    client: Client, settings: Settings, clock: FixedClock
+) -> None:
     database = Database(make_engine(settings.database_url))
     async with database.session() as db:
         token = await accounts.new_setup_token(db, clock.now(), timedelta(hours=24))
         await db.commit()
     await database.close()
     page = f"/setup/{token}"
-    weak = await post_form(client, page, {"username": "robin", "display_name": "Robin", "password": "password1234", "password_again": "password1234"}, page=page)
+    weak = await post_form(
+        client,
+        page,
+        {
+            "username": "robin",
+            "display_name": "Robin",
+            "password": "password1234",
+            "password_again": "password1234",
+        },
+        page=page,
+    )
     assert weak.status == 400
     assert "too common" in await weak.text()
-    ok = await post_form(client, page, {"username": "robin", "display_name": "Robin", "password": PASSWORD, "password_again": PASSWORD}, page=page)
-    assert ok.status == 303 and ok.headers["Location"] == "/accounts"
+    ok = await post_form(
+        client,
+        page,
+        {
+            "username": "robin",
+            "display_name": "Robin",
+            "password": PASSWORD,
+            "password_again": PASSWORD,
+        },
+        page=page,
+    )
+    assert ok.status == 303
+    assert ok.headers["Location"] == "/accounts"
     accounts_page = await client.get("/accounts")
-    assert accounts_page.status == 200 and "robin" in await accounts_page.text()
+    assert accounts_page.status == 200
+    assert "robin" in await accounts_page.text()
     again = await client.get(page)
     assert again.status == 404
     assert (await client.get("/setup/not-a-token")).status == 404

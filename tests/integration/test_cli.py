@@ -26,12 +26,28 @@ def run(monkeypatch: pytest.MonkeyPatch, *argv: str, stdin: str = "") -> int:
     return main(list(argv))
 
 
-def test_db_upgrade_then_users(env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_db_upgrade_then_users(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(monkeypatch, "check") == 1
     assert "facilitate db upgrade" in capsys.readouterr().err
     assert run(monkeypatch, "db", "upgrade") == 0
     assert env.exists()
-    assert run(monkeypatch, "users", "add", "robin", "--role", "admin", "--name", "Robin", "--password-stdin", stdin=PASSWORD + "\n") == 0
+    assert (
+        run(
+            monkeypatch,
+            "users",
+            "add",
+            "robin",
+            "--role",
+            "admin",
+            "--name",
+            "Robin",
+            "--password-stdin",
+            stdin=PASSWORD + "\n",
+        )
+        == 0
+    )
     assert run(monkeypatch, "users", "add", "Robin", "--password-stdin", stdin=PASSWORD + "\n") == 1
     assert "already taken" in capsys.readouterr().err
     assert run(monkeypatch, "users", "add", "sam", "--password-stdin", stdin="short\n") == 1
@@ -39,19 +55,26 @@ def test_db_upgrade_then_users(env: Path, monkeypatch: pytest.MonkeyPatch, capsy
     assert run(monkeypatch, "users", "disable", "robin") == 0
     assert run(monkeypatch, "users", "list") == 0
     out = capsys.readouterr().out
-    assert "robin" in out and "admin" in out and "disabled" in out
+    assert "robin" in out
+    assert "admin" in out
+    assert "disabled" in out
     assert "sam" not in out
     assert run(monkeypatch, "check") == 0
 
 
-def test_check_reports_every_settings_problem(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_reports_every_settings_problem(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("FACILITATE_PORT", "0")
     monkeypatch.setenv("FACILITATE_BASE_URL", "nope")
     assert run(monkeypatch, "check") == 2
     err = capsys.readouterr().err
-    assert "FACILITATE_PORT" in err and "FACILITATE_BASE_URL" in err
+    assert "FACILITATE_PORT" in err
+    assert "FACILITATE_BASE_URL" in err
 
 
-def test_serve_refuses_an_unmigrated_database(env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_serve_refuses_an_unmigrated_database(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(monkeypatch, "serve", "--port", "1") == 1
     assert "facilitate db upgrade" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import pytest
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
-from tests.conftest import AddAccount, Client, login, post_form
+from tests.conftest import AddAccount, Client, app_of, login, post_form
 from tests.integration.test_sessions import start
 
 
@@ -15,18 +15,29 @@ async def _origin(client: Client) -> str:
     return str(client.make_url("/")).rstrip("/")
 
 
-async def test_console_receives_ready_participant_and_ended_events(client: Client, add_account: AddAccount) -> None:
+async def test_console_receives_ready_participant_and_ended_events(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("fran")
     await login(client, "fran")
     session_id = await start(client, "https://meet.example.org/Circle")
-    async with client.ws_connect(f"/sessions/{session_id}/live", headers={"Origin": await _origin(client)}) as ws:
+    async with client.ws_connect(
+        f"/sessions/{session_id}/live", headers={"Origin": await _origin(client)}
+    ) as ws:
         ready = await ws.receive_json(timeout=5)
         assert ready == {"event": "consoleReady", "sessionId": session_id, "ended": False}
-        hub = client.server.app[keys.HUB]  # type: ignore[union-attr]
-        delivered = hub.publish(session_id, LiveEvent.PARTICIPANT_JOINED, {"id": "abcd1234", "displayName": "Pat"})
+        hub = app_of(client)[keys.HUB]
+        delivered = hub.publish(
+            session_id, LiveEvent.PARTICIPANT_JOINED, {"id": "abcd1234", "displayName": "Pat"}
+        )
         assert delivered == 1
         joined = await ws.receive_json(timeout=5)
-        assert joined == {"event": "participantJoined", "sessionId": session_id, "id": "abcd1234", "displayName": "Pat"}
+        assert joined == {
+            "event": "participantJoined",
+            "sessionId": session_id,
+            "id": "abcd1234",
+            "displayName": "Pat",
+        }
         await post_form(client, f"/sessions/{session_id}/end", {}, page=f"/sessions/{session_id}")
         ended = await ws.receive_json(timeout=5)
         assert ended["event"] == "sessionEnded"
@@ -37,15 +48,19 @@ async def test_events_stay_within_their_session(client: Client, add_account: Add
     await login(client, "fran")
     one = await start(client, "https://meet.example.org/One")
     two = await start(client, "https://meet.example.org/Two")
-    async with client.ws_connect(f"/sessions/{one}/live", headers={"Origin": await _origin(client)}) as ws:
+    async with client.ws_connect(
+        f"/sessions/{one}/live", headers={"Origin": await _origin(client)}
+    ) as ws:
         await ws.receive_json(timeout=5)
-        hub = client.server.app[keys.HUB]  # type: ignore[union-attr]
+        hub = app_of(client)[keys.HUB]
         assert hub.publish(two, LiveEvent.PARTICIPANT_JOINED, {"id": "x"}) == 0
         hub.publish(one, LiveEvent.PARTICIPANT_LEFT, {"id": "y"})
         assert (await ws.receive_json(timeout=5))["event"] == "participantLeft"
 
 
-async def test_signed_out_foreign_origin_and_strangers_are_refused(client: Client, add_account: AddAccount, second_client: Client) -> None:
+async def test_signed_out_foreign_origin_and_strangers_are_refused(
+    client: Client, add_account: AddAccount, second_client: Client
+) -> None:
     await add_account("fran")
     await add_account("kit")
     await login(client, "fran")

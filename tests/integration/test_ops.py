@@ -21,7 +21,9 @@ async def test_healthz_reports_database_and_schema(client: Client) -> None:
     assert body["database"]["schema_current"] is True
 
 
-async def test_metrics_count_requests_and_active_sessions(client: Client, add_account: AddAccount) -> None:
+async def test_metrics_count_requests_and_active_sessions(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("fran")
     await login(client, "fran")
     await start(client, "https://meet.example.org/One")
@@ -29,7 +31,9 @@ async def test_metrics_count_requests_and_active_sessions(client: Client, add_ac
     await client.get("/sessions/nope")
     text = await (await client.get("/metrics")).text()
     assert "facilitate_active_sessions 2.0" in text
-    assert 'facilitate_http_requests_total{method="POST",route="/sessions",status="303"} 2.0' in text
+    assert (
+        'facilitate_http_requests_total{method="POST",route="/sessions",status="303"} 2.0' in text
+    )
     assert 'route="/sessions/{session_id}",status="404"' in text
     assert 'facilitate_http_request_duration_seconds_count{route="/login"}' in text
 
@@ -40,8 +44,12 @@ def _closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_database_down_is_503_with_a_clear_message(aiohttp_client, settings: Settings, clock: FixedClock) -> None:
-    down = settings.model_copy(update={"database_url": f"postgresql://nobody@127.0.0.1:{_closed_port()}/none"})
+async def test_database_down_is_503_with_a_clear_message(
+    aiohttp_client, settings: Settings, clock: FixedClock
+) -> None:
+    down = settings.model_copy(
+        update={"database_url": f"postgresql://nobody@127.0.0.1:{_closed_port()}/none"}
+    )
     client = await aiohttp_client(create_app(down, clock=clock))
     health = await client.get("/healthz")
     assert health.status == 503
@@ -51,12 +59,15 @@ async def test_database_down_is_503_with_a_clear_message(aiohttp_client, setting
     match = CSRF_INPUT.search(await page.text())
     assert match
     token = match.group(1)
-    response = await client.post("/login", data={"username": "a", "password": "b" * 12, "csrf_token": token})
+    response = await client.post(
+        "/login", data={"username": "a", "password": "b" * 12, "csrf_token": token}
+    )
     assert response.status == 503
     assert response.headers["Retry-After"] == "30"
     assert "nothing was saved" in await response.text()
     api = await client.get("/", headers={"Accept": "application/json"})
-    assert api.status == 503 and (await api.json())["error"] == "database_unavailable"
+    assert api.status == 503
+    assert (await api.json())["error"] == "database_unavailable"
 
 
 async def test_security_headers_on_pages(client: Client, add_account: AddAccount) -> None:
@@ -65,21 +76,28 @@ async def test_security_headers_on_pages(client: Client, add_account: AddAccount
     session_id = await start(client, "https://meet.example.org/Circle")
     console = await client.get(f"/sessions/{session_id}")
     csp = console.headers["Content-Security-Policy"]
-    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
     assert "frame-ancestors 'none'" in csp
     assert console.headers["X-Frame-Options"] == "DENY"
     assert console.headers["X-Content-Type-Options"] == "nosniff"
     assert console.headers["Referrer-Policy"] == "same-origin"
     assert console.headers["Cache-Control"] == "no-store"
     text = await console.text()
-    join_path = text.split('class="join-link"><a href="http://127.0.0.1:8080', 1)[1].split('"', 1)[0]
+    join_path = text.split('class="join-link"><a href="http://127.0.0.1:8080', 1)[1].split('"', 1)[
+        0
+    ]
     join = await client.get(join_path)
-    assert "frame-ancestors 'self' https://meet.example.org https://video.example.net" in join.headers["Content-Security-Policy"]
+    assert (
+        "frame-ancestors 'self' https://meet.example.org https://video.example.net"
+        in join.headers["Content-Security-Policy"]
+    )
     assert join.headers["Referrer-Policy"] == "no-referrer"
     assert join.headers["X-Robots-Tag"] == "noindex"
     assert "X-Frame-Options" not in join.headers
     static = await client.get("/static/style.css")
-    assert static.status == 200 and static.headers["X-Content-Type-Options"] == "nosniff"
+    assert static.status == 200
+    assert static.headers["X-Content-Type-Options"] == "nosniff"
 
 
 async def test_oversized_bodies_are_413(client: Client, add_account: AddAccount) -> None:

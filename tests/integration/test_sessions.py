@@ -25,7 +25,9 @@ async def start(client: Client, link: str) -> str:
     return match.group(1)
 
 
-async def test_start_from_link_shows_console_with_join_link(client: Client, add_account: AddAccount, settings: Settings) -> None:
+async def test_start_from_link_shows_console_with_join_link(
+    client: Client, add_account: AddAccount, settings: Settings
+) -> None:
     await add_account("fran")
     await login(client, "fran")
     session_id = await start(client, "https://meet.example.org/CoproCircle")
@@ -61,7 +63,9 @@ async def test_start_from_link_shows_console_with_join_link(client: Client, add_
         ("https://meet.example.org/" + "x" * 2100, "too long"),
     ],
 )
-async def test_bad_links_get_a_plain_message_on_the_form(client: Client, add_account: AddAccount, link: str, message: str) -> None:
+async def test_bad_links_get_a_plain_message_on_the_form(
+    client: Client, add_account: AddAccount, link: str, message: str
+) -> None:
     await add_account("fran")
     await login(client, "fran")
     response = await post_form(client, "/sessions", {"meeting": link})
@@ -72,7 +76,9 @@ async def test_bad_links_get_a_plain_message_on_the_form(client: Client, add_acc
     assert "<title>Error:" in text
 
 
-async def test_same_room_twice_gives_the_same_session(client: Client, add_account: AddAccount, second_client: Client) -> None:
+async def test_same_room_twice_gives_the_same_session(
+    client: Client, add_account: AddAccount, second_client: Client
+) -> None:
     await add_account("fran")
     await add_account("kit")
     await login(client, "fran")
@@ -91,14 +97,23 @@ async def test_concurrent_starts_make_one_session(client: Client, add_account: A
     await login(client, "fran")
     token = await csrf_from(client, "/")
     responses = await asyncio.gather(
-        *(client.post("/sessions", data={"meeting": "https://meet.example.org/Race", "csrf_token": token}, allow_redirects=False) for _ in range(8))
+        *(
+            client.post(
+                "/sessions",
+                data={"meeting": "https://meet.example.org/Race", "csrf_token": token},
+                allow_redirects=False,
+            )
+            for _ in range(8)
+        )
     )
     locations = {r.headers["Location"] for r in responses}
     assert [r.status for r in responses] == [303] * 8
     assert len(locations) == 1
 
 
-async def test_bookmark_flow_confirms_before_starting(client: Client, add_account: AddAccount) -> None:
+async def test_bookmark_flow_confirms_before_starting(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("fran")
     link = "https://video.example.net/jitsi/team/Weekly"
     anonymous = await client.get("/sessions/new", params={"meeting": link}, allow_redirects=False)
@@ -109,27 +124,37 @@ async def test_bookmark_flow_confirms_before_starting(client: Client, add_accoun
     await login(client, "fran")
     page = await client.get("/sessions/new", params={"meeting": link})
     text = await page.text()
-    assert page.status == 200 and "Weekly" in text and "(team)" in text
-    assert "Your sessions" not in text and "No sessions yet" in (await (await client.get("/")).text())
+    assert page.status == 200
+    assert "Weekly" in text
+    assert "(team)" in text
+    assert "Your sessions" not in text
+    assert "No sessions yet" in (await (await client.get("/")).text())
     session_id = await start(client, link)
     existing = await client.get("/sessions/new", params={"meeting": link})
     assert f"/sessions/{session_id}" in await existing.text()
     bad = await client.get("/sessions/new", params={"meeting": "https://elsewhere.example/x"})
-    assert bad.status == 400 and "not on our Jitsi server" in await bad.text()
+    assert bad.status == 400
+    assert "not on our Jitsi server" in await bad.text()
 
 
-async def test_hosts_cannot_start_and_strangers_cannot_see(client: Client, add_account: AddAccount, second_client: Client) -> None:
+async def test_hosts_cannot_start_and_strangers_cannot_see(
+    client: Client, add_account: AddAccount, second_client: Client
+) -> None:
     await add_account("fran")
     await add_account("hana", Role.HOST)
     await login(client, "fran")
     session_id = await start(client, "https://meet.example.org/Private")
     await login(second_client, "hana")
-    assert (await post_form(second_client, "/sessions", {"meeting": "https://meet.example.org/X"})).status == 403
+    assert (
+        await post_form(second_client, "/sessions", {"meeting": "https://meet.example.org/X"})
+    ).status == 403
     assert (await second_client.get(f"/sessions/{session_id}")).status == 404
     assert "Private" not in await (await second_client.get("/")).text()
 
 
-async def test_admin_sees_every_session(client: Client, add_account: AddAccount, second_client: Client) -> None:
+async def test_admin_sees_every_session(
+    client: Client, add_account: AddAccount, second_client: Client
+) -> None:
     await add_account("fran")
     await add_account("root", Role.ADMIN)
     await login(client, "fran")
@@ -138,14 +163,17 @@ async def test_admin_sees_every_session(client: Client, add_account: AddAccount,
     assert (await second_client.get(f"/sessions/{session_id}")).status == 200
 
 
-async def test_ending_frees_the_room_for_a_new_session(client: Client, add_account: AddAccount) -> None:
+async def test_ending_frees_the_room_for_a_new_session(
+    client: Client, add_account: AddAccount
+) -> None:
     await add_account("fran")
     await login(client, "fran")
     first = await start(client, "https://meet.example.org/Circle")
     response = await post_form(client, f"/sessions/{first}/end", {}, page=f"/sessions/{first}")
     assert response.status == 303
     console = await (await client.get(f"/sessions/{first}")).text()
-    assert "ended" in console and "End session now" not in console
+    assert "ended" in console
+    assert "End session now" not in console
     second = await start(client, "https://meet.example.org/Circle")
     assert second != first
 

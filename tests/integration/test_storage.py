@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -15,15 +15,15 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
 
 from facilitation.roles import Role
 from plugin.app import create_app
 from plugin.db import audit
 from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import current_revision, head_revision, upgrade, upgrade_in_thread
-from plugin.db.models import SQLModel
 from plugin.settings import Settings
-from tests.conftest import login
+from tests.conftest import Client, login
 from tests.integration.test_sessions import start
 
 ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -59,7 +59,9 @@ async def _check_schema_and_audit(engine: AsyncEngine) -> None:
         assert await conn.run_sync(_diff) == []
     database = Database(engine)
     async with database.session() as db:
-        audit.record(db, at=datetime.now(UTC), actor_id=None, action="test", target="t:1", note="kept")
+        audit.record(
+            db, at=datetime.now(UTC), actor_id=None, action="test", target="t:1", note="kept"
+        )
         await db.commit()
     for statement in ("UPDATE audit_entry SET action = 'changed'", "DELETE FROM audit_entry"):
         async with engine.connect() as conn:
@@ -119,21 +121,27 @@ def postgres_settings(postgres_url: str, settings: Settings) -> Settings:
 
 
 @pytest.fixture
-async def pg_client(aiohttp_client, postgres_settings: Settings, clock) -> AsyncIterator[Any]:
-    yield await aiohttp_client(create_app(postgres_settings, clock=clock))
+async def pg_client(aiohttp_client, postgres_settings: Settings, clock) -> Client:
+    client: Client = await aiohttp_client(create_app(postgres_settings, clock=clock))
+    return client
 
 
 @pytest.mark.postgres
 async def test_the_service_runs_on_postgres(pg_client, postgres_settings: Settings, clock) -> None:
     database = Database(make_engine(postgres_settings.database_url))
+    from facilitation.passwords import PasswordPolicy
     from plugin.db import accounts
     from plugin.security.passwords import Passwords
-    from facilitation.passwords import PasswordPolicy
     from tests.conftest import PASSWORD
 
     async with database.session() as db:
         await accounts.create_account(
-            db, username="fran", display_name="Fran", password_hash=Passwords(PasswordPolicy(frozenset())).hash(PASSWORD), role=Role.FACILITATOR, now=clock.now()
+            db,
+            username="fran",
+            display_name="Fran",
+            password_hash=Passwords(PasswordPolicy(frozenset())).hash(PASSWORD),
+            role=Role.FACILITATOR,
+            now=clock.now(),
         )
         await db.commit()
     await database.close()
@@ -141,4 +149,5 @@ async def test_the_service_runs_on_postgres(pg_client, postgres_settings: Settin
     first = await start(pg_client, "https://meet.example.org/CoproCircle")
     assert await start(pg_client, "https://meet.example.org/coprocircle") == first
     health = await (await pg_client.get("/healthz")).json()
-    assert health["database"]["backend"] == "postgresql" and health["status"] == "ok"
+    assert health["database"]["backend"] == "postgresql"
+    assert health["status"] == "ok"

@@ -44,7 +44,9 @@ def test_throttle_locks_after_max_failures_and_unlocks_after_window() -> None:
 
 
 @given(st.lists(st.integers(min_value=0, max_value=3600), max_size=30), st.integers(0, 3600))
-def test_throttle_never_allows_more_than_max_in_a_window(offsets: list[int], now_offset: int) -> None:
+def test_throttle_never_allows_more_than_max_in_a_window(
+    offsets: list[int], now_offset: int
+) -> None:
     policy = ThrottlePolicy(max_failures=5, window=timedelta(minutes=15))
     now = T0 + timedelta(seconds=now_offset)
     failures = [T0 + timedelta(seconds=o) for o in offsets]
@@ -58,6 +60,9 @@ def test_throttle_never_allows_more_than_max_in_a_window(offsets: list[int], now
 
 
 def test_roles() -> None:
-    assert Role.ADMIN.can_manage_accounts and not Role.FACILITATOR.can_manage_accounts
-    assert Role.FACILITATOR.can_start_sessions and not Role.HOST.can_start_sessions
-    assert Role.ADMIN.sees_every_session and not Role.HOST.sees_every_session
+    assert Role.ADMIN.can_manage_accounts
+    assert not Role.FACILITATOR.can_manage_accounts
+    assert Role.FACILITATOR.can_start_sessions
+    assert not Role.HOST.can_start_sessions
+    assert Role.ADMIN.sees_every_session
+    assert not Role.HOST.sees_every_session

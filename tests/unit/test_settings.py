@@ -20,7 +20,9 @@ def test_defaults_need_no_config() -> None:
 
 def test_env_wins_over_toml(tmp_path: Path) -> None:
     config = tmp_path / "facilitate.toml"
-    config.write_text('retention_days = 30\nbase_url = "https://help.example.org"\njitsi_url = ["https://a.example.org"]\n')
+    config.write_text(
+        'retention_days = 30\nbase_url = "https://help.example.org"\njitsi_url = ["https://a.example.org"]\n'
+    )
     settings = load_settings(config, {"FACILITATE_RETENTION_DAYS": "14"})
     assert settings.retention_days == 14
     assert settings.base_url == "https://help.example.org"
@@ -29,7 +31,9 @@ def test_env_wins_over_toml(tmp_path: Path) -> None:
 
 
 def test_comma_separated_jitsi_urls_and_derived_websocket() -> None:
-    settings = load_settings(environ={"FACILITATE_JITSI_URL": "https://a.example.org/x, https://b.example.org"})
+    settings = load_settings(
+        environ={"FACILITATE_JITSI_URL": "https://a.example.org/x, https://b.example.org"}
+    )
     assert settings.jitsi_url == ("https://a.example.org/x", "https://b.example.org")
     assert settings.websocket_url == "wss://a.example.org/x/xmpp-websocket"
 
@@ -63,7 +67,9 @@ def test_every_problem_is_reported_at_once_by_variable_name() -> None:
 
 def test_jwt_settings_come_in_pairs_and_short_secret_refused() -> None:
     with pytest.raises(SettingsError) as caught:
-        load_settings(environ={"FACILITATE_JWT_APP_ID": "facilitate", "FACILITATE_SECRET_KEY": "short"})
+        load_settings(
+            environ={"FACILITATE_JWT_APP_ID": "facilitate", "FACILITATE_SECRET_KEY": "short"}
+        )
     problems = caught.value.problems
     assert any("FACILITATE_JWT_APP_SECRET" in p for p in problems)
     assert any(p.startswith("FACILITATE_SECRET_KEY") for p in problems)

@@ -6,11 +6,12 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel
 
-from plugin.db import models
+from plugin.db import models  # noqa: F401  (importing registers the tables)
 from plugin.db.engine import make_engine
 
-target_metadata = models.SQLModel.metadata
+target_metadata = SQLModel.metadata
 
 
 def _run(connection: Connection) -> None:

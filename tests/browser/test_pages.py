@@ -1,0 +1,145 @@
+"""Every page so far, in real Chromium: axe-core WCAG 2.2 AA, 320px, no JavaScript, keyboard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from facilitation.roles import Role
+from tests.browser.conftest import axe_violations
+from tests.conftest import PASSWORD, AddAccount
+
+pytestmark = pytest.mark.browser
+
+
+async def audit(page: Page, name: str) -> None:
+    violations = await axe_violations(page)
+    assert violations == [], f"{name}: {violations}"
+
+
+async def sign_in(page: Page, base_url: str, username: str) -> None:
+    await page.goto(f"{base_url}/login")
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sessions")
+
+
+async def test_every_page_passes_axe_and_live_updates_connect(
+    browser: Browser, base_url: str, add_account: AddAccount
+) -> None:
+    await add_account("root", Role.ADMIN)
+    page = await browser.new_page()
+    failures: list[str] = []
+    page.on("response", lambda r: failures.append(r.url) if r.status >= 400 else None)
+    page.on("pageerror", lambda e: failures.append(str(e)))
+    await page.goto(f"{base_url}/login")
+    await audit(page, "login")
+    await page.get_by_label("Username").fill("root")
+    await page.get_by_label("Password").fill("wrong password here")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("alert")).to_contain_text("do not match")
+    await audit(page, "login with error")
+    await sign_in(page, base_url, "root")
+    await audit(page, "home")
+
+    await page.get_by_label("Meeting link").fill("https://elsewhere.example/Room")
+    await page.get_by_role("button", name="Start session").click()
+    await expect(page.locator("#meeting-error")).to_contain_text("not on our Jitsi server")
+    await audit(page, "home with link error")
+
+    await page.get_by_label("Meeting link").fill("https://meet.example.org/CoproCircle")
+    await page.get_by_role("button", name="Start session").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("coprocircle")
+    await expect(page.locator("#live-status")).to_have_text("Live updates are on.")
+    await audit(page, "console")
+    join_href = await page.locator(".join-link a").get_attribute("href")
+    assert join_href is not None
+    join_path = re.sub(r"^https?://[^/]+", "", join_href)
+
+    await page.goto(f"{base_url}/sessions/new?meeting=https://meet.example.org/Another")
+    await audit(page, "bookmark start")
+    await page.goto(f"{base_url}/accounts")
+    await audit(page, "accounts")
+    await page.get_by_role(
+        "button", name="Add account"
+    ).click()  # browser validation stops empty fields
+    await page.goto(f"{base_url}{join_path}")
+    await audit(page, "join")
+    # Only the deliberate wrong password (403) and bad meeting link (400).
+    assert failures == [f"{base_url}/login", f"{base_url}/sessions"]
+    await page.goto(f"{base_url}/sessions/unknown")
+    await audit(page, "not found")
+
+
+async def test_forms_work_without_javascript(
+    browser: Browser, base_url: str, add_account: AddAccount
+) -> None:
+    await add_account("fran")
+    context = await browser.new_context(java_script_enabled=False)
+    page = await context.new_page()
+    page.set_default_timeout(5000)
+    await sign_in(page, base_url, "fran")
+    await page.get_by_label("Meeting link").fill("https://meet.example.org/Circle")
+    await page.get_by_role("button", name="Start session").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("circle")
+    await expect(page.locator("#live-status")).to_contain_text("does not update by itself")
+    await page.get_by_text("End this session").click()
+    await page.get_by_role("button", name="End session now").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("ended")
+    await page.get_by_role("button", name="Sign out").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    await context.close()
+
+
+async def test_pages_fit_320px_and_pass_axe_there(
+    browser: Browser, base_url: str, add_account: AddAccount
+) -> None:
+    await add_account("root", Role.ADMIN)
+    context = await browser.new_context(viewport={"width": 320, "height": 640})
+    page = await context.new_page()
+    page.set_default_timeout(5000)
+    await page.goto(f"{base_url}/login")
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+    await audit(page, "/login at 320px")
+    paths = ["/login"]
+    await sign_in(page, base_url, "root")
+    await page.get_by_label("Meeting link").fill(
+        "https://video.example.net/jitsi/a-rather-long-tenant-name/AVeryLongMeetingNameThatMightOverflow"
+    )
+    await page.get_by_role("button", name="Start session").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("averylong")
+    console = page.url.replace(base_url, "")
+    join_href = await page.locator(".join-link a").get_attribute("href")
+    assert join_href is not None
+    paths += [console, "/", "/accounts", re.sub(r"^https?://[^/]+", "", join_href)]
+    for path in paths[1:]:
+        await page.goto(f"{base_url}{path}")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} scrolls sideways at 320px ({width}px)"
+        await audit(page, f"{path} at 320px")
+    await context.close()
+
+
+async def test_keyboard_only_sign_in_with_skip_link(
+    browser: Browser, base_url: str, add_account: AddAccount
+) -> None:
+    await add_account("fran")
+    page = await browser.new_page()
+    await page.goto(f"{base_url}/login")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    await page.keyboard.press("Enter")
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Username")).to_be_focused()
+    await page.keyboard.type("fran")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Sessions")
+    focus_ring = await page.evaluate(
+        "() => { const el = document.querySelector('#meeting'); el.focus(); return getComputedStyle(el).outlineStyle; }"
+    )
+    assert focus_ring == "solid"
