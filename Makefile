@@ -53,7 +53,7 @@ postgres:
 
 # Refresh the translation template after changing user-facing text.
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -o plugin/locale/messages.pot plugin facilitation
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o plugin/locale/messages.pot .
 
 clean:
 	rm -rf $(VENV) node_modules .mypy_cache .ruff_cache data facilitation.db*

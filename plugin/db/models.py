@@ -60,6 +60,7 @@ class MeetingSession(SQLModel, table=True):
     jitsi_base: str = Field(max_length=300)
     tenant: str | None = Field(default=None, max_length=200)
     room: str = Field(max_length=200, index=True)
+    room_label: str = Field(max_length=200)  # as the facilitator typed it, for display
     # Set while the session is live, NULL once ended: the unique index makes
     # "one live session per room" hold even under concurrent starts.
     live_key: str | None = Field(default=None, max_length=800, unique=True)

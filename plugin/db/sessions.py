@@ -37,6 +37,7 @@ async def start_or_get(
         jitsi_base=ref.base.url,
         tenant=ref.tenant,
         room=ref.room,
+        room_label=ref.room_as_typed,
         live_key=ref.key,
         join_code=new_join_code(),
         created_by=account.id,

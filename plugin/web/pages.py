@@ -48,7 +48,7 @@ async def form_fields(request: web.Request, *names: str) -> dict[str, str]:
 
 def gettext(request: web.Request, message: str, **params: object) -> str:
     text = request.app[keys.TRANSLATIONS].gettext(message)
-    return text % params if params else text
+    return text % params  # always formats, so '%%' in a message shows as '%'
 
 
 async def in_thread(func: Any, *args: Any) -> Any:

@@ -52,7 +52,7 @@ async def test_every_page_passes_axe_and_live_updates_connect(
 
     await page.get_by_label("Meeting link").fill("https://meet.example.org/CoproCircle")
     await page.get_by_role("button", name="Start session").click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("coprocircle")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("CoproCircle")
     await expect(page.locator("#live-status")).to_have_text("Live updates are on.")
     await audit(page, "console")
     join_href = await page.locator(".join-link a").get_attribute("href")
@@ -84,7 +84,7 @@ async def test_forms_work_without_javascript(
     await sign_in(page, base_url, "fran")
     await page.get_by_label("Meeting link").fill("https://meet.example.org/Circle")
     await page.get_by_role("button", name="Start session").click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("circle")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Circle")
     await expect(page.locator("#live-status")).to_contain_text("does not update by itself")
     await page.get_by_text("End this session").click()
     await page.get_by_role("button", name="End session now").click()
@@ -110,7 +110,7 @@ async def test_pages_fit_320px_and_pass_axe_there(
         "https://video.example.net/jitsi/a-rather-long-tenant-name/AVeryLongMeetingNameThatMightOverflow"
     )
     await page.get_by_role("button", name="Start session").click()
-    await expect(page.get_by_role("heading", level=1)).to_contain_text("averylong")
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("AVeryLong")
     console = page.url.replace(base_url, "")
     join_href = await page.locator(".join-link a").get_attribute("href")
     assert join_href is not None

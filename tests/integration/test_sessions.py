@@ -34,7 +34,7 @@ async def test_start_from_link_shows_console_with_join_link(
     console = await client.get(f"/sessions/{session_id}")
     text = await console.text()
     assert console.status == 200
-    assert "<h1>coprocircle" in text
+    assert "<h1>CoproCircle" in text
     join = re.search(r"http://127\.0\.0\.1:8080/join/([A-Z0-9]{8})", text)
     assert join, "join link missing"
     for panel in ("Hands raised", "Breakout rooms", "Warm-ups", "Check-out"):

@@ -112,6 +112,7 @@ def upgrade() -> None:
         sa.Column("jitsi_base", sa.String(length=300), nullable=False),
         sa.Column("tenant", sa.String(length=200), nullable=True),
         sa.Column("room", sa.String(length=200), nullable=False),
+        sa.Column("room_label", sa.String(length=200), nullable=False),
         sa.Column("live_key", sa.String(length=800), nullable=True),
         sa.Column("join_code", sa.String(length=16), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=False),

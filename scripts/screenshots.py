@@ -1,0 +1,82 @@
+"""Regenerate the README screenshots: `.venv/bin/python scripts/screenshots.py`.
+
+Starts the real app on a throwaway SQLite file and drives Debian's Chromium.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from aiohttp.test_utils import TestServer
+from playwright.async_api import async_playwright
+
+from facilitation.passwords import PasswordPolicy
+from facilitation.roles import Role
+from plugin.app import create_app
+from plugin.clock import Clock
+from plugin.db import accounts
+from plugin.db.engine import Database, make_engine
+from plugin.db.migrate import upgrade_in_thread
+from plugin.security.passwords import Passwords
+from plugin.settings import Settings
+
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+PASSWORD = "plum-orbit-lantern-42"
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{tmp}/shots.db"
+        await upgrade_in_thread(url)
+        database = Database(make_engine(url))
+        async with database.session() as db:
+            await accounts.create_account(
+                db,
+                username="sam",
+                display_name="Sam",
+                role=Role.ADMIN,
+                now=Clock().now(),
+                password_hash=Passwords(PasswordPolicy(frozenset())).hash(PASSWORD),
+            )
+            await db.commit()
+        await database.close()
+        settings = Settings(database_url=url, data_dir=Path(tmp))
+        server = TestServer(create_app(settings), port=8080)
+        await server.start_server()
+        base = "http://127.0.0.1:8080"
+        async with async_playwright() as pw:
+            browser = await pw.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
+            )
+            page = await browser.new_page(viewport={"width": 900, "height": 700})
+            await page.goto(f"{base}/login")
+            await page.screenshot(path=OUT / "login.png")
+            await page.get_by_label("Username").fill("sam")
+            await page.get_by_label("Password").fill(PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await page.get_by_label("Meeting link").fill("https://meet.example.org/Coffee Chat")
+            await page.get_by_role("button", name="Start session").click()
+            await page.screenshot(path=OUT / "start-error.png")
+            await page.get_by_label("Meeting link").fill("https://meet.example.org/CoproCircle")
+            await page.get_by_role("button", name="Start session").click()
+            await page.get_by_text("Live updates are on.").wait_for()
+            await page.screenshot(path=OUT / "console.png", full_page=True)
+            join = await page.locator(".join-link a").get_attribute("href")
+            phone = await browser.new_page(viewport={"width": 360, "height": 640})
+            await phone.goto(str(join))
+            await phone.screenshot(path=OUT / "join-phone.png")
+            await browser.close()
+        await server.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
