@@ -20,6 +20,7 @@ from plugin.metrics import Metrics
 from plugin.security.passwords import Passwords, load_common_passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
+from plugin.templating import Templates
 from plugin.web import (
     routes_accounts,
     routes_auth,
@@ -33,7 +34,6 @@ from plugin.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
-from plugin.web.render import Templates
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"

@@ -13,7 +13,7 @@ from plugin.metrics import Metrics
 from plugin.security.passwords import Passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
-from plugin.web.render import Templates
+from plugin.templating import Templates
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

@@ -8,8 +8,8 @@ from typing import Any
 from aiohttp import web
 
 from plugin import keys
+from plugin.templating import html
 from plugin.web.auth import current_account, request_csrf
-from plugin.web.render import html
 
 MAX_FIELD = 4096
 
