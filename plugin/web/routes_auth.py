@@ -23,11 +23,17 @@ MAX_USERNAME = 64
 MAX_PASSWORD = 1024
 
 
-def _throttle(request: web.Request) -> ThrottlePolicy:
+# An office or a library shares one address among many people, so the per-address limit
+# is looser than the per-username one.
+IP_ALLOWANCE = 4
+
+
+def _throttles(request: web.Request) -> tuple[ThrottlePolicy, ThrottlePolicy]:
     settings = request.app[keys.SETTINGS]
-    return ThrottlePolicy(
-        settings.login_max_failures, timedelta(minutes=settings.login_window_minutes)
-    )
+    window = timedelta(minutes=settings.login_window_minutes)
+    per_user = ThrottlePolicy(settings.login_max_failures, window)
+    per_ip = ThrottlePolicy(settings.login_max_failures * IP_ALLOWANCE, window)
+    return per_user, per_ip
 
 
 def client_ip(request: web.Request) -> str:
@@ -52,7 +58,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     password = fields["password"][:MAX_PASSWORD]
     target = safe_next(fields["next"])
     now = request.app[keys.CLOCK].now()
-    policy = _throttle(request)
+    policies = _throttles(request)
     throttle_keys = [f"user:{username}", f"ip:{client_ip(request)}"]
 
     def refuse(message: str, status: int, minutes: int | None = None) -> web.Response:
@@ -64,7 +70,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
         waits = [
             policy.retry_after(await accounts.failures_since(db, key, now - policy.window), now)
-            for key in throttle_keys
+            for policy, key in zip(policies, throttle_keys, strict=True)
         ]
         longest = max((w for w in waits if w is not None), default=None)
         if longest is not None:

@@ -95,6 +95,25 @@ async def test_login_is_throttled_then_unlocks(
     await login(client, "alex")
 
 
+async def test_a_shared_address_gets_a_looser_limit_than_one_username(
+    client: Client, add_account: AddAccount
+) -> None:
+    await add_account("alex")
+    for attempt in range(20):  # 4 people behind one office router, 5 typos each
+        token = await csrf_from(client, "/login")
+        data = {
+            "username": f"person{attempt % 4}",
+            "password": "nope nope nope",
+            "csrf_token": token,
+        }
+        assert (await client.post("/login", data=data)).status == 403
+    token = await csrf_from(client, "/login")
+    response = await client.post(
+        "/login", data={"username": "alex", "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status == 429  # the 21st failure from the address locks it
+
+
 async def test_disabled_accounts_cannot_sign_in(
     client: Client, add_account: AddAccount, settings: Settings
 ) -> None:
