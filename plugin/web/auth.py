@@ -18,6 +18,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Machine-to-machine surfaces authenticate with their own signatures, not cookies.
 CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/dial-in/")
+# Paths that never need to know who is asking: no cookie, no database look-up.
+ANONYMOUS_PREFIXES = ("/static/", "/healthz", "/metrics")
 
 
 def cookie_name(request: web.Request) -> str:
@@ -44,7 +46,9 @@ def request_csrf(request: web.Request) -> str:
 
 @web.middleware
 async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Attach the session id (always) and the signed-in account (if any); check CSRF."""
+    """Attach the session id and the signed-in account (if any); check CSRF."""
+    if request.path.startswith(ANONYMOUS_PREFIXES):
+        return await handler(request)
     sid = request.cookies.get(cookie_name(request))
     fresh = not sid or len(sid) > 100
     request[keys.SID] = new_token() if fresh or sid is None else sid
