@@ -44,6 +44,7 @@ PASSWORD = {
     ),
 }
 
+USERNAME_TAKEN = N_("That username is already taken.")
 CSRF_FAILED = N_(
     "This form has expired, so nothing was saved. Go back, reload the page and try again."
 )

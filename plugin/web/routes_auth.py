@@ -77,8 +77,8 @@ async def login(request: web.Request) -> web.StreamResponse:
             minutes = max(1, math.ceil(longest.total_seconds() / 60))
             return refuse(messages.LOGIN_THROTTLED, 429, minutes=minutes)
         account = await accounts.by_username(db, username)
-        usable = account is not None and not account.disabled
-        stored = account.password_hash if usable and account is not None else None
+        # Disabled and unknown accounts are checked against a dummy hash: same time taken.
+        stored = account.password_hash if account and not account.disabled else None
         ok = await in_thread(request.app[keys.PASSWORDS].verify, stored, password)
         if not ok or account is None or account.id is None:
             await accounts.record_failure(db, throttle_keys, now)
@@ -141,14 +141,19 @@ async def setup(request: web.Request) -> web.StreamResponse:
     password_hash = await in_thread(request.app[keys.PASSWORDS].hash, form.password)
     async with request.app[keys.DATABASE].session() as db:
         token_row = await _valid_setup(request, db)
-        account = await accounts.create_account(
-            db,
-            username=form.username,
-            display_name=form.display_name,
-            password_hash=password_hash,
-            role=Role.ADMIN,
-            now=now,
-        )
+        try:
+            account = await accounts.create_account(
+                db,
+                username=form.username,
+                display_name=form.display_name,
+                password_hash=password_hash,
+                role=Role.ADMIN,
+                now=now,
+            )
+        except accounts.UsernameTaken:
+            # A facilitator added with the CLI before any admin existed may hold the name.
+            errors = {"username": gettext(request, messages.USERNAME_TAKEN)}
+            return page(request, "setup.html", {"form": form, "errors": errors}, status=409)
         token_row.used_at = now
         db.add(token_row)
         assert account.id is not None
