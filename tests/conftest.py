@@ -123,3 +123,10 @@ async def second_client(client: Client) -> AsyncIterator[Client]:
     await other.start_server()
     yield other
     await other.session.close()
+
+
+@pytest.fixture
+async def signed_in_facilitator(client: Client, add_account: AddAccount) -> None:
+    """`client` is signed in as the facilitator "fran"."""
+    await add_account("fran")
+    await login(client, "fran")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,10 +19,6 @@ class UsernameTaken(Exception):
 
 def normalise_username(username: str) -> str:
     return username.strip().casefold()
-
-
-async def count_accounts(db: AsyncSession) -> int:
-    return int((await db.exec(select(func.count()).select_from(Account))).one())
 
 
 async def by_username(db: AsyncSession, username: str) -> Account | None:

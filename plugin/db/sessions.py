@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -76,10 +76,9 @@ async def is_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
 async def visible_to(db: AsyncSession, account: Account, *, every: bool) -> list[MeetingSession]:
     query = select(MeetingSession).order_by(col(MeetingSession.started_at).desc()).limit(100)
     if not every:
+        # The creator is always a member (start_or_get adds them), so membership is enough.
         members = select(SessionMember.session_id).where(SessionMember.account_id == account.id)
-        query = query.where(
-            or_(col(MeetingSession.id).in_(members), col(MeetingSession.created_by) == account.id)
-        )
+        query = query.where(col(MeetingSession.id).in_(members))
     return list((await db.exec(query)).all())
 
 

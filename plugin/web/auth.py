@@ -22,6 +22,10 @@ CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/dial-in/")
 ANONYMOUS_PREFIXES = ("/static/", "/healthz", "/metrics")
 
 
+class CsrfFailed(web.HTTPForbidden):
+    """A state-changing request without this browser's form token."""
+
+
 def cookie_name(request: web.Request) -> str:
     # The __Host- prefix pins the cookie to this host and path, but needs Secure.
     return "__Host-fac_sid" if request.app[keys.SETTINGS].secure_cookies else "fac_sid"
@@ -49,22 +53,20 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
     """Attach the session id and the signed-in account (if any); check CSRF."""
     if request.path.startswith(ANONYMOUS_PREFIXES):
         return await handler(request)
-    sid = request.cookies.get(cookie_name(request))
-    fresh = not sid or len(sid) > 100
-    request[keys.SID] = new_token() if fresh or sid is None else sid
+    given = request.cookies.get(cookie_name(request), "")
+    fresh = not given or len(given) > 100
+    sid = new_token() if fresh else given
+    request[keys.SID] = sid
     if not fresh:
-        database = request.app[keys.DATABASE]
-        async with database.session() as db:
-            account = await accounts.account_for_login(
-                db, request[keys.SID], request.app[keys.CLOCK].now()
-            )
+        async with request.app[keys.DATABASE].session() as db:
+            account = await accounts.account_for_login(db, sid, request.app[keys.CLOCK].now())
         if account is not None:
             request[keys.ACCOUNT] = account
     if request.method in UNSAFE_METHODS and not request.path.startswith(CSRF_EXEMPT_PREFIXES):
         await _check_csrf(request)
     response = await handler(request)
     if fresh and not response.prepared and response.content_type == "text/html":
-        set_sid_cookie(request, response, request[keys.SID])
+        set_sid_cookie(request, response, sid)
     return response
 
 
@@ -77,11 +79,19 @@ async def _check_csrf(request: web.Request) -> None:
         given = str((await request.post()).get("csrf_token", ""))
     secret = request.app[keys.SETTINGS].secret()
     if not given or not csrf_ok(secret, request[keys.SID], given):
-        raise web.HTTPForbidden(reason="CSRF token missing or wrong")
+        raise CsrfFailed()
 
 
 def current_account(request: web.Request) -> Account | None:
     return request.get(keys.ACCOUNT)
+
+
+def signed_in(request: web.Request) -> Account:
+    """The signed-in account; anyone else is sent to the sign-in page."""
+    account = current_account(request)
+    if account is None:
+        raise login_redirect(request)
+    return account
 
 
 def login_redirect(request: web.Request) -> web.HTTPSeeOther:
@@ -91,8 +101,7 @@ def login_redirect(request: web.Request) -> web.HTTPSeeOther:
 def require_login(handler: Handler) -> Handler:
     @wraps(handler)
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if current_account(request) is None:
-            raise login_redirect(request)
+        signed_in(request)
         return await handler(request)
 
     return guarded
@@ -102,10 +111,7 @@ def require_role(check: Callable[[Role], bool]) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
-            account = current_account(request)
-            if account is None:
-                raise login_redirect(request)
-            if not check(Role(account.role)):
+            if not check(Role(signed_in(request).role)):
                 raise web.HTTPForbidden(reason="role")
             return await handler(request)
 

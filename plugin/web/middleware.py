@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from plugin import keys
 from plugin.web import messages
-from plugin.web.auth import Handler
+from plugin.web.auth import CsrfFailed, Handler
 from plugin.web.pages import page
 
 log = logging.getLogger(__name__)
@@ -28,9 +28,8 @@ ERROR_MESSAGES = {
 }
 
 
-def csp(frame_ancestors: str = "'none'", frame_src: str = "") -> str:
-    policy = f"{BASE_CSP}; frame-ancestors {frame_ancestors}"
-    return f"{policy}; frame-src {frame_src}" if frame_src else policy
+def csp(frame_ancestors: str = "'none'") -> str:
+    return f"{BASE_CSP}; frame-ancestors {frame_ancestors}"
 
 
 def _route_name(request: web.Request) -> str:
@@ -64,7 +63,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as exc:
         if exc.status < 400 or not _wants_html(request):
             raise
-        if exc.status == 403 and exc.reason == "CSRF token missing or wrong":
+        if isinstance(exc, CsrfFailed):
             message = messages.CSRF_FAILED
         else:
             message = ERROR_MESSAGES.get(exc.status, exc.reason)

@@ -9,8 +9,9 @@ from plugin import keys
 from plugin.db import accounts, audit
 from plugin.db.models import Account
 from plugin.i18n import N_
+from plugin.web import messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
-from plugin.web.auth import current_account, require_role
+from plugin.web.auth import require_role, signed_in
 from plugin.web.pages import form_fields, gettext, in_thread, page
 
 routes = web.RouteTableDef()
@@ -52,8 +53,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
     errors = validate_account_form(request, form)
     if errors:
         return await _page(request, form, errors, status=400)
-    admin = current_account(request)
-    assert admin is not None
+    admin = signed_in(request)
     password_hash = await in_thread(request.app[keys.PASSWORDS].hash, form.password)
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
@@ -67,7 +67,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
                 now=now,
             )
         except accounts.UsernameTaken:
-            errors = {"username": gettext(request, N_("That username is already taken."))}
+            errors = {"username": gettext(request, messages.USERNAME_TAKEN)}
             return await _page(request, form, errors, status=409)
         audit.record(
             db,
@@ -84,8 +84,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
 
 
 async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamResponse:
-    admin = current_account(request)
-    assert admin is not None
+    admin = signed_in(request)
     try:
         account_id = int(request.match_info["account_id"])
     except ValueError:

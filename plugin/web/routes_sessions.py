@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.live_events import LiveEvent
 from facilitation.meeting_link import LinkProblem, MeetingLinkError, MeetingRef, parse_meeting_link
@@ -10,9 +11,9 @@ from facilitation.roles import Role
 from plugin import keys
 from plugin.db import audit
 from plugin.db import sessions as sessions_db
-from plugin.db.models import Account, MeetingSession
+from plugin.db.models import MeetingSession
 from plugin.web import messages
-from plugin.web.auth import current_account, require_login, require_role
+from plugin.web.auth import require_login, require_role, signed_in
 from plugin.web.middleware import csp
 from plugin.web.pages import form_fields, gettext, page
 
@@ -21,14 +22,17 @@ starters_only = require_role(lambda role: role.can_start_sessions)
 MAX_LINK = 2000
 
 
+def _example_link(request: web.Request) -> str:
+    return request.app[keys.SETTINGS].jitsi_bases[0].url + "/OurMeeting"
+
+
 def _link_error(request: web.Request, exc: MeetingLinkError) -> str:
     settings = request.app[keys.SETTINGS]
-    example = settings.jitsi_bases[0].url + "/OurMeeting"
     params: dict[str, object] = {}
     if exc.problem is LinkProblem.WRONG_SERVER:
         params["allowed"] = " or ".join(base.url for base in settings.jitsi_bases)
     elif exc.problem in (LinkProblem.NO_ROOM, LinkProblem.TOO_MANY_PARTS):
-        params["example"] = example
+        params["example"] = _example_link(request)
     return gettext(request, messages.LINK[exc.problem], **params)
 
 
@@ -41,18 +45,16 @@ def _parse(request: web.Request, link: str) -> MeetingRef:
 async def _home(
     request: web.Request, link: str = "", error: str = "", status: int = 200
 ) -> web.Response:
-    account = current_account(request)
-    assert account is not None
+    account = signed_in(request)
     async with request.app[keys.DATABASE].session() as db:
         visible = await sessions_db.visible_to(
             db, account, every=Role(account.role).sees_every_session
         )
-    example = request.app[keys.SETTINGS].jitsi_bases[0].url + "/OurMeeting"
     context = {
         "sessions": visible,
         "link": link,
         "error": error,
-        "example": example,
+        "example": _example_link(request),
         "can_start": Role(account.role).can_start_sessions,
     }
     return page(request, "home.html", context, status=status)
@@ -90,8 +92,7 @@ async def start_session(request: web.Request) -> web.StreamResponse:
         ref = _parse(request, link)
     except MeetingLinkError as exc:
         return await _home(request, link=link, error=_link_error(request, exc), status=400)
-    account = current_account(request)
-    assert account is not None
+    account = signed_in(request)
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
         session, created = await sessions_db.start_or_get(db, ref, account, now)
@@ -119,16 +120,15 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 
 
-async def _session_for(request: web.Request, account: Account) -> MeetingSession:
-    """The session in the URL, if this account may see it. Others get a 404, not a hint."""
-    async with request.app[keys.DATABASE].session() as db:
-        session = await sessions_db.get(db, request.match_info["session_id"])
-        if session is None:
-            raise web.HTTPNotFound()
-        allowed = Role(account.role).sees_every_session or await sessions_db.is_member(
-            db, session.id, account.id or 0
-        )
-    if not allowed:
+async def _session_for(request: web.Request, db: AsyncSession) -> MeetingSession:
+    """The session in the URL, if the signed-in account may see it; others get a plain 404."""
+    account = signed_in(request)
+    session = await sessions_db.get(db, request.match_info["session_id"])
+    if session is None:
+        raise web.HTTPNotFound()
+    if not Role(account.role).sees_every_session and not await sessions_db.is_member(
+        db, session.id, account.id or 0
+    ):
         raise web.HTTPNotFound()
     return session
 
@@ -136,10 +136,8 @@ async def _session_for(request: web.Request, account: Account) -> MeetingSession
 @routes.get("/sessions/{session_id}", name="console")
 @require_login
 async def console(request: web.Request) -> web.StreamResponse:
-    account = current_account(request)
-    assert account is not None
-    session = await _session_for(request, account)
     async with request.app[keys.DATABASE].session() as db:
+        session = await _session_for(request, db)
         people = await sessions_db.participants(db, session.id)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
@@ -153,24 +151,21 @@ async def console(request: web.Request) -> web.StreamResponse:
 @routes.post("/sessions/{session_id}/end", name="end_session")
 @starters_only
 async def end_session(request: web.Request) -> web.StreamResponse:
-    account = current_account(request)
-    assert account is not None
-    session = await _session_for(request, account)
     now = request.app[keys.CLOCK].now()
-    if session.ended_at is None:
-        async with request.app[keys.DATABASE].session() as db:
-            await sessions_db.end(db, session, now)
-            audit.record(
-                db,
-                at=now,
-                actor_id=account.id,
-                action="session.ended",
-                target=f"session:{session.id}",
-            )
-            await db.commit()
-        request.app[keys.HUB].publish(
-            session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()}
+    async with request.app[keys.DATABASE].session() as db:
+        session = await _session_for(request, db)
+        if session.ended_at is not None:
+            raise web.HTTPSeeOther(f"/sessions/{session.id}")
+        await sessions_db.end(db, session, now)
+        audit.record(
+            db,
+            at=now,
+            actor_id=signed_in(request).id,
+            action="session.ended",
+            target=f"session:{session.id}",
         )
+        await db.commit()
+    request.app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 
 

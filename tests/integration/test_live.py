@@ -15,11 +15,8 @@ async def _origin(client: Client) -> str:
     return str(client.make_url("/")).rstrip("/")
 
 
-async def test_console_receives_ready_participant_and_ended_events(
-    client: Client, add_account: AddAccount
-) -> None:
-    await add_account("fran")
-    await login(client, "fran")
+@pytest.mark.usefixtures("signed_in_facilitator")
+async def test_console_receives_ready_participant_and_ended_events(client: Client) -> None:
     session_id = await start(client, "https://meet.example.org/Circle")
     async with client.ws_connect(
         f"/sessions/{session_id}/live", headers={"Origin": await _origin(client)}
@@ -43,9 +40,8 @@ async def test_console_receives_ready_participant_and_ended_events(
         assert ended["event"] == "sessionEnded"
 
 
-async def test_events_stay_within_their_session(client: Client, add_account: AddAccount) -> None:
-    await add_account("fran")
-    await login(client, "fran")
+@pytest.mark.usefixtures("signed_in_facilitator")
+async def test_events_stay_within_their_session(client: Client) -> None:
     one = await start(client, "https://meet.example.org/One")
     two = await start(client, "https://meet.example.org/Two")
     async with client.ws_connect(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 
+import pytest
+
 from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.settings import Settings
-from tests.conftest import CSRF_INPUT, AddAccount, Client, csrf_from, login, post_form
+from tests.conftest import CSRF_INPUT, Client, csrf_from, post_form
 from tests.integration.test_sessions import start
 
 
@@ -21,11 +23,8 @@ async def test_healthz_reports_database_and_schema(client: Client) -> None:
     assert body["database"]["schema_current"] is True
 
 
-async def test_metrics_count_requests_and_active_sessions(
-    client: Client, add_account: AddAccount
-) -> None:
-    await add_account("fran")
-    await login(client, "fran")
+@pytest.mark.usefixtures("signed_in_facilitator")
+async def test_metrics_count_requests_and_active_sessions(client: Client) -> None:
     await start(client, "https://meet.example.org/One")
     await start(client, "https://meet.example.org/Two")
     await client.get("/sessions/nope")
@@ -70,9 +69,8 @@ async def test_database_down_is_503_with_a_clear_message(
     assert (await api.json())["error"] == "database_unavailable"
 
 
-async def test_security_headers_on_pages(client: Client, add_account: AddAccount) -> None:
-    await add_account("fran")
-    await login(client, "fran")
+@pytest.mark.usefixtures("signed_in_facilitator")
+async def test_security_headers_on_pages(client: Client) -> None:
     session_id = await start(client, "https://meet.example.org/Circle")
     console = await client.get(f"/sessions/{session_id}")
     csp = console.headers["Content-Security-Policy"]
@@ -100,9 +98,8 @@ async def test_security_headers_on_pages(client: Client, add_account: AddAccount
     assert static.headers["X-Content-Type-Options"] == "nosniff"
 
 
-async def test_oversized_bodies_are_413(client: Client, add_account: AddAccount) -> None:
-    await add_account("fran")
-    await login(client, "fran")
+@pytest.mark.usefixtures("signed_in_facilitator")
+async def test_oversized_bodies_are_413(client: Client) -> None:
     response = await post_form(client, "/sessions", {"meeting": "x" * 70_000})
     assert response.status == 413
     assert "too much" in await response.text()
