@@ -137,10 +137,12 @@ def parse_meeting_link(text: str, allowed: tuple[JitsiBase, ...]) -> MeetingRef:
         port = parts.port
     except ValueError as exc:
         raise MeetingLinkError(LinkProblem.NOT_A_LINK, str(exc)) from exc
+    if port == 0:
+        raise MeetingLinkError(LinkProblem.NOT_A_LINK, "port 0")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise MeetingLinkError(LinkProblem.NOT_A_LINK)
     host = parts.hostname.lower()
-    port = port or (443 if parts.scheme == "https" else 80)
+    port = port if port is not None else (443 if parts.scheme == "https" else 80)
     path = parts.path
     for base in allowed:
         if (parts.scheme, host, port) != (base.scheme, base.host, base.port):
@@ -153,7 +155,10 @@ def parse_meeting_link(text: str, allowed: tuple[JitsiBase, ...]) -> MeetingRef:
 
 def _ref_from_path(base: JitsiBase, path: str) -> MeetingRef:
     # Empty segments are dropped, as nginx's default merge_slashes does.
-    segments = [unquote(s) for s in path.split("/") if s]
+    try:
+        segments = [unquote(s, errors="strict") for s in path.split("/") if s]
+    except UnicodeDecodeError:
+        raise MeetingLinkError(LinkProblem.BAD_CHARACTERS, "not UTF-8") from None
     if not segments:
         raise MeetingLinkError(LinkProblem.NO_ROOM)
     if len(segments) > 2:
@@ -161,9 +166,7 @@ def _ref_from_path(base: JitsiBase, path: str) -> MeetingRef:
     for segment in segments:
         _check_segment(segment)
     room_typed = segments[-1]
-    if room_typed.lower() in RESERVED_PATHS or (
-        len(segments) == 2 and segments[0] in RESERVED_PATHS
-    ):
+    if any(segment.lower() in RESERVED_PATHS for segment in segments):
         raise MeetingLinkError(LinkProblem.RESERVED, room_typed)
     tenant = segments[0].lower() if len(segments) == 2 else None
     return MeetingRef(base=base, tenant=tenant, room=room_typed.lower(), room_as_typed=room_typed)

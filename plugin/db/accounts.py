@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,7 +50,11 @@ async def create_account(
         created_at=now,
     )
     db.add(account)
-    await db.flush()
+    try:
+        await db.flush()
+    except IntegrityError:  # someone took the name between the check and the insert
+        await db.rollback()
+        raise UsernameTaken(username) from None
     return account
 
 

@@ -31,4 +31,5 @@ def csrf_token(secret: bytes, sid: str) -> str:
 
 
 def csrf_ok(secret: bytes, sid: str, given: str) -> bool:
-    return hmac.compare_digest(csrf_token(secret, sid), given)
+    # Bytes, not str: compare_digest refuses non-ASCII str, and a client controls `given`.
+    return hmac.compare_digest(csrf_token(secret, sid).encode(), given.encode("utf-8", "replace"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from urllib.parse import quote
@@ -13,6 +14,7 @@ from plugin import keys
 from plugin.db import accounts
 from plugin.db.models import Account
 from plugin.security.tokens import csrf_ok, csrf_token, new_token
+from plugin.web.forms import read_form
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -24,6 +26,9 @@ ANONYMOUS_PREFIXES = ("/static/", "/healthz", "/metrics")
 
 class CsrfFailed(web.HTTPForbidden):
     """A state-changing request without this browser's form token."""
+
+
+SID_FORMAT = re.compile(r"[A-Za-z0-9_-]{32,64}")  # what new_token() makes
 
 
 def cookie_name(request: web.Request) -> str:
@@ -54,7 +59,7 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
     if request.path.startswith(ANONYMOUS_PREFIXES):
         return await handler(request)
     given = request.cookies.get(cookie_name(request), "")
-    fresh = not given or len(given) > 100
+    fresh = not SID_FORMAT.fullmatch(given)
     sid = new_token() if fresh else given
     request[keys.SID] = sid
     if not fresh:
@@ -76,7 +81,7 @@ async def _check_csrf(request: web.Request) -> None:
         "application/x-www-form-urlencoded",
         "multipart/form-data",
     ):
-        given = str((await request.post()).get("csrf_token", ""))
+        given = str((await read_form(request)).get("csrf_token", ""))
     secret = request.app[keys.SETTINGS].secret()
     if not given or not csrf_ok(secret, request[keys.SID], given):
         raise CsrfFailed()
@@ -121,7 +126,17 @@ def require_role(check: Callable[[Role], bool]) -> Callable[[Handler], Handler]:
 
 
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only same-site paths: never an open redirect.
+
+    Control characters are refused outright: URL parsers (yarl included) strip tabs and
+    newlines, so "/\t/evil.example" would otherwise come out as "//evil.example".
+    """
+    if (
+        not target
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+    ):
         return "/"
     return target

@@ -53,6 +53,10 @@ LOGIN_THROTTLED = N_("Too many tries. Please wait %(minutes)d minutes, then try 
 DATABASE_DOWN = N_(
     "We cannot reach our database right now, so nothing was saved. Please try again in a minute."
 )
+CONFLICT = N_("Someone changed this at the same moment, so nothing was saved. Please try again.")
+BAD_VALUE = N_("Something in that request was not right, so nothing was saved.")
+BAD_REQUEST = N_("We could not read what was sent, so nothing was saved. Go back and try again.")
+GENERIC = N_("That did not work. Please go back and try again.")
 NOT_FOUND = N_("We could not find that page.")
 FORBIDDEN = N_("You do not have permission to do that.")
 TOO_LARGE = N_("That was too much to send at once. Please send less.")

@@ -7,7 +7,14 @@ import time
 from collections.abc import Mapping
 
 from aiohttp import web
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import (
+    DataError,
+    DisconnectionError,
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+)
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from plugin import keys
 from plugin.web import messages
@@ -21,6 +28,7 @@ BASE_CSP = (
     "connect-src 'self'; form-action 'self'; base-uri 'none'"
 )
 ERROR_MESSAGES = {
+    400: messages.BAD_REQUEST,
     403: messages.FORBIDDEN,
     404: messages.NOT_FOUND,
     413: messages.TOO_LARGE,
@@ -66,19 +74,40 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if isinstance(exc, CsrfFailed):
             message = messages.CSRF_FAILED
         else:
-            message = ERROR_MESSAGES.get(exc.status, exc.reason)
+            message = ERROR_MESSAGES.get(exc.status, messages.GENERIC)
         return _error_page(request, exc.status, message, exc.headers)
-    except SQLAlchemyError as exc:
+    except (IntegrityError, DataError) as exc:
+        # Input or a race the handler did not foresee: the request is at fault, not the server.
+        status, code, message = (
+            (409, "conflict", messages.CONFLICT)
+            if isinstance(exc, IntegrityError)
+            else (400, "bad_value", messages.BAD_VALUE)
+        )
+        log.warning("%s on %s %s", type(exc).__name__, request.method, _route_name(request))
+        return _database_error(request, status, code, message)
+    except (OperationalError, InterfaceError, SQLAlchemyTimeoutError, DisconnectionError) as exc:
         log.error(
-            "database error on %s %s: %s", request.method, _route_name(request), type(exc).__name__
+            "database unavailable on %s %s: %s",
+            request.method,
+            _route_name(request),
+            type(exc).__name__,
         )
-        if _wants_html(request):
-            return _error_page(request, 503, messages.DATABASE_DOWN, {"Retry-After": "30"})
-        return web.json_response(
-            {"error": "database_unavailable", "message": messages.DATABASE_DOWN},
-            status=503,
-            headers={"Retry-After": "30"},
+        return _database_error(
+            request, 503, "database_unavailable", messages.DATABASE_DOWN, {"Retry-After": "30"}
         )
+
+
+def _database_error(
+    request: web.Request,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
+    if _wants_html(request):
+        return _error_page(request, status, message, headers)
+    text = request.app[keys.TRANSLATIONS].gettext(message)
+    return web.json_response({"error": code, "message": text}, status=status, headers=headers)
 
 
 def _wants_html(request: web.Request) -> bool:

@@ -11,8 +11,6 @@ from plugin import keys
 from plugin.templating import html
 from plugin.web.auth import current_account, request_csrf
 
-MAX_FIELD = 4096
-
 
 def page(
     request: web.Request,
@@ -30,20 +28,6 @@ def page(
         **(context or {}),
     }
     return html(request.app[keys.TEMPLATES].render(template, full), status=status, headers=headers)
-
-
-async def form_fields(request: web.Request, *names: str) -> dict[str, str]:
-    """Text fields of a posted form; missing ones are empty, files are refused."""
-    data = await request.post()
-    values: dict[str, str] = {}
-    for name in names:
-        value = data.get(name, "")
-        if not isinstance(value, str):
-            raise web.HTTPBadRequest(reason=f"field {name} must be text")
-        if len(value) > MAX_FIELD:
-            raise web.HTTPBadRequest(reason=f"field {name} is too long")
-        values[name] = value
-    return values
 
 
 def gettext(request: web.Request, message: str, **params: object) -> str:

@@ -12,7 +12,8 @@ from plugin.i18n import N_
 from plugin.web import messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
 from plugin.web.auth import require_role, signed_in
-from plugin.web.pages import form_fields, gettext, in_thread, page
+from plugin.web.forms import form_fields
+from plugin.web.pages import gettext, in_thread, page
 
 routes = web.RouteTableDef()
 admin_only = require_role(lambda role: role.can_manage_accounts)
@@ -85,10 +86,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
 
 async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamResponse:
     admin = signed_in(request)
-    try:
-        account_id = int(request.match_info["account_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    account_id = int(request.match_info["account_id"])  # the route allows 1 to 9 digits
     if account_id == admin.id:
         raise web.HTTPBadRequest(
             reason=gettext(request, N_("You cannot disable your own account."))
@@ -108,13 +106,13 @@ async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamRespo
     raise web.HTTPSeeOther("/accounts")
 
 
-@routes.post("/accounts/{account_id}/disable")
+@routes.post(r"/accounts/{account_id:\d{1,9}}/disable")
 @admin_only
 async def disable(request: web.Request) -> web.StreamResponse:
     return await _set_disabled(request, True)
 
 
-@routes.post("/accounts/{account_id}/enable")
+@routes.post(r"/accounts/{account_id:\d{1,9}}/enable")
 @admin_only
 async def enable(request: web.Request) -> web.StreamResponse:
     return await _set_disabled(request, False)

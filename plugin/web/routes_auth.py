@@ -16,10 +16,12 @@ from plugin.db.models import SetupToken
 from plugin.web import messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
 from plugin.web.auth import cookie_name, current_account, safe_next, set_sid_cookie
-from plugin.web.pages import form_fields, gettext, in_thread, page
+from plugin.web.forms import form_fields
+from plugin.web.pages import gettext, in_thread, page
 
 routes = web.RouteTableDef()
 MAX_USERNAME = 64
+SETUP_PATH = "/setup/{token:[A-Za-z0-9_-]{1,100}}"
 MAX_PASSWORD = 1024
 
 
@@ -113,18 +115,26 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await accounts.end_login(db, request[keys.SID])
         await db.commit()
     response = web.HTTPSeeOther("/login")
-    response.del_cookie(cookie_name(request), path="/")
+    settings = request.app[keys.SETTINGS]
+    # A __Host- cookie is only replaced by one that is also Secure; match the original flags.
+    response.del_cookie(
+        cookie_name(request),
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="Lax",
+    )
     raise response
 
 
-@routes.get("/setup/{token}", name="setup")
+@routes.get(SETUP_PATH, name="setup")
 async def setup_form(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
         await _valid_setup(request, db)
     return page(request, "setup.html", {"form": AccountForm(), "errors": {}})
 
 
-@routes.post("/setup/{token}")
+@routes.post(SETUP_PATH)
 async def setup(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
     fields = await form_fields(request, "username", "display_name", "password", "password_again")

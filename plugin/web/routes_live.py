@@ -12,6 +12,7 @@ from facilitation.roles import Role
 from plugin import keys
 from plugin.db import sessions as sessions_db
 from plugin.web.auth import current_account
+from plugin.web.routes_sessions import SESSION_PATH
 
 routes = web.RouteTableDef()
 
@@ -27,7 +28,7 @@ def _same_origin(request: web.Request) -> bool:
     return (given.scheme, given.netloc) in {(allowed.scheme, allowed.netloc), own}
 
 
-@routes.get("/sessions/{session_id}/live", name="live")
+@routes.get(SESSION_PATH + "/live", name="live")
 async def live(request: web.Request) -> web.StreamResponse:
     account = current_account(request)
     if account is None:

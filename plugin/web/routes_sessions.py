@@ -14,12 +14,15 @@ from plugin.db import sessions as sessions_db
 from plugin.db.models import MeetingSession
 from plugin.web import messages
 from plugin.web.auth import require_login, require_role, signed_in
+from plugin.web.forms import form_fields
 from plugin.web.middleware import csp
-from plugin.web.pages import form_fields, gettext, page
+from plugin.web.pages import gettext, page
 
 routes = web.RouteTableDef()
 starters_only = require_role(lambda role: role.can_start_sessions)
 MAX_LINK = 2000
+# Session ids are token_urlsafe(12): anything else cannot exist, so it never reaches the database.
+SESSION_PATH = "/sessions/{session_id:[A-Za-z0-9_-]{1,32}}"
 
 
 def _example_link(request: web.Request) -> str:
@@ -133,7 +136,7 @@ async def _session_for(request: web.Request, db: AsyncSession) -> MeetingSession
     return session
 
 
-@routes.get("/sessions/{session_id}", name="console")
+@routes.get(SESSION_PATH, name="console")
 @require_login
 async def console(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
@@ -148,7 +151,7 @@ async def console(request: web.Request) -> web.StreamResponse:
     return page(request, "console.html", context)
 
 
-@routes.post("/sessions/{session_id}/end", name="end_session")
+@routes.post(SESSION_PATH + "/end", name="end_session")
 @starters_only
 async def end_session(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
@@ -169,11 +172,11 @@ async def end_session(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 
 
-@routes.get("/join/{code}", name="join")
+@routes.get("/join/{code:[A-Za-z0-9]{1,16}}", name="join")
 async def join(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
     async with request.app[keys.DATABASE].session() as db:
-        session = await sessions_db.by_join_code(db, code) if len(code) <= 16 else None
+        session = await sessions_db.by_join_code(db, code)
     if session is None:
         raise web.HTTPNotFound()
     headers = {

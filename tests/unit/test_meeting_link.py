@@ -107,6 +107,9 @@ def test_good_links(link: str, tenant: str | None, room: str, url: str) -> None:
         ("https://meet.example.org/" + "x" * 201, LinkProblem.TOO_LONG),
         ("https://meet.example.org/static", LinkProblem.RESERVED),
         ("https://meet.example.org/config.js", LinkProblem.RESERVED),
+        ("https://meet.example.org/Static/Room", LinkProblem.RESERVED),
+        ("https://meet.example.org:0/Room", LinkProblem.NOT_A_LINK),
+        ("https://meet.example.org/%ff", LinkProblem.BAD_CHARACTERS),
         ("https://meet.example.org/libs/app.bundle.min.js", LinkProblem.RESERVED),
     ],
 )
