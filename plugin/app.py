@@ -55,7 +55,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or Clock()
     app[keys.TRANSLATIONS] = translations
-    app[keys.TEMPLATES] = Templates(translations)
     app[keys.PASSWORDS] = Passwords(PasswordPolicy(load_common_passwords()))
     app[keys.METRICS] = Metrics()
     app[keys.HUB] = LiveHub()
@@ -72,7 +71,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_live.routes,
     ):
         app.router.add_routes(table)
-    app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    static = app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
+    static_urls = {
+        path.name: str(static.url_for(filename=path.name)) for path in STATIC_DIR.iterdir()
+    }
+    app[keys.TEMPLATES] = Templates(translations, static_urls)
     return app
 
 

@@ -168,16 +168,8 @@ async def _users(settings: Settings, args: argparse.Namespace) -> int:
                 if found is None or found.id is None:
                     print(f"No account called {args.username!r}.", file=sys.stderr)
                     return 1
-                found.disabled = True
-                db.add(found)
-                await accounts.end_all_logins(db, found.id)
-                audit.record(
-                    db,
-                    at=Clock().now(),
-                    actor_id=None,
-                    action="found.disabled",
-                    target=f"found:{found.id}",
-                    via="cli",
+                await accounts.set_disabled(
+                    db, found, True, actor_id=None, now=Clock().now(), via="cli"
                 )
                 await db.commit()
                 print(f"Disabled {found.username} and signed them out everywhere.")

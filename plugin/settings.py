@@ -10,6 +10,7 @@ import os
 import secrets
 import tomllib
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -31,6 +32,12 @@ EXAMPLE_JITSI = "https://meet.example.org"
 
 def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
+
+
+@lru_cache(maxsize=8)
+def _parse_bases(urls: tuple[str, ...]) -> tuple[JitsiBase, ...]:
+    # Keyed on the URLs themselves, so a model_copy with new URLs never sees stale bases.
+    return tuple(JitsiBase.parse(url) for url in urls)
 
 
 class Settings(BaseModel):
@@ -107,7 +114,7 @@ class Settings(BaseModel):
 
     @property
     def jitsi_bases(self) -> tuple[JitsiBase, ...]:
-        return tuple(JitsiBase.parse(url) for url in self.jitsi_url)
+        return _parse_bases(self.jitsi_url)
 
     @property
     def websocket_url(self) -> str:

@@ -10,7 +10,7 @@ from babel.support import NullTranslations
 
 
 class Templates:
-    def __init__(self, translations: NullTranslations) -> None:
+    def __init__(self, translations: NullTranslations, static_urls: dict[str, str]) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("plugin", "templates"),
             autoescape=True,
@@ -18,6 +18,9 @@ class Templates:
             extensions=["jinja2.ext.i18n"],
         )
         self.env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        # Versioned URLs are worked out once at start-up: aiohttp would otherwise read and
+        # hash the file on every render.
+        self.env.globals["static"] = static_urls.__getitem__
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)

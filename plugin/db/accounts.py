@@ -10,6 +10,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.roles import Role
+from plugin.db import audit
 from plugin.db.models import Account, LoginFailure, LoginSession, SetupToken
 from plugin.security.tokens import new_token, token_hash
 
@@ -56,6 +57,31 @@ async def create_account(
         await db.rollback()
         raise UsernameTaken(username) from None
     return account
+
+
+async def set_disabled(
+    db: AsyncSession,
+    account: Account,
+    disabled: bool,
+    *,
+    actor_id: int | None,
+    now: datetime,
+    via: str,
+) -> None:
+    """Disable (signing the person out everywhere) or enable an account, audited."""
+    assert account.id is not None
+    account.disabled = disabled
+    db.add(account)
+    if disabled:
+        await end_all_logins(db, account.id)
+    audit.record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="account.disabled" if disabled else "account.enabled",
+        target=f"account:{account.id}",
+        via=via,
+    )
 
 
 async def start_login(db: AsyncSession, account_id: int, now: datetime, lifetime: timedelta) -> str:

@@ -24,8 +24,9 @@ async def start_or_get(
 ) -> tuple[MeetingSession, bool]:
     """Return the live session for this room, starting one if there is none.
 
-    The unique `live_key` settles races: the loser of a concurrent start rolls back
-    and gets the winner's session. Commits.
+    Does not commit: the caller adds its audit entry and commits both together. The unique
+    `live_key` settles races: the loser's insert fails at flush, it rolls back and gets the
+    winner's session.
     """
     existing = await live_for_room(db, ref.key)
     if existing is not None:
@@ -44,16 +45,15 @@ async def start_or_get(
         started_at=now,
     )
     db.add(session)
-    for role in MemberRole:
-        db.add(SessionMember(session_id=session.id, account_id=account.id, role=role.value))
     try:
-        await db.commit()
+        await db.flush()
     except IntegrityError:
         await db.rollback()
         winner = await live_for_room(db, ref.key)
         if winner is None:
             raise
         return winner, False
+    await add_member(db, session.id, account.id)
     return session, True
 
 
@@ -106,9 +106,16 @@ async def participants(db: AsyncSession, session_id: str) -> list[Participant]:
     return list((await db.exec(query)).all())
 
 
-async def add_member(db: AsyncSession, session_id: str, account_id: int) -> None:
-    db.add(
-        SessionMember(
-            session_id=session_id, account_id=account_id, role=MemberRole.FACILITATOR.value
-        )
+async def add_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
+    """Make someone a runner of the session: facilitator and host, whoever started it.
+
+    Returns False if they already were. Does not commit; a concurrent add of the same
+    person fails at commit with IntegrityError (unique session, account, role).
+    """
+    if await is_member(db, session_id, account_id):
+        return False
+    db.add_all(
+        SessionMember(session_id=session_id, account_id=account_id, role=role.value)
+        for role in MemberRole
     )
+    return True

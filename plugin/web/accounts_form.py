@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from facilitation.passwords import PasswordProblem
 from facilitation.roles import Role
 from plugin import keys
 from plugin.i18n import N_
@@ -48,8 +47,6 @@ def validate_account_form(request: web.Request, form: AccountForm) -> dict[str, 
     if problems:
         errors["password"] = " ".join(
             gettext(request, messages.PASSWORD[p], min=policy.min_length, max=policy.max_length)
-            if p in (PasswordProblem.TOO_SHORT, PasswordProblem.TOO_LONG)
-            else gettext(request, messages.PASSWORD[p])
             for p in problems
         )
     elif form.password != form.password_again:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +23,6 @@ def page(
         "account": current_account(request),
         "csrf": request_csrf(request) if keys.SID in request else "",
         "path": request.path,
-        "static": lambda name: str(request.app.router["static"].url_for(filename=name)),
         **(context or {}),
     }
     return html(request.app[keys.TEMPLATES].render(template, full), status=status, headers=headers)
@@ -33,8 +31,3 @@ def page(
 def gettext(request: web.Request, message: str, **params: object) -> str:
     text = request.app[keys.TRANSLATIONS].gettext(message)
     return text % params  # always formats, so '%%' in a message shows as '%'
-
-
-async def in_thread(func: Any, *args: Any) -> Any:
-    """CPU-heavy work (argon2) off the event loop."""
-    return await asyncio.get_running_loop().run_in_executor(None, func, *args)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp import web
 
 from facilitation.roles import Role
@@ -13,7 +15,7 @@ from plugin.web import messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
 from plugin.web.auth import require_role, signed_in
 from plugin.web.forms import form_fields
-from plugin.web.pages import gettext, in_thread, page
+from plugin.web.pages import gettext, page
 
 routes = web.RouteTableDef()
 admin_only = require_role(lambda role: role.can_manage_accounts)
@@ -55,7 +57,7 @@ async def add_account(request: web.Request) -> web.StreamResponse:
     if errors:
         return await _page(request, form, errors, status=400)
     admin = signed_in(request)
-    password_hash = await in_thread(request.app[keys.PASSWORDS].hash, form.password)
+    password_hash = await asyncio.to_thread(request.app[keys.PASSWORDS].hash, form.password)
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
         try:
@@ -88,20 +90,14 @@ async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamRespo
     admin = signed_in(request)
     account_id = int(request.match_info["account_id"])  # the route allows 1 to 9 digits
     if account_id == admin.id:
-        raise web.HTTPBadRequest(
-            reason=gettext(request, N_("You cannot disable your own account."))
-        )
-    now = request.app[keys.CLOCK].now()
+        notice = gettext(request, N_("You cannot disable your own account."))
+        return await _page(request, AccountForm(), {}, status=400, notice=notice)
     async with request.app[keys.DATABASE].session() as db:
         account = await db.get(Account, account_id)
         if account is None:
             raise web.HTTPNotFound()
-        account.disabled = disabled
-        db.add(account)
-        if disabled:
-            await accounts.end_all_logins(db, account_id)
-        action = "account.disabled" if disabled else "account.enabled"
-        audit.record(db, at=now, actor_id=admin.id, action=action, target=f"account:{account_id}")
+        now = request.app[keys.CLOCK].now()
+        await accounts.set_disabled(db, account, disabled, actor_id=admin.id, now=now, via="web")
         await db.commit()
     raise web.HTTPSeeOther("/accounts")
 

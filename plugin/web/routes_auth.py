@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import timedelta
 
@@ -17,12 +18,11 @@ from plugin.web import messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
 from plugin.web.auth import cookie_name, current_account, safe_next, set_sid_cookie
 from plugin.web.forms import form_fields
-from plugin.web.pages import gettext, in_thread, page
+from plugin.web.pages import gettext, page
 
 routes = web.RouteTableDef()
 MAX_USERNAME = 64
 SETUP_PATH = "/setup/{token:[A-Za-z0-9_-]{1,100}}"
-MAX_PASSWORD = 1024
 
 
 # An office or a library shares one address among many people, so the per-address limit
@@ -56,42 +56,50 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 @routes.post("/login")
 async def login(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request, "username", "password", "next")
+    # Capped to the width of the throttle key column; longer names cannot exist anyway.
     username = accounts.normalise_username(fields["username"])[:MAX_USERNAME]
-    password = fields["password"][:MAX_PASSWORD]
+    password = fields["password"]
     target = safe_next(fields["next"])
     now = request.app[keys.CLOCK].now()
-    policies = _throttles(request)
+    passwords = request.app[keys.PASSWORDS]
     throttle_keys = [f"user:{username}", f"ip:{client_ip(request)}"]
 
-    def refuse(message: str, status: int, minutes: int | None = None) -> web.Response:
-        error = gettext(request, message, minutes=minutes) if minutes else gettext(request, message)
-        context = {"next": target, "error": error, "username": username}
+    def refuse(message: str, status: int, minutes: int = 0) -> web.Response:
+        context = {
+            "next": target,
+            "error": gettext(request, message, minutes=minutes),
+            "username": username,
+        }
         headers = {"Retry-After": str(minutes * 60)} if minutes else None
         return page(request, "login.html", context, status=status, headers=headers)
 
+    # Read, then verify with no database session open (argon2 takes a while and must not
+    # hold a pooled connection), then write.
     async with request.app[keys.DATABASE].session() as db:
         waits = [
             policy.retry_after(await accounts.failures_since(db, key, now - policy.window), now)
-            for policy, key in zip(policies, throttle_keys, strict=True)
+            for policy, key in zip(_throttles(request), throttle_keys, strict=True)
         ]
-        longest = max((w for w in waits if w is not None), default=None)
-        if longest is not None:
-            minutes = max(1, math.ceil(longest.total_seconds() / 60))
-            return refuse(messages.LOGIN_THROTTLED, 429, minutes=minutes)
         account = await accounts.by_username(db, username)
-        # Disabled and unknown accounts are checked against a dummy hash: same time taken.
-        stored = account.password_hash if account and not account.disabled else None
-        ok = await in_thread(request.app[keys.PASSWORDS].verify, stored, password)
-        if not ok or account is None or account.id is None:
+    longest = max((w for w in waits if w is not None), default=None)
+    if longest is not None:
+        minutes = max(1, math.ceil(longest.total_seconds() / 60))
+        return refuse(messages.LOGIN_THROTTLED, 429, minutes=minutes)
+    # Disabled and unknown accounts are checked against a dummy hash: same time taken.
+    stored = account.password_hash if account and not account.disabled else None
+    ok = await asyncio.to_thread(passwords.verify, stored, password)
+    if not ok or account is None or account.id is None:
+        async with request.app[keys.DATABASE].session() as db:
             await accounts.record_failure(db, throttle_keys, now)
             audit.record(
                 db, at=now, actor_id=None, action="login.failed", target=f"user:{username}"
             )
             await db.commit()
-            return refuse(messages.LOGIN_FAILED, 403)
-        if request.app[keys.PASSWORDS].needs_rehash(account.password_hash):
-            account.password_hash = await in_thread(request.app[keys.PASSWORDS].hash, password)
-            db.add(account)
+        return refuse(messages.LOGIN_FAILED, 403)
+    if passwords.needs_rehash(account.password_hash):
+        account.password_hash = await asyncio.to_thread(passwords.hash, password)
+    async with request.app[keys.DATABASE].session() as db:
+        db.add(account)
         await accounts.clear_failures(db, throttle_keys[0])
         await accounts.end_login(db, request[keys.SID])
         lifetime = timedelta(hours=request.app[keys.SETTINGS].login_session_hours)
@@ -145,12 +153,14 @@ async def setup(request: web.Request) -> web.StreamResponse:
         password=fields["password"],
         password_again=fields["password_again"],
     )
+    async with request.app[keys.DATABASE].session() as db:
+        await _valid_setup(request, db)  # before any hashing: a bad link costs nothing
     errors = validate_account_form(request, form)
     if errors:
         return page(request, "setup.html", {"form": form, "errors": errors}, status=400)
-    password_hash = await in_thread(request.app[keys.PASSWORDS].hash, form.password)
+    password_hash = await asyncio.to_thread(request.app[keys.PASSWORDS].hash, form.password)
     async with request.app[keys.DATABASE].session() as db:
-        token_row = await _valid_setup(request, db)
+        token_row = await _valid_setup(request, db)  # again: it may have been used meanwhile
         try:
             account = await accounts.create_account(
                 db,

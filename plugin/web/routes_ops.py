@@ -6,12 +6,11 @@ import time
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from plugin import keys
 from plugin.db import sessions as sessions_db
-from plugin.db.migrate import current_revision, head_revision
+from plugin.db.migrate import head_revision, revision_on
 
 routes = web.RouteTableDef()
 
@@ -22,8 +21,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     try:
         async with database.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        revision = await current_revision(database.engine)
+            revision = await revision_on(conn)  # also proves the database answers
     except (SQLAlchemyError, OSError) as exc:
         failed = {"status": "unavailable", "database": {"ok": False, "error": type(exc).__name__}}
         return web.json_response(failed, status=503, headers={"Cache-Control": "no-store"})

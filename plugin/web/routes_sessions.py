@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiohttp import web
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.live_events import LiveEvent
@@ -99,31 +100,26 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
         session, created = await sessions_db.start_or_get(db, ref, account, now)
-        if created:
+        console_url = f"/sessions/{session.id}"  # a rollback below would expire `session`
+        # Someone else may run this room: join them as co-facilitator rather than fork it.
+        joined = not created and await sessions_db.add_member(db, session.id, account.id or 0)
+        if created or joined:
             audit.record(
                 db,
                 at=now,
                 actor_id=account.id,
-                action="session.started",
+                action="session.started" if created else "session.joined_as_facilitator",
                 target=f"session:{session.id}",
                 room=ref.room,
             )
-            await db.commit()
-        elif not await sessions_db.is_member(db, session.id, account.id or 0):
-            # Someone else runs this room: join them as co-facilitator rather than fork it.
-            await sessions_db.add_member(db, session.id, account.id or 0)
-            audit.record(
-                db,
-                at=now,
-                actor_id=account.id,
-                action="session.joined_as_facilitator",
-                target=f"session:{session.id}",
-            )
-            await db.commit()
-    raise web.HTTPSeeOther(f"/sessions/{session.id}")
+            try:
+                await db.commit()
+            except IntegrityError:
+                await db.rollback()  # a second click raced the first, which did the work
+    raise web.HTTPSeeOther(console_url)
 
 
-async def _session_for(request: web.Request, db: AsyncSession) -> MeetingSession:
+async def session_for(request: web.Request, db: AsyncSession) -> MeetingSession:
     """The session in the URL, if the signed-in account may see it; others get a plain 404."""
     account = signed_in(request)
     session = await sessions_db.get(db, request.match_info["session_id"])
@@ -140,7 +136,7 @@ async def _session_for(request: web.Request, db: AsyncSession) -> MeetingSession
 @require_login
 async def console(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
-        session = await _session_for(request, db)
+        session = await session_for(request, db)
         people = await sessions_db.participants(db, session.id)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
@@ -156,7 +152,7 @@ async def console(request: web.Request) -> web.StreamResponse:
 async def end_session(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
-        session = await _session_for(request, db)
+        session = await session_for(request, db)
         if session.ended_at is not None:
             raise web.HTTPSeeOther(f"/sessions/{session.id}")
         await sessions_db.end(db, session, now)

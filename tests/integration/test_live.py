@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import pytest
+from sqlmodel import select
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
-from tests.conftest import AddAccount, Client, app_of, login, post_form
+from plugin.db import audit
+from plugin.db.engine import Database, make_engine
+from plugin.db.models import SessionMember
+from plugin.settings import Settings
+from tests.conftest import AddAccount, Client, app_of, csrf_from, login, post_form
 from tests.integration.test_sessions import start
 
 
@@ -72,3 +79,57 @@ async def test_signed_out_foreign_origin_and_strangers_are_refused(
     with pytest.raises(aiohttp.WSServerHandshakeError) as stranger:
         await second_client.ws_connect(path, headers={"Origin": await _origin(client)})
     assert stranger.value.status == 404
+
+
+async def test_signing_out_closes_an_open_console(
+    client: Client, add_account: AddAccount, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("plugin.web.routes_live.RECHECK_SECONDS", 0.2)
+    await add_account("fran")
+    await login(client, "fran")
+    session_id = await start(client, "https://meet.example.org/Circle")
+    async with client.ws_connect(
+        f"/sessions/{session_id}/live", headers={"Origin": await _origin(client)}
+    ) as ws:
+        assert (await ws.receive_json(timeout=5))["event"] == "consoleReady"
+        await asyncio.sleep(0.5)  # rechecks while still signed in keep the feed open
+        assert not ws.closed
+        await post_form(client, "/logout", {})
+        closing = await ws.receive(timeout=5)
+        assert closing.type == aiohttp.WSMsgType.CLOSE
+        assert closing.data == 4401
+
+
+async def test_co_facilitator_double_click_joins_once_with_both_roles(
+    client: Client, add_account: AddAccount, second_client: Client, settings: Settings
+) -> None:
+    await add_account("fran")
+    kit = await add_account("kit")
+    await login(client, "fran")
+    await login(second_client, "kit")
+    session_id = await start(client, "https://meet.example.org/Circle")
+    token = await csrf_from(second_client, "/")
+    clicks = await asyncio.gather(
+        *(
+            second_client.post(
+                "/sessions",
+                data={"meeting": "https://meet.example.org/Circle", "csrf_token": token},
+                allow_redirects=False,
+            )
+            for _ in range(6)
+        )
+    )
+    assert {r.status for r in clicks} == {303}
+    database = Database(make_engine(settings.database_url))
+    async with database.session() as db:
+        roles = (
+            await db.exec(
+                select(SessionMember.role).where(
+                    SessionMember.session_id == session_id, SessionMember.account_id == kit
+                )
+            )
+        ).all()
+        entries = await audit.entries_for(db, f"session:{session_id}")
+    await database.close()
+    assert sorted(roles) == ["facilitator", "host"]
+    assert [e.action for e in entries] == ["session.started", "session.joined_as_facilitator"]
