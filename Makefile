@@ -15,7 +15,7 @@ test: install browser-deps postgres lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install
-	$(BIN)/pytest -q -p no:cacheprovider tests/bench
+	$(BIN)/pytest -q -s -p no:cacheprovider tests/bench
 
 install: $(STAMP)
 

@@ -75,7 +75,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     static_urls = {
         path.name: str(static.url_for(filename=path.name)) for path in STATIC_DIR.iterdir()
     }
-    app[keys.TEMPLATES] = Templates(translations, static_urls)
+    app[keys.TEMPLATES] = Templates(translations, static_urls, settings.language)
     return app
 
 

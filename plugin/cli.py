@@ -12,9 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
+from babel.support import NullTranslations
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from facilitation.accounts import account_problems
 from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
 from plugin.app import create_app
@@ -24,6 +26,7 @@ from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import current_revision, head_revision, upgrade
 from plugin.security.passwords import Passwords, load_common_passwords
 from plugin.settings import Settings, SettingsError, load_settings, warnings
+from plugin.web.messages import describe
 
 SETUP_LINK_HOURS = 24
 
@@ -80,11 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "check":
             return asyncio.run(_check(settings))
         return asyncio.run(_users(settings, args))
-    except (SQLAlchemyError, OSError) as exc:
+    except SQLAlchemyError as exc:
         print(
             f"FACILITATE_DATABASE_URL: cannot use the database: {type(exc).__name__}: {exc}",
             file=sys.stderr,
         )
+        return 1
+    except OSError as exc:  # a port in use, an unreadable data directory, ...
+        print(f"facilitate {args.command}: {exc}", file=sys.stderr)
         return 1
 
 
@@ -182,38 +188,40 @@ async def _users(settings: Settings, args: argparse.Namespace) -> int:
 async def _add_user(db: AsyncSession, args: argparse.Namespace) -> int:
     passwords = Passwords(PasswordPolicy(load_common_passwords()))
     if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
+        password = again = sys.stdin.readline().rstrip("\n")
     else:
         password = getpass.getpass("Password: ")
-        if getpass.getpass("Same password again: ") != password:
-            print("The two passwords are not the same.", file=sys.stderr)
-            return 1
-    problems = passwords.policy.problems(password, args.username)
+        again = getpass.getpass("Same password again: ")
+    display_name = args.name or args.username
+    problems = account_problems(
+        username=args.username,
+        display_name=display_name,
+        role=args.role,
+        password=password,
+        password_again=again,
+        policy=passwords.policy,
+    )
     if problems:
-        print(
-            "Password refused: " + ", ".join(p.value.replace("_", " ") for p in problems),
-            file=sys.stderr,
-        )
-        print(
-            f"Use at least {passwords.policy.min_length} characters; a few random words work well.",
-            file=sys.stderr,
-        )
+        english = NullTranslations()
+        for field, found in problems.items():
+            print(f"{field}: {describe(found, english, passwords.policy)}", file=sys.stderr)
         return 1
+    now = Clock().now()
     try:
         account = await accounts.create_account(
             db,
             username=args.username,
-            display_name=args.name or args.username,
+            display_name=display_name,
             password_hash=passwords.hash(password),
             role=Role(args.role),
-            now=Clock().now(),
+            now=now,
         )
     except accounts.UsernameTaken:
         print(f"The username {args.username!r} is already taken.", file=sys.stderr)
         return 1
     audit.record(
         db,
-        at=Clock().now(),
+        at=now,
         actor_id=None,
         action="account.created",
         target=f"account:{account.id}",

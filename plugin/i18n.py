@@ -18,3 +18,7 @@ def load_translations(language: str) -> NullTranslations:
     if language == "en":
         return NullTranslations()
     return Translations.load(str(LOCALE_DIR), [language, "en"], domain="messages")
+
+
+def has_catalogue(language: str) -> bool:
+    return (LOCALE_DIR / language / "LC_MESSAGES" / "messages.mo").is_file()

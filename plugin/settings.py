@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from facilitation.meeting_link import JitsiBase
+from plugin.i18n import has_catalogue
 
 ENV_PREFIX = "FACILITATE_"
 EXAMPLE_JITSI = "https://meet.example.org"
@@ -161,6 +162,7 @@ class SettingsError(Exception):
 def load_settings(
     config_file: Path | None = None, environ: Mapping[str, str] | None = None
 ) -> Settings:
+    """Read and validate. Raises SettingsError listing every problem found, not the first."""
     environ = os.environ if environ is None else environ
     values: dict[str, Any] = {}
     problems: list[str] = []
@@ -172,34 +174,46 @@ def load_settings(
     for key, value in environ.items():
         if key.startswith(ENV_PREFIX):
             values[key[len(ENV_PREFIX) :].lower()] = value
+    settings: Settings | None = None
     try:
         settings = Settings.model_validate(values)
     except ValidationError as exc:
-        for error in exc.errors():
-            field = str(error["loc"][0]) if error["loc"] else "?"
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown setting (check the spelling)"
-            problems.append(f"{env_name(field)}: {message}")
-        raise SettingsError(problems) from None
-    if problems:
-        raise SettingsError(problems)
-    problems.extend(semantic_problems(settings))
-    if problems:
+        problems.extend(_field_problems(exc))
+    problems.extend(cross_problems(values))
+    if problems or settings is None:
         raise SettingsError(problems)
     return settings
 
 
-def semantic_problems(settings: Settings) -> list[str]:
-    """Checks that span several settings."""
+def _field_problems(exc: ValidationError) -> list[str]:
+    found = []
+    for error in exc.errors():
+        field = str(error["loc"][0]) if error["loc"] else "?"
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling)"
+        found.append(f"{env_name(field)}: {message}")
+    return found
+
+
+def cross_problems(values: Mapping[str, Any]) -> list[str]:
+    """Checks that span settings or look outside them. They read the raw values, so they
+    are reported together with field errors instead of after them are fixed."""
     found: list[str] = []
-    if bool(settings.jwt_app_id) != bool(settings.jwt_app_secret):
+    if bool(values.get("jwt_app_id")) != bool(values.get("jwt_app_secret")):
         found.append(
             f"{env_name('jwt_app_id')} and {env_name('jwt_app_secret')}: set both or neither "
             "(they must match Prosody's app_id and app_secret)"
         )
-    if settings.secret_key is not None and len(settings.secret_key.get_secret_value()) < 32:
+    secret = values.get("secret_key")
+    if secret is not None and len(str(secret)) < 32:
         found.append(f"{env_name('secret_key')}: use at least 32 random characters")
+    language = str(values.get("language", "en"))
+    if language != "en" and not has_catalogue(language):
+        found.append(
+            f"{env_name('language')}: no compiled translation for {language!r} "
+            "(see Translations in the README)"
+        )
     return found
 
 

@@ -10,7 +10,9 @@ from babel.support import NullTranslations
 
 
 class Templates:
-    def __init__(self, translations: NullTranslations, static_urls: dict[str, str]) -> None:
+    def __init__(
+        self, translations: NullTranslations, static_urls: dict[str, str], language: str = "en"
+    ) -> None:
         self.env = jinja2.Environment(
             loader=jinja2.PackageLoader("plugin", "templates"),
             autoescape=True,
@@ -21,6 +23,7 @@ class Templates:
         # Versioned URLs are worked out once at start-up: aiohttp would otherwise read and
         # hash the file on every render.
         self.env.globals["static"] = static_urls.__getitem__
+        self.env.globals["lang"] = language
 
     def render(self, name: str, context: dict[str, Any]) -> str:
         return self.env.get_template(name).render(context)

@@ -8,6 +8,10 @@
   var events = document.getElementById("events");
   var people = document.getElementById("participants");
   var delay = 1000;
+  // Words come from the page, already translated; "{name}" marks where a name goes.
+  function text(key, name) {
+    return (root.getAttribute("data-text-" + key) || "").replace("{name}", name || "");
+  }
 
   function say(text) { status.textContent = text; }
 
@@ -19,22 +23,22 @@
   }
 
   var handlers = {
-    consoleReady: function () { say("Live updates are on."); },
+    consoleReady: function () { say(text("ready")); },
     participantJoined: function (e) {
       var item = document.createElement("li");
-      item.textContent = e.displayName || "Someone";
+      item.textContent = e.displayName || text("someone");
       item.id = "participant-" + e.id;
       people.appendChild(item);
       var empty = document.getElementById("participants-empty");
       if (empty) { empty.remove(); }
-      log((e.displayName || "Someone") + " joined.");
+      log(text("joined", e.displayName || text("someone")));
     },
     participantLeft: function (e) {
       var item = document.getElementById("participant-" + e.id);
       if (item) { item.remove(); }
-      log((e.displayName || "Someone") + " left.");
+      log(text("left", e.displayName || text("someone")));
     },
-    sessionEnded: function () { log("The session has ended."); window.location.reload(); }
+    sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };
 
   function connect() {
@@ -47,7 +51,7 @@
       if (handler) { handler(event); delay = 1000; }
     };
     socket.onclose = function () {
-      say("Live updates paused. Trying again…");
+      say(text("paused"));
       window.setTimeout(connect, delay);
       delay = Math.min(delay * 2, 30000);
     };

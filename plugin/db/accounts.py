@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from facilitation.accounts import normalise_username
 from facilitation.roles import Role
 from plugin.db import audit
 from plugin.db.models import Account, LoginFailure, LoginSession, SetupToken
@@ -17,10 +18,6 @@ from plugin.security.tokens import new_token, token_hash
 
 class UsernameTaken(Exception):
     pass
-
-
-def normalise_username(username: str) -> str:
-    return username.strip().casefold()
 
 
 async def by_username(db: AsyncSession, username: str) -> Account | None:
@@ -131,6 +128,7 @@ async def clear_failures(db: AsyncSession, key: str) -> None:
 async def purge_expired(db: AsyncSession, now: datetime, failure_horizon: timedelta) -> None:
     await db.exec(delete(LoginSession).where(col(LoginSession.expires_at) <= now))
     await db.exec(delete(LoginFailure).where(col(LoginFailure.at) <= now - failure_horizon))
+    await db.exec(delete(SetupToken).where(col(SetupToken.expires_at) <= now))
 
 
 async def admin_exists(db: AsyncSession) -> bool:

@@ -5,8 +5,11 @@ Plain English, short sentences: many readers are not confident online.
 
 from __future__ import annotations
 
+from babel.support import NullTranslations
+
+from facilitation.accounts import AccountProblem, Problem
 from facilitation.meeting_link import LinkProblem
-from facilitation.passwords import PasswordProblem
+from facilitation.passwords import PasswordPolicy, PasswordProblem
 from plugin.i18n import N_
 
 LINK = {
@@ -16,7 +19,7 @@ LINK = {
         "for example https://meet.example.org/OurMeeting."
     ),
     LinkProblem.WRONG_SERVER: N_(
-        "That link is not on our Jitsi server. Use a meeting link that starts with %(allowed)s."
+        "That link is not on our Jitsi server. Use a meeting link that starts with: %(allowed)s"
     ),
     LinkProblem.NO_ROOM: N_(
         "The link has no meeting name at the end. It should look like %(example)s."
@@ -32,6 +35,16 @@ LINK = {
     LinkProblem.RESERVED: N_(
         "That is a page of the Jitsi server, not a meeting. Open your meeting and copy its link."
     ),
+}
+
+ACCOUNT = {
+    AccountProblem.USERNAME: N_(
+        "Use 2 to 64 letters, numbers, dots, dashes or underscores, "
+        "starting with a letter or number."
+    ),
+    AccountProblem.DISPLAY_NAME: N_("Please give a name of up to 120 characters."),
+    AccountProblem.ROLE: N_("Please choose a role."),
+    AccountProblem.PASSWORD_MISMATCH: N_("The two passwords are not the same."),
 }
 
 PASSWORD = {
@@ -60,3 +73,12 @@ GENERIC = N_("That did not work. Please go back and try again.")
 NOT_FOUND = N_("We could not find that page.")
 FORBIDDEN = N_("You do not have permission to do that.")
 TOO_LARGE = N_("That was too much to send at once. Please send less.")
+
+
+def describe(
+    problems: list[Problem], translations: NullTranslations, policy: PasswordPolicy
+) -> str:
+    """Plain-language text for account problems, for the web form and the CLI alike."""
+    params = {"min": policy.min_length, "max": policy.max_length}
+    texts = (ACCOUNT[p] if isinstance(p, AccountProblem) else PASSWORD[p] for p in problems)
+    return " ".join(translations.gettext(text) % params for text in texts)

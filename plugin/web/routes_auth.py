@@ -9,6 +9,7 @@ from datetime import timedelta
 from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from facilitation.accounts import normalise_username
 from facilitation.roles import Role
 from facilitation.throttle import ThrottlePolicy
 from plugin import keys
@@ -57,7 +58,7 @@ async def login_form(request: web.Request) -> web.StreamResponse:
 async def login(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request, "username", "password", "next")
     # Capped to the width of the throttle key column; longer names cannot exist anyway.
-    username = accounts.normalise_username(fields["username"])[:MAX_USERNAME]
+    username = normalise_username(fields["username"])[:MAX_USERNAME]
     password = fields["password"]
     target = safe_next(fields["next"])
     now = request.app[keys.CLOCK].now()

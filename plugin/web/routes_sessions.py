@@ -34,7 +34,7 @@ def _link_error(request: web.Request, exc: MeetingLinkError) -> str:
     settings = request.app[keys.SETTINGS]
     params: dict[str, object] = {}
     if exc.problem is LinkProblem.WRONG_SERVER:
-        params["allowed"] = " or ".join(base.url for base in settings.jitsi_bases)
+        params["allowed"] = ", ".join(base.url for base in settings.jitsi_bases)
     elif exc.problem in (LinkProblem.NO_ROOM, LinkProblem.TOO_MANY_PARTS):
         params["example"] = _example_link(request)
     return gettext(request, messages.LINK[exc.problem], **params)

@@ -51,7 +51,10 @@ def test_db_upgrade_then_users(
     assert run(monkeypatch, "users", "add", "Robin", "--password-stdin", stdin=PASSWORD + "\n") == 1
     assert "already taken" in capsys.readouterr().err
     assert run(monkeypatch, "users", "add", "sam", "--password-stdin", stdin="short\n") == 1
-    assert "too short" in capsys.readouterr().err
+    assert "password: The password needs at least 12 characters." in capsys.readouterr().err
+    bad_name = ["users", "add", "Bad Name!! <x>", "--password-stdin"]
+    assert run(monkeypatch, *bad_name, stdin=PASSWORD + "\n") == 1
+    assert "username: Use 2 to 64 letters" in capsys.readouterr().err
     assert run(monkeypatch, "users", "disable", "robin") == 0
     assert run(monkeypatch, "users", "list") == 0
     out = capsys.readouterr().out
@@ -60,6 +63,17 @@ def test_db_upgrade_then_users(
     assert "disabled" in out
     assert "sam" not in out
     assert run(monkeypatch, "check") == 0
+    assert _audit_actions(env) == [
+        ("account.created", "account:1"),
+        ("account.disabled", "account:1"),
+    ]
+
+
+def _audit_actions(db: Path) -> list[tuple[str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT action, target FROM audit_entry ORDER BY id").fetchall()
 
 
 def test_check_reports_every_settings_problem(

@@ -75,6 +75,30 @@ def test_jwt_settings_come_in_pairs_and_short_secret_refused() -> None:
     assert any(p.startswith("FACILITATE_SECRET_KEY") for p in problems)
 
 
+def test_cross_setting_and_field_problems_come_together(tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("port = = 1")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            config,
+            {
+                "FACILITATE_PORT": "0",
+                "FACILITATE_SECRET_KEY": "short",
+                "FACILITATE_JWT_APP_ID": "x",
+                "FACILITATE_LANGUAGE": "cy",
+            },
+        )
+    text = "\n".join(caught.value.problems)
+    for name in (
+        "--config",
+        "FACILITATE_PORT",
+        "FACILITATE_SECRET_KEY",
+        "FACILITATE_JWT_APP_SECRET",
+        "FACILITATE_LANGUAGE",
+    ):
+        assert name in text
+
+
 def test_broken_toml_names_the_file(tmp_path: Path) -> None:
     config = tmp_path / "bad.toml"
     config.write_text("retention_days = = 3")
@@ -91,4 +115,6 @@ def test_secret_key_generated_once_private_and_stable(tmp_path: Path) -> None:
     assert first.secret() == second.secret()
     assert len(first.secret()) >= 48
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
-    assert "**" in repr(first.secret_key)  # never printed in reprs or logs
+    secret = first.secret().decode()
+    assert secret not in repr(first)
+    assert secret not in str(first)
