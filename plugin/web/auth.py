@@ -21,7 +21,7 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Machine-to-machine surfaces authenticate with their own signatures, not cookies.
 CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/dial-in/")
 # Paths that never need to know who is asking: no cookie, no database look-up.
-ANONYMOUS_PREFIXES = ("/static/", "/healthz", "/metrics")
+ANONYMOUS_PATHS = frozenset({"/healthz", "/metrics"})
 
 
 class CsrfFailed(web.HTTPForbidden):
@@ -56,7 +56,7 @@ def request_csrf(request: web.Request) -> str:
 @web.middleware
 async def identity_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Attach the session id and the signed-in account (if any); check CSRF."""
-    if request.path.startswith(ANONYMOUS_PREFIXES):
+    if request.path.startswith("/static/") or request.path in ANONYMOUS_PATHS:
         return await handler(request)
     given = request.cookies.get(cookie_name(request), "")
     fresh = not SID_FORMAT.fullmatch(given)

@@ -14,8 +14,8 @@ from plugin.db import audit
 from plugin.db.engine import Database, make_engine
 from plugin.db.models import SessionMember
 from plugin.settings import Settings
-from tests.conftest import AddAccount, Client, app_of, csrf_from, login, post_form
-from tests.integration.test_sessions import start
+from tests.conftest import AddAccount, Client, app_of, login, post_form
+from tests.integration.test_sessions import start, start_many
 
 
 async def _origin(client: Client) -> str:
@@ -108,17 +108,7 @@ async def test_co_facilitator_double_click_joins_once_with_both_roles(
     await login(client, "fran")
     await login(second_client, "kit")
     session_id = await start(client, "https://meet.example.org/Circle")
-    token = await csrf_from(second_client, "/")
-    clicks = await asyncio.gather(
-        *(
-            second_client.post(
-                "/sessions",
-                data={"meeting": "https://meet.example.org/Circle", "csrf_token": token},
-                allow_redirects=False,
-            )
-            for _ in range(6)
-        )
-    )
+    clicks = await start_many(second_client, "https://meet.example.org/Circle", 6)
     assert {r.status for r in clicks} == {303}
     database = Database(make_engine(settings.database_url))
     async with database.session() as db:

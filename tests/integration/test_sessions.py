@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import Any
 
 import pytest
 from yarl import URL
@@ -15,6 +16,15 @@ from plugin.settings import Settings
 from tests.conftest import AddAccount, Client, csrf_from, login, post_form
 
 SESSION_URL = re.compile(r"^/sessions/([A-Za-z0-9_-]+)$")
+
+
+async def start_many(client: Client, link: str, times: int) -> list[Any]:
+    """The same Start click sent `times` times at once (double clicks, two tabs)."""
+    token = await csrf_from(client, "/")
+    data = {"meeting": link, "csrf_token": token}
+    return await asyncio.gather(
+        *(client.post("/sessions", data=data, allow_redirects=False) for _ in range(times))
+    )
 
 
 async def start(client: Client, link: str) -> str:
@@ -92,17 +102,7 @@ async def test_same_room_twice_gives_the_same_session(
 
 @pytest.mark.usefixtures("signed_in_facilitator")
 async def test_concurrent_starts_make_one_session(client: Client) -> None:
-    token = await csrf_from(client, "/")
-    responses = await asyncio.gather(
-        *(
-            client.post(
-                "/sessions",
-                data={"meeting": "https://meet.example.org/Race", "csrf_token": token},
-                allow_redirects=False,
-            )
-            for _ in range(8)
-        )
-    )
+    responses = await start_many(client, "https://meet.example.org/Race", 8)
     locations = {r.headers["Location"] for r in responses}
     assert [r.status for r in responses] == [303] * 8
     assert len(locations) == 1
