@@ -11,10 +11,10 @@ run: install
 	$(BIN)/facilitate db upgrade
 	$(BIN)/facilitate serve
 
-test: install browser-deps postgres lint typecheck
+test: install system-deps browser-deps postgres lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
-bench: install
+bench: install system-deps
 	$(BIN)/pytest -q -s -p no:cacheprovider tests/bench
 
 install: $(STAMP)
@@ -31,11 +31,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# Debian's Chromium for the browser tests (Playwright drives it; no browser download).
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download) and
+# Debian's Prosody for the Jitsi connector tests (each test starts its own on free ports).
 system-deps:
-	@if ! command -v chromium >/dev/null; then \
-	  echo "Installing Debian's chromium (needs root)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v prosody >/dev/null || missing="$$missing prosody"; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing (needs root)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # axe-core from the npm registry, into the git-ignored node_modules/.

@@ -7,10 +7,18 @@ from enum import StrEnum
 
 class LiveEvent(StrEnum):
     CONSOLE_READY = "consoleReady"
+    CONFERENCE_JOINED = "videoConferenceJoined"
+    CONFERENCE_LEFT = "videoConferenceLeft"
     PARTICIPANT_JOINED = "participantJoined"
     PARTICIPANT_LEFT = "participantLeft"
+    PARTICIPANT_KIND_CHANGED = "participantKindChanged"
     DISPLAY_NAME_CHANGE = "displayNameChange"
+    ROLE_CHANGED = "participantRoleChanged"
     RAISE_HAND_UPDATED = "raiseHandUpdated"
+    INCOMING_MESSAGE = "incomingMessage"
+    BREAKOUT_ROOMS_UPDATED = "breakoutRoomsUpdated"
+    POLL_CREATED = "pollCreated"
+    POLL_ANSWERED = "pollAnswered"
     CONNECTION_INTERRUPTED = "connectionInterrupted"
     CONNECTION_RESTORED = "connectionRestored"
     SESSION_ENDED = "sessionEnded"

@@ -15,6 +15,7 @@ from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db.engine import Database, make_engine
 from plugin.i18n import load_translations
+from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.metrics import Metrics
 from plugin.security.passwords import Passwords, load_common_passwords
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(_connector)
     app.on_shutdown.append(_close_consoles)
 
     for table in (
@@ -100,6 +102,16 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     tasks.every(PURGE_EVERY_SECONDS, purge, "purge-expired-logins")
     yield
     await tasks.close()
+
+
+async def _connector(app: web.Application) -> AsyncIterator[None]:
+    connector = Connector(
+        app[keys.SETTINGS], app[keys.HUB], app[keys.DATABASE], app[keys.CLOCK], app[keys.METRICS]
+    )
+    app[keys.CONNECTOR] = connector
+    await connector.open()
+    yield
+    await connector.close()
 
 
 async def _close_consoles(app: web.Application) -> None:

@@ -9,6 +9,10 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def now_ms(self) -> int:
+        """Epoch milliseconds, the unit Jitsi uses for raised hands."""
+        return int(self.now().timestamp() * 1000)
+
 
 class FixedClock(Clock):
     """A clock that only moves when told to; for tests and replay."""

@@ -8,6 +8,7 @@ from babel.support import NullTranslations
 from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Account
+from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.metrics import Metrics
 from plugin.security.passwords import Passwords
@@ -24,6 +25,7 @@ PASSWORDS = web.AppKey("passwords", Passwords)
 METRICS = web.AppKey("metrics", Metrics)
 HUB = web.AppKey("hub", LiveHub)
 TASKS = web.AppKey("tasks", BackgroundTasks)
+CONNECTOR = web.AppKey("connector", Connector)
 
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)

@@ -30,3 +30,14 @@ class Metrics:
             "Console WebSockets currently connected.",
             registry=self.registry,
         )
+        self.bots = Gauge(
+            "facilitate_jitsi_bots",
+            "Meeting bots, by state (connected, interrupted, starting).",
+            ["state"],
+            registry=self.registry,
+        )
+        self.bot_reconnects = Counter(
+            "facilitate_jitsi_reconnects",
+            "Times a meeting bot rejoined after losing its connection.",
+            registry=self.registry,
+        )

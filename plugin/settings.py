@@ -7,6 +7,7 @@ the variable an admin would set, so `facilitate check` can print them all.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from collections.abc import Mapping
@@ -28,6 +29,7 @@ from facilitation.meeting_link import JitsiBase
 from plugin.i18n import has_catalogue
 
 ENV_PREFIX = "FACILITATE_"
+_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
 EXAMPLE_JITSI = "https://meet.example.org"
 
 
@@ -54,8 +56,19 @@ class Settings(BaseModel):
     xmpp_domain: str = "meet.jitsi"
     muc_domain: str = "muc.meet.jitsi"
     xmpp_websocket_url: str | None = None
+    focus_domain: str | None = None
+    use_focus: bool = True
+    breakout_domain: str | None = None
+    polls_domain: str | None = None
+    bot_enabled: bool | None = None
+    bot_display_name: Annotated[str, Field(min_length=1, max_length=60)] = "Facilitation assistant"
+    xmpp_ping_seconds: Annotated[float, Field(ge=1, le=600)] = 60.0
+    xmpp_ping_timeout_seconds: Annotated[float, Field(ge=1, le=120)] = 20.0
+    reconnect_max_seconds: Annotated[float, Field(ge=1, le=600)] = 60.0
+    rejoin_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 120.0
     jwt_app_id: str | None = None
     jwt_app_secret: SecretStr | None = None
+    jwt_audience: Annotated[str, Field(min_length=1, max_length=200)] = "jitsi"
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     behind_proxy: bool = False
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
@@ -98,6 +111,13 @@ class Settings(BaseModel):
             raise ValueError(f"must start with wss:// (or ws:// for local tests), got {value!r}")
         return value
 
+    @field_validator("xmpp_domain", "muc_domain", "focus_domain", "breakout_domain", "polls_domain")
+    @classmethod
+    def _check_domain(cls, value: str | None) -> str | None:
+        if value is not None and not _DOMAIN.fullmatch(value):
+            raise ValueError(f"must be a bare XMPP domain such as meet.jitsi, got {value!r}")
+        return value.lower() if value is not None else None
+
     @field_validator("database_url")
     @classmethod
     def _check_db(cls, value: str) -> str:
@@ -117,13 +137,40 @@ class Settings(BaseModel):
     def jitsi_bases(self) -> tuple[JitsiBase, ...]:
         return _parse_bases(self.jitsi_url)
 
-    @property
-    def websocket_url(self) -> str:
+    def websocket_url(self, jitsi_base: str | None = None, tenant: str | None = None) -> str:
+        """Where the bot connects for a meeting on `jitsi_base` (a configured base URL).
+
+        An explicit FACILITATE_XMPP_WEBSOCKET_URL wins (the connector adds the tenant as
+        `prefix=`, which docker-jitsi-meet's nginx would otherwise add). Without it, the
+        URL is the one Jitsi Meet itself uses: BASE[/TENANT]/xmpp-websocket.
+        """
         if self.xmpp_websocket_url:
             return self.xmpp_websocket_url
-        base = self.jitsi_bases[0]
+        base = JitsiBase.parse(jitsi_base) if jitsi_base else self.jitsi_bases[0]
         scheme = "wss" if base.scheme == "https" else "ws"
-        return f"{scheme}://{base.origin.split('://', 1)[1]}{base.path}/xmpp-websocket"
+        middle = f"/{tenant}" if tenant else ""
+        return f"{scheme}://{base.origin.split('://', 1)[1]}{base.path}{middle}/xmpp-websocket"
+
+    @property
+    def focus(self) -> str | None:
+        if not self.use_focus:
+            return None
+        return self.focus_domain or f"focus.{self.xmpp_domain}"
+
+    @property
+    def breakout(self) -> str:
+        return self.breakout_domain or f"breakout.{self.xmpp_domain}"
+
+    @property
+    def polls(self) -> str:
+        return self.polls_domain or f"polls.{self.xmpp_domain}"
+
+    @property
+    def connector_enabled(self) -> bool:
+        """The bot runs when asked to, or by default once a real Jitsi is configured."""
+        if self.bot_enabled is not None:
+            return self.bot_enabled
+        return bool(self.xmpp_websocket_url) or EXAMPLE_JITSI not in self.jitsi_url
 
     @property
     def secure_cookies(self) -> bool:

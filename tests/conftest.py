@@ -48,6 +48,7 @@ def settings(tmp_path: Path, migrated_template: Path) -> Settings:
         secret_key="test-secret-key-that-is-long-enough-0123456789",
         jitsi_url=JITSI,
         base_url="http://127.0.0.1:8080",
+        bot_enabled=False,  # tests under tests/jitsi/ turn the connector on against Prosody
     )
 
 

@@ -80,15 +80,18 @@ class SessionMember(SQLModel, table=True):
 
 
 class Participant(SQLModel, table=True):
-    """Someone in the meeting: web or phone. Filled by the connector and webhooks later."""
+    """Someone in the meeting: web or phone. Filled by the connector (and the webhooks)."""
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
     kind: str = Field(max_length=10)  # "web" | "phone"
     display_name: str = Field(max_length=120)
     jitsi_id: str | None = Field(default=None, max_length=120)
+    role: str = Field(default="", max_length=20)
     joined_at: datetime = _ts()
     left_at: datetime | None = _ts(nullable=True)
+    # Jitsi's own raised-hand time, kept so a restart or reconnect loses no hand.
+    hand_raised_at: datetime | None = _ts(nullable=True)
 
 
 class AuditEntry(SQLModel, table=True):

@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.meeting_link import MeetingRef
 from facilitation.roles import MemberRole
-from plugin.db.models import Account, MeetingSession, Participant, SessionMember
+from plugin.db.models import Account, MeetingSession, SessionMember
 from plugin.security.tokens import new_join_code, new_session_id
 
 
@@ -88,6 +88,11 @@ async def end(db: AsyncSession, session: MeetingSession, now: datetime) -> None:
     db.add(session)
 
 
+async def all_live(db: AsyncSession) -> list[MeetingSession]:
+    query = select(MeetingSession).where(col(MeetingSession.ended_at).is_(None))
+    return list((await db.exec(query)).all())
+
+
 async def count_live(db: AsyncSession) -> int:
     query = (
         select(func.count())
@@ -95,15 +100,6 @@ async def count_live(db: AsyncSession) -> int:
         .where(col(MeetingSession.ended_at).is_(None))
     )
     return int((await db.exec(query)).one())
-
-
-async def participants(db: AsyncSession, session_id: str) -> list[Participant]:
-    query = (
-        select(Participant)
-        .where(Participant.session_id == session_id)
-        .order_by(col(Participant.joined_at))
-    )
-    return list((await db.exec(query)).all())
 
 
 async def add_member(db: AsyncSession, session_id: str, account_id: int) -> bool:

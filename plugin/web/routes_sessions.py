@@ -11,6 +11,7 @@ from facilitation.meeting_link import LinkProblem, MeetingLinkError, MeetingRef,
 from facilitation.roles import Role
 from plugin import keys
 from plugin.db import audit
+from plugin.db import participants as participants_db
 from plugin.db import sessions as sessions_db
 from plugin.db.models import MeetingSession
 from plugin.web import messages
@@ -116,6 +117,9 @@ async def start_session(request: web.Request) -> web.StreamResponse:
                 await db.commit()
             except IntegrityError:
                 await db.rollback()  # a second click raced the first, which did the work
+            else:
+                if created:
+                    request.app[keys.CONNECTOR].start(session)
     raise web.HTTPSeeOther(console_url)
 
 
@@ -137,11 +141,12 @@ async def session_for(request: web.Request, db: AsyncSession) -> MeetingSession:
 async def console(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db)
-        people = await sessions_db.participants(db, session.id)
+        people = await participants_db.present(db, session.id)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
         "session": session,
         "participants": people,
+        "assistant": request.app[keys.CONNECTOR].state(session.id),
         "join_url": f"{base_url}/join/{session.join_code}",
     }
     return page(request, "console.html", context)
@@ -164,6 +169,7 @@ async def end_session(request: web.Request) -> web.StreamResponse:
             target=f"session:{session.id}",
         )
         await db.commit()
+    await request.app[keys.CONNECTOR].stop(session.id)
     request.app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 

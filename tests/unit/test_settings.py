@@ -14,7 +14,8 @@ def test_defaults_need_no_config() -> None:
     settings = load_settings(environ={})
     assert settings.database_url == "sqlite:///facilitation.db"
     assert settings.port == 8080
-    assert settings.websocket_url == "wss://meet.example.org/xmpp-websocket"
+    assert settings.websocket_url() == "wss://meet.example.org/xmpp-websocket"
+    assert not settings.connector_enabled  # nothing to connect to until Jitsi is configured
     assert any("FACILITATE_JITSI_URL" in w for w in warnings(settings))
 
 
@@ -35,7 +36,14 @@ def test_comma_separated_jitsi_urls_and_derived_websocket() -> None:
         environ={"FACILITATE_JITSI_URL": "https://a.example.org/x, https://b.example.org"}
     )
     assert settings.jitsi_url == ("https://a.example.org/x", "https://b.example.org")
-    assert settings.websocket_url == "wss://a.example.org/x/xmpp-websocket"
+    assert settings.websocket_url() == "wss://a.example.org/x/xmpp-websocket"
+    assert (
+        settings.websocket_url("https://b.example.org", "acme")
+        == "wss://b.example.org/acme/xmpp-websocket"
+    )
+    assert settings.connector_enabled
+    assert settings.focus == "focus.meet.jitsi"
+    assert settings.breakout == "breakout.meet.jitsi"
 
 
 def test_every_problem_is_reported_at_once_by_variable_name() -> None:

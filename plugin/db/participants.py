@@ -1,0 +1,81 @@
+"""The participant list the connector keeps in the database, applied from live events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.live_events import LiveEvent
+from plugin.db.models import Participant
+
+MAX_NAME = 120
+
+
+def from_ms(value: Any) -> datetime | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        return None
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+async def _open_row(db: AsyncSession, session_id: str, jitsi_id: str) -> Participant | None:
+    query = (
+        select(Participant)
+        .where(
+            Participant.session_id == session_id,
+            Participant.jitsi_id == jitsi_id,
+            col(Participant.left_at).is_(None),
+        )
+        .order_by(col(Participant.id).desc())
+    )
+    return (await db.exec(query)).first()
+
+
+async def apply_event(
+    db: AsyncSession, session_id: str, event: LiveEvent, data: dict[str, Any], now: datetime
+) -> None:
+    """Record one roster event. Does not commit; replays are harmless (no duplicate rows)."""
+    jitsi_id = data.get("id")
+    if not isinstance(jitsi_id, str) or data.get("self"):
+        return
+    row = await _open_row(db, session_id, jitsi_id)
+    if event is LiveEvent.PARTICIPANT_JOINED:
+        if row is None:
+            row = Participant(
+                session_id=session_id,
+                jitsi_id=jitsi_id,
+                joined_at=from_ms(data.get("joinedAt")) or now,
+                kind="web",
+                display_name="",
+            )
+        row.kind = str(data.get("kind", "web"))
+        row.display_name = str(data.get("displayName", ""))[:MAX_NAME]
+        row.role = str(data.get("role", ""))[:20]
+        row.hand_raised_at = from_ms(data.get("handRaised"))
+    elif row is None:
+        return
+    elif event is LiveEvent.PARTICIPANT_LEFT:
+        row.left_at = now
+        row.hand_raised_at = None
+    elif event is LiveEvent.DISPLAY_NAME_CHANGE:
+        row.display_name = str(data.get("displayname", ""))[:MAX_NAME]
+    elif event is LiveEvent.RAISE_HAND_UPDATED:
+        row.hand_raised_at = from_ms(data.get("handRaised"))
+    elif event is LiveEvent.ROLE_CHANGED:
+        row.role = str(data.get("role", ""))[:20]
+    elif event is LiveEvent.PARTICIPANT_KIND_CHANGED:
+        row.kind = str(data.get("kind", "web"))
+    else:
+        return
+    db.add(row)
+
+
+async def present(db: AsyncSession, session_id: str) -> list[Participant]:
+    query = (
+        select(Participant)
+        .where(Participant.session_id == session_id, col(Participant.left_at).is_(None))
+        .order_by(col(Participant.joined_at))
+    )
+    return list((await db.exec(query)).all())

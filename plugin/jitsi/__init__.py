@@ -1,0 +1,1 @@
+"""The Jitsi connector: a bot per live session, speaking XMPP over WebSocket."""

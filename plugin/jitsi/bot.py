@@ -1,0 +1,278 @@
+"""The bot in one meeting: joins through the focus, keeps the roster, survives outages.
+
+Events go out through `emit` in IFrame API style; commands (chat, lower hand, polls,
+breakout rooms) live in `plugin.jitsi.commands` and use `send`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from facilitation.live_events import LiveEvent
+from plugin.clock import Clock
+from plugin.jitsi import stanzas
+from plugin.jitsi.events import message_events
+from plugin.jitsi.jid import RoomAddress, new_nickname
+from plugin.jitsi.roster import Roster
+from plugin.jitsi.stanzas import Iq, Parsed, Presence
+from plugin.jitsi.xmpp import ConnectionLost, IqFailed, XmppStream
+
+log = logging.getLogger(__name__)
+Emit = Callable[[LiveEvent, dict[str, Any]], None]
+DISCO_FEATURES = (stanzas.DISCO_INFO, stanzas.PING, stanzas.MUC, stanzas.NICK)
+FOCUS_WAIT_CAP = 120.0
+JOIN_TIMEOUT = 30.0
+
+
+class BotState(StrEnum):
+    STARTING = "starting"
+    CONNECTED = "connected"
+    INTERRUPTED = "interrupted"
+    STOPPED = "stopped"
+
+
+class JoinRefused(Exception):
+    """The room would not let the bot in (other than a nickname clash)."""
+
+
+RECOVERABLE = (ConnectionLost, JoinRefused, IqFailed, TimeoutError)
+
+
+class NotConnected(Exception):
+    """A command while the bot is not in the meeting; the message is for the facilitator."""
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    url: str  # the WebSocket URL with room (and token, prefix) already in it
+    domain: str
+    focus: str | None
+    breakout: str
+    polls: str
+    display_name: str
+    ping_seconds: float = 60.0
+    ping_timeout: float = 20.0
+    backoff_cap: float = 60.0
+    rejoin_grace: float = 120.0
+
+
+def backoff_delay(attempt: int, cap: float, rng: random.Random) -> float:
+    """Jittered exponential backoff: 1, 2, 4 ... seconds, capped, each scaled by 0.5-1.0."""
+    return min(cap, 2.0 ** min(attempt, 16)) * rng.uniform(0.5, 1.0)
+
+
+class MeetingBot:
+    def __init__(
+        self, session_id: str, address: RoomAddress, config: BotConfig, emit: Emit, clock: Clock
+    ) -> None:
+        self.session_id = session_id
+        self.address = address
+        self.config = config
+        self.emit = emit
+        self.clock = clock
+        self.nick = new_nickname()
+        self.roster = Roster(self.nick)
+        self.state = BotState.STARTING
+        self.role = ""
+        self.breakout_rooms: dict[str, Any] = {}
+        self.reconnects = 0
+        self.stream: XmppStream | None = None
+        self._joined: asyncio.Future[Presence] | None = None
+        self._stopping = False
+        self._grace: asyncio.TimerHandle | None = None
+        self._rng = random.Random()  # noqa: S311 - jitter, not a secret
+        self._ready = asyncio.Event()
+
+    # --- lifetime --------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Stay in the meeting until stopped, reconnecting with backoff after any outage."""
+        attempt = 0
+        while not self._stopping:
+            try:
+                await self._session()
+            except RECOVERABLE as exc:
+                if not self._stopping:
+                    self._interrupted(str(exc) or type(exc).__name__)
+            if self._ready.is_set():
+                attempt = 0  # we were in: the next outage starts the backoff afresh
+            self._ready.clear()
+            if self._stopping:
+                break
+            delay = backoff_delay(attempt, self.config.backoff_cap, self._rng)
+            attempt += 1
+            log.info("session %s: reconnecting in %.1f s", self.session_id, delay)
+            await asyncio.sleep(delay)
+        self.state = BotState.STOPPED
+
+    async def wait_ready(self) -> None:
+        await self._ready.wait()
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._grace is not None:
+            self._grace.cancel()
+        stream = self.stream
+        if stream is not None:
+            with contextlib.suppress(ConnectionLost, OSError):
+                await stream.send(stanzas.leave_presence(self.address.occupant(self.nick)))
+            await stream.close()
+        if self.state is not BotState.STOPPED:
+            self.emit(LiveEvent.CONFERENCE_LEFT, {"roomName": self.address.room})
+        self.state = BotState.STOPPED
+
+    def _interrupted(self, reason: str) -> None:
+        log.warning("session %s: connection to Jitsi interrupted: %s", self.session_id, reason)
+        if self.state is not BotState.INTERRUPTED:
+            self.state = BotState.INTERRUPTED
+            self.emit(LiveEvent.CONNECTION_INTERRUPTED, {"reason": reason[:200]})
+
+    async def _session(self) -> None:
+        """One connection's life: connect, join, then serve until it ends (always raises)."""
+        stream = XmppStream(
+            self.config.url,
+            self.config.domain,
+            self._on_stanza,
+            ping_seconds=self.config.ping_seconds,
+            ping_timeout=self.config.ping_timeout,
+        )
+        self.stream = stream
+        await stream.connect()
+        try:
+            async with asyncio.TaskGroup() as group:
+                # Replies to the focus and join requests arrive through serve().
+                group.create_task(stream.serve())
+                await self._join(stream)
+        except ExceptionGroup as failures:
+            first = failures.exceptions[0]
+            if isinstance(first, RECOVERABLE):
+                raise first from None
+            raise
+
+    async def _join(self, stream: XmppStream) -> None:
+        if self.config.focus:
+            await self._ask_focus(stream)
+        for _ in range(3):
+            self._joined = asyncio.get_running_loop().create_future()
+            self.roster.begin_rejoin(self.nick)
+            await stream.send(
+                stanzas.join_presence(self.address.occupant(self.nick), self.config.display_name)
+            )
+            presence = await asyncio.wait_for(self._joined, JOIN_TIMEOUT)
+            if presence.error == "conflict":
+                self.nick = new_nickname()  # someone holds our nickname: take another
+                continue
+            if presence.error:
+                raise JoinRefused(f"the room refused the assistant: {presence.error}")
+            self._on_joined(presence)
+            return
+        raise JoinRefused("no free nickname after three tries")
+
+    async def _ask_focus(self, stream: XmppStream) -> None:
+        """Jicofo creates the room; join only once it says the conference is ready."""
+        assert self.config.focus is not None
+        wait = 1.0
+        request = stanzas.conference_request(self.address.jid, self.nick)
+        while True:
+            reply = await stream.request("set", self.config.focus, request)
+            if stanzas.conference_ready(reply):
+                return
+            log.info("session %s: focus not ready; asking again in %.0f s", self.session_id, wait)
+            await asyncio.sleep(wait)
+            wait = min(FOCUS_WAIT_CAP, wait * 2)
+
+    def _on_joined(self, presence: Presence) -> None:
+        self.role = presence.role
+        was_interrupted = self.state is BotState.INTERRUPTED
+        self.state = BotState.CONNECTED
+        self._ready.set()
+        if was_interrupted:
+            self.reconnects += 1
+            self.emit(LiveEvent.CONNECTION_RESTORED, {"participants": self.roster.snapshot()})
+            if self.roster.unconfirmed:
+                self._grace = asyncio.get_running_loop().call_later(
+                    self.config.rejoin_grace, self._end_grace
+                )
+        else:
+            self.emit(
+                LiveEvent.CONFERENCE_JOINED,
+                {"roomName": self.address.room, "id": self.nick, "role": self.role},
+            )
+
+    def _end_grace(self) -> None:
+        self._grace = None
+        for event, data in self.roster.drop_unconfirmed():
+            self.emit(event, data)
+
+    # --- inbound stanzas ---------------------------------------------------------------
+
+    def _on_stanza(self, parsed: Parsed) -> list[str]:
+        """Handle one stanza; returns the replies the stream sends, in order."""
+        if isinstance(parsed, Presence):
+            self._on_presence(parsed)
+        elif isinstance(parsed, Iq):
+            return self._on_iq(parsed)
+        elif isinstance(parsed, stanzas.ChatMessage | stanzas.JsonMessage):
+            for event, data in message_events(self, parsed):
+                self.emit(event, data)
+        return []
+
+    def _on_presence(self, presence: Presence) -> None:
+        if presence.sender.bare != self.address.jid:
+            return
+        own = presence.nick == self.nick
+        if own and self._joined is not None and not self._joined.done():
+            if presence.is_self or presence.error:
+                self._joined.set_result(presence)
+            return
+        if own:
+            if presence.unavailable:  # kicked, or the room was destroyed
+                log.warning("session %s: removed from the room; rejoining", self.session_id)
+                if self.stream is not None:
+                    self.stream.abort()
+            elif presence.role != self.role:
+                self.role = presence.role
+                self.emit(
+                    LiveEvent.ROLE_CHANGED, {"id": self.nick, "role": self.role, "self": True}
+                )
+            return
+        for event, data in self.roster.apply(presence, self.clock.now_ms()):
+            self.emit(event, data)
+
+    def _on_iq(self, request: Iq) -> list[str]:
+        if request.kind not in ("get", "set") or self.stream is None:
+            return []
+        to = str(request.sender or "")
+        tag = request.child_tag
+        if tag == stanzas.q(stanzas.JINGLE, "jingle"):
+            # Acknowledge, then decline: the assistant has no audio or video.
+            replies = [stanzas.iq("result", request.iq_id, to=to)]
+            decline = stanzas.jingle_decline(request, self.stream.next_id())
+            return replies + ([decline] if decline else [])
+        if tag == stanzas.q(stanzas.PING, "ping"):
+            return [stanzas.iq("result", request.iq_id, to=to)]
+        if tag == stanzas.q(stanzas.DISCO_INFO, "query") and request.kind == "get":
+            return [
+                stanzas.iq("result", request.iq_id, to, stanzas.disco_info_result(DISCO_FEATURES))
+            ]
+        return [stanzas.error_reply(request, "service-unavailable")]
+
+    async def send(self, text: str) -> None:
+        """Send a stanza into the meeting; raises NotConnected while the bot is away."""
+        if self.stream is None or not self.ready:
+            raise NotConnected("the assistant is not in the meeting right now")
+        try:
+            await self.stream.send(text)
+        except ConnectionLost as exc:
+            raise NotConnected("the assistant lost its connection; try again shortly") from exc

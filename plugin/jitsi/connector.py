@@ -1,0 +1,190 @@
+"""One bot per live session: started with the session, stopped when it ends, all owned by
+the app's `cleanup_ctx`. Events go to the consoles at once and to the database in order."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from facilitation.live_events import LiveEvent
+from plugin.clock import Clock
+from plugin.db import participants
+from plugin.db import sessions as sessions_db
+from plugin.db.engine import Database
+from plugin.db.models import MeetingSession
+from plugin.jitsi.bot import BotConfig, BotState, Emit, MeetingBot
+from plugin.jitsi.jid import RoomAddress
+from plugin.jitsi.tokens import mint_token
+from plugin.jitsi.xmpp import with_query
+from plugin.live import LiveHub
+from plugin.metrics import Metrics
+from plugin.settings import Settings
+from plugin.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+WRITE_BATCH = 200
+WRITE_RETRY_SECONDS = 1.0
+Write = tuple[str, LiveEvent, dict[str, Any], datetime]
+
+
+class Connector:
+    def __init__(
+        self, settings: Settings, hub: LiveHub, database: Database, clock: Clock, metrics: Metrics
+    ) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.database = database
+        self.clock = clock
+        self.metrics = metrics
+        self.bots: dict[str, MeetingBot] = {}
+        self._tasks = BackgroundTasks()
+        self._writes: asyncio.Queue[Write | None] = asyncio.Queue()
+        self._writer: asyncio.Task[Any] | None = None
+        self._unwritten = 0
+        self._written = asyncio.Event()
+
+    @property
+    def enabled(self) -> bool:
+        return self.settings.connector_enabled
+
+    async def open(self) -> None:
+        """Start the writer, then a bot for every session that was live at shutdown."""
+        self._writer = self._tasks.spawn(self._write_loop(), "connector-writer")
+        if not self.enabled:
+            return
+        async with self.database.session() as db:
+            live = await sessions_db.all_live(db)
+        for session in live:
+            self.start(session)
+
+    def config_for(self, session: MeetingSession) -> BotConfig:
+        settings = self.settings
+        url = settings.websocket_url(session.jitsi_base, session.tenant)
+        token = None
+        if settings.jwt_app_id and settings.jwt_app_secret:
+            token = mint_token(
+                app_id=settings.jwt_app_id,
+                secret=settings.jwt_app_secret.get_secret_value(),
+                audience=settings.jwt_audience,
+                domain=settings.xmpp_domain,
+                room=session.room,
+                tenant=session.tenant,
+                display_name=settings.bot_display_name,
+                bot_id=f"facilitate-{session.id}",
+                now=self.clock.now(),
+            )
+        prefix = session.tenant if settings.xmpp_websocket_url else None
+        return BotConfig(
+            url=with_query(url, room=session.room, prefix=prefix, token=token),
+            domain=settings.xmpp_domain,
+            focus=settings.focus,
+            breakout=settings.breakout,
+            polls=settings.polls,
+            display_name=settings.bot_display_name,
+            ping_seconds=settings.xmpp_ping_seconds,
+            ping_timeout=settings.xmpp_ping_timeout_seconds,
+            backoff_cap=settings.reconnect_max_seconds,
+            rejoin_grace=settings.rejoin_grace_seconds,
+        )
+
+    def start(self, session: MeetingSession) -> MeetingBot | None:
+        """Send a bot into the session's meeting (once; a second call returns the first)."""
+        if not self.enabled:
+            return None
+        existing = self.bots.get(session.id)
+        if existing is not None:
+            return existing
+        address = RoomAddress(session.room, session.tenant, self.settings.muc_domain)
+        bot = MeetingBot(
+            session.id, address, self.config_for(session), self._emitter(session.id), self.clock
+        )
+        self.bots[session.id] = bot
+        self._tasks.spawn(self._run(bot), f"bot-{session.id}")
+        return bot
+
+    async def _run(self, bot: MeetingBot) -> None:
+        try:
+            await bot.run()
+        finally:
+            if self.bots.get(bot.session_id) is bot:
+                del self.bots[bot.session_id]
+
+    async def stop(self, session_id: str) -> None:
+        bot = self.bots.pop(session_id, None)
+        if bot is not None:
+            await bot.stop()
+
+    def bot(self, session_id: str) -> MeetingBot | None:
+        return self.bots.get(session_id)
+
+    def state(self, session_id: str) -> str:
+        """For the console: disabled, starting, connected, interrupted or stopped."""
+        if not self.enabled:
+            return "disabled"
+        bot = self.bots.get(session_id)
+        return bot.state.value if bot is not None else BotState.STOPPED.value
+
+    def count(self, state: BotState) -> int:
+        return sum(1 for bot in self.bots.values() if bot.state is state)
+
+    def _emitter(self, session_id: str) -> Emit:
+        def emit(event: LiveEvent, data: dict[str, Any]) -> None:
+            self.hub.publish(session_id, event, data)
+            if event is LiveEvent.CONNECTION_RESTORED:
+                self.metrics.bot_reconnects.inc()
+            self._unwritten += 1
+            self._written.clear()
+            self._writes.put_nowait((session_id, event, data, self.clock.now()))
+
+        return emit
+
+    async def _write_loop(self) -> None:
+        """Apply roster events to the database in arrival order, in batches.
+
+        A failed batch is retried as a whole until it lands: the database may be down for
+        a while, and losing a raised hand or a join would be worse than a late write.
+        """
+        while True:
+            first = await self._writes.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < WRITE_BATCH and not self._writes.empty():
+                item = self._writes.get_nowait()
+                if item is None:
+                    await self._write(batch)
+                    return
+                batch.append(item)
+            await self._write(batch)
+
+    async def _write(self, batch: list[Write]) -> None:
+        while True:
+            try:
+                async with self.database.session() as db:
+                    for session_id, event, data, at in batch:
+                        await participants.apply_event(db, session_id, event, data, at)
+                    await db.commit()
+                self._unwritten -= len(batch)
+                if self._unwritten == 0:
+                    self._written.set()
+                return
+            except Exception:
+                log.exception("saving %d roster events failed; retrying", len(batch))
+                await asyncio.sleep(WRITE_RETRY_SECONDS)
+
+    async def flush(self) -> None:
+        """Wait until every event so far is in the database."""
+        if self._unwritten:
+            await self._written.wait()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(self.stop(session_id) for session_id in list(self.bots)))
+        self._writes.put_nowait(None)
+        if self._writer is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(self._writer), 10.0)
+            except TimeoutError:
+                log.error("roster writes still pending at shutdown")
+        await self._tasks.close()

@@ -1,0 +1,255 @@
+"""One XMPP-over-WebSocket connection (RFC 7395): SASL ANONYMOUS, bind, iq tracking, ping.
+
+It knows nothing about meetings. Stanzas it cannot parse are logged and skipped; the
+connection ends only when the socket does, a ping goes unanswered, or `close()` is called.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import secrets
+from collections.abc import Callable
+from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from xml.etree.ElementTree import Element
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, WebSocketException
+from websockets.typing import Subprotocol
+
+from plugin.jitsi import stanzas
+from plugin.jitsi.jid import Jid
+from plugin.jitsi.stanzas import Iq, Parsed, StanzaError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+# websockets logs request lines at DEBUG, and ours carry the bot's token: keep it quieter.
+wire_log = logging.getLogger("plugin.jitsi.wire")
+wire_log.setLevel(logging.INFO)
+
+MAX_MESSAGE_BYTES = 1024 * 1024
+HANDSHAKE_TIMEOUT = 15.0
+
+
+class ConnectionLost(Exception):
+    """The connection is gone or unusable; the bot reconnects."""
+
+
+class IqFailed(Exception):
+    def __init__(self, condition: str) -> None:
+        super().__init__(condition)
+        self.condition = condition
+
+
+def redact(url: str) -> str:
+    """The URL with any token replaced, fit for logs."""
+    parts = urlsplit(url)
+    query = [(k, "REDACTED" if k == "token" else v) for k, v in parse_qsl(parts.query)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def with_query(url: str, **params: str | None) -> str:
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query) + [(k, v) for k, v in params.items() if v]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+class XmppStream:
+    def __init__(
+        self,
+        url: str,
+        domain: str,
+        on_stanza: Callable[[Parsed], list[str]],
+        *,
+        ping_seconds: float = 60.0,
+        ping_timeout: float = 20.0,
+    ) -> None:
+        self.url = url
+        self.domain = domain
+        self.on_stanza = on_stanza
+        self.ping_seconds = ping_seconds
+        self.ping_timeout = ping_timeout
+        self.jid: Jid | None = None
+        self.skipped = 0  # stanzas refused by the parser, for tests and metrics
+        self._ws: ClientConnection | None = None
+        self._pending: dict[str, asyncio.Future[Iq]] = {}
+        self._ids = itertools.count(1)
+        self._prefix = secrets.token_hex(3)
+
+    def next_id(self) -> str:
+        return f"{self._prefix}-{next(self._ids)}"
+
+    async def connect(self) -> Jid:
+        """Open the socket, authenticate anonymously and bind; returns our full JID."""
+        try:
+            self._ws = await asyncio.wait_for(
+                connect(
+                    self.url,
+                    subprotocols=[Subprotocol("xmpp")],
+                    max_size=MAX_MESSAGE_BYTES,
+                    ping_interval=None,  # XMPP pings instead: they prove the server, not a proxy
+                    open_timeout=HANDSHAKE_TIMEOUT,
+                    logger=wire_log,
+                ),
+                HANDSHAKE_TIMEOUT,
+            )
+        except (OSError, WebSocketException, TimeoutError) as exc:
+            raise ConnectionLost(f"cannot open {redact(self.url)}: {type(exc).__name__}") from exc
+        try:
+            return await asyncio.wait_for(self._negotiate(), HANDSHAKE_TIMEOUT)
+        except TimeoutError as exc:
+            await self.close()
+            raise ConnectionLost("XMPP handshake timed out") from exc
+        except (StanzaError, ConnectionClosed) as exc:
+            await self.close()
+            raise ConnectionLost(f"XMPP handshake failed: {exc}") from exc
+
+    async def _negotiate(self) -> Jid:
+        features = await self._restart()
+        if "ANONYMOUS" not in features.mechanisms:
+            raise StanzaError(f"server offers no SASL ANONYMOUS (offers {features.mechanisms})")
+        await self._send_raw(stanzas.sasl_anonymous())
+        result = await self._read_until(stanzas.SaslResult)
+        if not result.success:
+            raise StanzaError(f"anonymous sign-in refused: {result.condition}")
+        features = await self._restart()
+        if not features.bind:
+            raise StanzaError("server offers no resource binding")
+        bound = await self._handshake_iq(stanzas.bind_request())
+        self.jid = stanzas.parse_bound_jid(bound)
+        if features.session_required:
+            await self._handshake_iq(stanzas.session_request())
+        return self.jid
+
+    async def _restart(self) -> stanzas.Features:
+        await self._send_raw(stanzas.stream_open(self.domain))
+        await self._read_until(stanzas.StreamOpen)
+        return await self._read_until(stanzas.Features)
+
+    async def _handshake_iq(self, child: Element) -> Iq:
+        iq_id = self.next_id()
+        await self._send_raw(stanzas.iq("set", iq_id, child=child))
+        while True:
+            reply = await self._read_until(Iq)
+            if reply.iq_id == iq_id:
+                if reply.kind != "result":
+                    raise StanzaError(f"server refused {child.tag}: {reply.error}")
+                return reply
+
+    async def _read_until(self, kind: type[T]) -> T:
+        assert self._ws is not None
+        while True:
+            message = await self._ws.recv()
+            if isinstance(message, bytes):
+                continue
+            parsed = stanzas.parse(message)
+            if isinstance(parsed, stanzas.StreamClose):
+                raise StanzaError("server closed the stream during the handshake")
+            if isinstance(parsed, kind):
+                return parsed
+
+    async def serve(self) -> None:
+        """Read stanzas until the connection ends; raises ConnectionLost when it does."""
+        assert self._ws is not None
+        pinger = asyncio.get_running_loop().create_task(self._ping_loop())
+        try:
+            async for message in self._ws:
+                if not isinstance(message, str):
+                    continue
+                replies = self._dispatch(message)
+                if replies is None:
+                    break  # the server closed the XMPP stream
+                for reply in replies:
+                    await self.send(reply)
+        except ConnectionClosed:
+            pass
+        finally:
+            pinger.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pinger
+            self._fail_pending()
+            await self.close()
+        raise ConnectionLost("connection closed")
+
+    def _dispatch(self, message: str) -> list[str] | None:
+        """Handle one message and return the replies to send; None when the stream ended."""
+        try:
+            parsed = stanzas.parse(message)
+        except StanzaError as exc:
+            self.skipped += 1
+            log.warning("skipped a stanza from %s: %s", self.domain, exc)
+            return []
+        if isinstance(parsed, stanzas.StreamClose):
+            return None
+        if isinstance(parsed, Iq) and parsed.kind in ("result", "error"):
+            future = self._pending.pop(parsed.iq_id, None)
+            if future is not None and not future.done():
+                future.set_result(parsed)
+            return []
+        try:
+            return self.on_stanza(parsed)
+        except Exception:
+            # A bug in handling one stanza must not end the meeting for the bot.
+            self.skipped += 1
+            log.exception("handling a stanza failed; skipped it")
+            return []
+
+    def abort(self) -> None:
+        """Drop the socket at once; serve() then ends with ConnectionLost."""
+        if self._ws is not None:
+            self._ws.transport.close()
+
+    async def _ping_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.ping_seconds)
+            try:
+                await self.request("get", self.domain, stanzas.ping_request(), self.ping_timeout)
+            except IqFailed:
+                pass  # any answer proves the server is there
+            except (TimeoutError, ConnectionLost):
+                log.warning("no answer to ping from %s; reconnecting", self.domain)
+                await self.close()
+                return
+
+    async def request(self, kind: str, to: str, child: Element, within: float = 20.0) -> Iq:
+        """Send an iq and wait for its answer; IqFailed carries an error's condition."""
+        iq_id = self.next_id()
+        future: asyncio.Future[Iq] = asyncio.get_running_loop().create_future()
+        self._pending[iq_id] = future
+        try:
+            await self.send(stanzas.iq(kind, iq_id, to=to, child=child))
+            reply = await asyncio.wait_for(future, within)
+        finally:
+            self._pending.pop(iq_id, None)
+        if reply.kind == "error":
+            raise IqFailed(reply.error or "error")
+        return reply
+
+    async def send(self, text: str) -> None:
+        try:
+            await self._send_raw(text)
+        except ConnectionClosed as exc:
+            raise ConnectionLost("connection closed while sending") from exc
+
+    async def _send_raw(self, text: str) -> None:
+        if self._ws is None:
+            raise ConnectionLost("not connected")
+        await self._ws.send(text)
+
+    def _fail_pending(self) -> None:
+        for future in self._pending.values():
+            if not future.done():
+                future.set_exception(ConnectionLost("connection closed"))
+        self._pending.clear()
+
+    async def close(self) -> None:
+        ws, self._ws = self._ws, None
+        if ws is None:
+            return
+        with contextlib.suppress(ConnectionClosed, OSError):
+            await asyncio.wait_for(ws.send(stanzas.stream_close()), 2.0)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ws.close(), 2.0)

@@ -1,0 +1,1 @@
+"""The Jitsi connector against a real Prosody and protocol stand-ins."""

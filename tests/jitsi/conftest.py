@@ -1,0 +1,116 @@
+"""Prosody on free loopback ports, the Jitsi stand-in, and the app wired to them."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from facilitation.live_events import LiveEvent
+from plugin import keys
+from plugin.app import create_app
+from plugin.clock import Clock
+from plugin.jitsi.bot import MeetingBot
+from plugin.settings import Settings
+from tests.conftest import AddAccount, Client, app_of, login, post_form
+from tests.support import prosody
+from tests.support.jitsi_standin import JitsiStandIn
+from tests.support.participant import Participant
+
+pytestmark = pytest.mark.prosody
+
+if shutil.which("prosody") is None:  # pragma: no cover - the Makefile installs it
+    raise RuntimeError("Debian's prosody is missing: run `make test`, which installs it")
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[prosody.Prosody]:
+    instance = prosody.Prosody(tmp_path / "prosody")
+    instance.start()
+    yield instance
+    instance.stop()
+
+
+@pytest.fixture
+async def standin(server: prosody.Prosody) -> AsyncIterator[JitsiStandIn]:
+    instance = JitsiStandIn(server)
+    await instance.start()
+    yield instance
+    await instance.close()
+
+
+@pytest.fixture
+def jitsi_settings(settings: Settings, server: prosody.Prosody) -> Settings:
+    return settings.model_copy(
+        update={
+            "bot_enabled": True,
+            "xmpp_websocket_url": server.websocket_url,
+            "xmpp_domain": prosody.DOMAIN,
+            "muc_domain": prosody.MUC,
+            "focus_domain": prosody.FOCUS,
+            "breakout_domain": prosody.BREAKOUT,
+            "polls_domain": prosody.POLLS,
+            "xmpp_ping_seconds": 2.0,
+            "xmpp_ping_timeout_seconds": 2.0,
+            "reconnect_max_seconds": 4.0,
+        }
+    )
+
+
+@pytest.fixture
+async def jitsi_client(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    jitsi_settings: Settings,
+    standin: JitsiStandIn,
+    add_account: AddAccount,
+) -> Client:
+    """Signed in as facilitator "fran", the connector on, the real clock."""
+    client = await aiohttp_client(create_app(jitsi_settings, clock=Clock()))
+    await add_account("fran")
+    await login(client, "fran")
+    return client
+
+
+async def start_session(client: Client, link: str) -> tuple[str, MeetingBot]:
+    response = await post_form(client, "/sessions", {"meeting": link})
+    assert response.status == 303, await response.text()
+    session_id = response.headers["Location"].rsplit("/", 1)[-1]
+    bot = app_of(client)[keys.CONNECTOR].bot(session_id)
+    assert bot is not None, "starting a session sends a bot"
+    await asyncio.wait_for(bot.wait_ready(), 15)
+    return session_id, bot
+
+
+class ConsoleFeed:
+    """The console WebSocket of one session, as a browser would hold it."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    async def next(self, event: LiveEvent, **match: Any) -> dict[str, Any]:
+        async with asyncio.timeout(10):
+            while True:
+                message = await self.ws.receive_json()
+                if message["event"] == event.value and all(
+                    message.get(key) == value for key, value in match.items()
+                ):
+                    return dict(message)
+
+
+async def open_feed(client: Client, session_id: str) -> ConsoleFeed:
+    origin = str(client.make_url("/")).rstrip("/")
+    ws = await client.ws_connect(f"/sessions/{session_id}/live", headers={"Origin": origin})
+    feed = ConsoleFeed(ws)
+    await feed.next(LiveEvent.CONSOLE_READY)
+    return feed
+
+
+async def joined(server: prosody.Prosody, room: str, name: str, **kw: Any) -> Participant:
+    person = Participant(server, room, name, **kw)
+    await person.connect()
+    await person.join()
+    return person

@@ -1,0 +1,132 @@
+"""The bot in a real Prosody: joining through the focus stand-in, the roster, Jingle."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlmodel import select
+
+from facilitation.live_events import LiveEvent
+from plugin import keys
+from plugin.db.models import Participant
+from tests.conftest import Client, app_of, post_form
+from tests.jitsi.conftest import joined, open_feed, start_session
+from tests.support import prosody
+from tests.support.jitsi_standin import JINGLE, JitsiStandIn, q
+from tests.support.participant import body_of
+
+pytestmark = pytest.mark.prosody
+
+
+async def test_bot_joins_through_focus_and_follows_the_room(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/TeaCircle")
+    assert standin.conference_requests == [f"teacircle@{prosody.MUC}"]
+    assert bot.address.jid == f"teacircle@{prosody.MUC}"
+    assert len(bot.nick) == 8 and all(c in "0123456789abcdef" for c in bot.nick)
+    feed = await open_feed(jitsi_client, session_id)
+
+    alice = await joined(server, "teacircle", "Alice")
+    event = await feed.next(LiveEvent.PARTICIPANT_JOINED, id=alice.nick)
+    assert (event["displayName"], event["kind"], event["handRaised"]) == ("Alice", "web", 0)
+    # The focus stand-in made the first joiner (the bot) a moderator, as Jicofo does.
+    await asyncio.wait_for(_until(lambda: bot.role == "moderator"), 5)
+
+    caller = await joined(server, "teacircle", "Caller ...123", phone=True)
+    event = await feed.next(LiveEvent.PARTICIPANT_JOINED, id=caller.nick)
+    assert event["kind"] == "phone"
+
+    raised_at = 1_790_000_000_123
+    await alice.raise_hand(raised_at)
+    event = await feed.next(LiveEvent.RAISE_HAND_UPDATED, id=alice.nick)
+    assert event["handRaised"] == raised_at  # Jitsi's own timestamp, not arrival time
+
+    await alice.rename("Alice B")
+    event = await feed.next(LiveEvent.DISPLAY_NAME_CHANGE, id=alice.nick)
+    assert event["displayname"] == "Alice B"
+
+    await alice.lower_hand()
+    assert (await feed.next(LiveEvent.RAISE_HAND_UPDATED, id=alice.nick))["handRaised"] == 0
+
+    await caller.say("hand")
+    event = await feed.next(LiveEvent.INCOMING_MESSAGE, **{"from": caller.nick})
+    assert (event["message"], event["privateMessage"], event["nick"]) == (
+        "hand",
+        False,
+        "Caller ...123",
+    )
+
+    await caller.leave()
+    await feed.next(LiveEvent.PARTICIPANT_LEFT, id=caller.nick)
+    assert set(bot.roster.members) == {alice.nick}
+
+    connector = app_of(jitsi_client)[keys.CONNECTOR]
+    await asyncio.wait_for(connector.flush(), 5)
+    async with app_of(jitsi_client)[keys.DATABASE].session() as db:
+        rows = (
+            await db.exec(select(Participant).where(Participant.session_id == session_id))
+        ).all()
+    by_id = {row.jitsi_id: row for row in rows}
+    assert set(by_id) == {alice.nick, caller.nick}
+    assert by_id[alice.nick].display_name == "Alice B" and by_id[alice.nick].left_at is None
+    assert by_id[caller.nick].kind == "phone" and by_id[caller.nick].left_at is not None
+
+    # The console page lists who is in the room now.
+    page = await (await jitsi_client.get(f"/sessions/{session_id}")).text()
+    assert "Alice B" in page and "Caller ...123" not in page
+    assert "In the meeting" in page
+
+    # Jicofo's Jingle offer was acknowledged and declined (the bot has no media).
+    await asyncio.wait_for(
+        _until(lambda: any(j.get("action") == "session-terminate" for j in standin.jingle_answers)),
+        5,
+    )
+    terminate = next(j for j in standin.jingle_answers if j.get("action") == "session-terminate")
+    assert terminate.find(f"{q(JINGLE, 'reason')}/{q(JINGLE, 'decline')}") is not None
+    for person in (alice, caller):
+        await person.close()
+
+
+async def test_bot_ignores_its_own_echo_and_old_history(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    early = await joined(server, "history", "Early")
+    await early.say("said before the bot came")
+    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/history")
+    feed = await open_feed(jitsi_client, session_id)
+    from plugin.jitsi import commands
+
+    await commands.send_chat_message(bot, "Welcome, everyone")
+    echo = await early.wait_for(lambda e: body_of(e) == "Welcome, everyone")
+    assert echo.get("from") == f"history@{prosody.MUC}/{bot.nick}"
+    await early.say("after")
+    event = await feed.next(LiveEvent.INCOMING_MESSAGE)
+    assert event["message"] == "after"  # neither the echo nor the replayed history came first
+    await early.close()
+
+
+async def test_ending_the_session_takes_the_bot_out(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Closing")
+    watcher = await joined(server, "closing", "Watcher")
+    response = await post_form(
+        jitsi_client, f"/sessions/{session_id}/end", {}, page=f"/sessions/{session_id}"
+    )
+    assert response.status == 303
+    gone = await watcher.wait_for(
+        lambda e: (
+            e.get("from") == f"closing@{prosody.MUC}/{bot.nick}" and e.get("type") == "unavailable"
+        )
+    )
+    assert gone is not None
+    assert app_of(jitsi_client)[keys.CONNECTOR].bot(session_id) is None
+    await watcher.close()
+
+
+async def _until(predicate: object) -> None:
+    assert callable(predicate)
+    while not predicate():
+        await asyncio.sleep(0.02)

@@ -1,0 +1,1 @@
+"""Real servers and protocol stand-ins the tests start."""

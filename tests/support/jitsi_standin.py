@@ -1,0 +1,338 @@
+"""STAND-IN for Jicofo (the focus) and Jitsi's breakout-rooms and polls Prosody modules.
+
+None of them can run here, so this small program plays their public protocol parts over
+XEP-0114 external-component connections to the real Prosody:
+
+- focus: answers the `conference` iq with ready="true" after joining the room as the
+  occupant `focus` (so the room exists and is owned, as with Jicofo); grants moderator to
+  the first other occupant (Jicofo's auto-owner); offers every occupant a Jingle
+  session-initiate and records how they answer.
+- breakout: takes `<breakout_rooms type="features/breakout-rooms/...">` requests from
+  moderators and broadcasts `features/breakout-rooms/update` json-messages.
+- polls: takes `{"type":"polls","command":"new-poll"|"answer-poll"}` json-messages from
+  occupants and broadcasts them with `senderId`, as mod_polls_component does.
+
+It is test code: written from the protocol, trusting its own Prosody.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import Element, XMLPullParser, tostring
+
+from tests.support import prosody
+
+STREAM_NS = "http://etherx.jabber.org/streams"
+COMPONENT_NS = "jabber:component:accept"
+MUC_USER = "http://jabber.org/protocol/muc#user"
+MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
+FOCUS_NS = "http://jitsi.org/protocol/focus"
+JINGLE = "urn:xmpp:jingle:1"
+JITMEET = "http://jitsi.org/jitmeet"
+
+
+def q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+def _events(parser: XMLPullParser[Element]) -> list[tuple[str, Element]]:
+    return [(str(event), element) for event, element in parser.read_events()]  # type: ignore[misc]
+
+
+class Component:
+    """One XEP-0114 connection; `on_stanza` gets each top-level element."""
+
+    def __init__(self, port: int, domain: str, on_stanza: Any) -> None:
+        self.port = port
+        self.domain = domain
+        self.on_stanza = on_stanza
+        self.writer: asyncio.StreamWriter | None = None
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        self.writer = writer
+        writer.write(
+            (
+                f"<stream:stream xmlns='{COMPONENT_NS}' xmlns:stream='{STREAM_NS}' "
+                f"to='{self.domain}'>"
+            ).encode()
+        )
+        parser: XMLPullParser[Element] = XMLPullParser(events=("start", "end"))
+        depth = 0
+        stream_id: str | None = None
+        while stream_id is None:
+            parser.feed(await reader.read(4096))
+            for event, element in _events(parser):
+                if event == "start" and element.tag == q(STREAM_NS, "stream"):
+                    stream_id = element.get("id", "")
+                    depth = 1
+        secret = hashlib.sha1((stream_id + prosody.COMPONENT_SECRET).encode()).hexdigest()
+        writer.write(f"<handshake>{secret}</handshake>".encode())
+        await writer.drain()
+        shaken = asyncio.get_running_loop().create_future()
+        self.task = asyncio.get_running_loop().create_task(
+            self._read(reader, parser, depth, shaken)
+        )
+        await asyncio.wait_for(shaken, 10)
+
+    async def _read(
+        self,
+        reader: asyncio.StreamReader,
+        parser: XMLPullParser[Element],
+        depth: int,
+        shaken: asyncio.Future[None],
+    ) -> None:
+        while True:
+            for event, element in _events(parser):
+                if event == "start":
+                    depth += 1
+                    continue
+                depth -= 1
+                if depth != 1:
+                    continue
+                if element.tag.endswith("handshake"):
+                    shaken.set_result(None)
+                else:
+                    self.on_stanza(element)
+            data = await reader.read(65536)
+            if not data:
+                return
+            parser.feed(data)
+
+    def send(self, xml: str) -> None:
+        assert self.writer is not None
+        self.writer.write(xml.encode())
+
+    async def close(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionError):
+                await self.task
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+
+
+@dataclass
+class Occupant:
+    nick: str
+    real_jid: str
+    role: str
+    display_name: str
+
+
+@dataclass
+class RoomState:
+    jid: str
+    occupants: dict[str, Occupant] = field(default_factory=dict)
+    moderator_granted: bool = False
+    breakouts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    counter: int = 0
+
+
+class JitsiStandIn:
+    def __init__(self, server: prosody.Prosody, *, auto_owner: bool = True) -> None:
+        self.server = server
+        self.auto_owner = auto_owner
+        self.rooms: dict[str, RoomState] = {}
+        self.conference_requests: list[str] = []
+        self.jingle_answers: list[Element] = []
+        self.breakout_requests: list[dict[str, str]] = []
+        self.polls: list[dict[str, Any]] = []
+        self.focus = Component(server.component, prosody.FOCUS, self._focus_stanza)
+        self.breakout = Component(server.component, prosody.BREAKOUT, self._breakout_stanza)
+        self.polls_component = Component(server.component, prosody.POLLS, self._polls_stanza)
+        self._ids = 0
+
+    async def start(self) -> None:
+        for component in (self.focus, self.breakout, self.polls_component):
+            await component.start()
+
+    async def close(self) -> None:
+        for component in (self.focus, self.breakout, self.polls_component):
+            await component.close()
+
+    def _id(self) -> str:
+        self._ids += 1
+        return f"standin{self._ids}"
+
+    # --- focus -------------------------------------------------------------------------
+
+    def _focus_stanza(self, element: Element) -> None:
+        if element.tag == q(COMPONENT_NS, "iq"):
+            self._focus_iq(element)
+        elif element.tag == q(COMPONENT_NS, "presence"):
+            self._focus_presence(element)
+
+    def _focus_iq(self, iq: Element) -> None:
+        sender, iq_id, kind = iq.get("from", ""), iq.get("id", ""), iq.get("type")
+        conference = iq.find(q(FOCUS_NS, "conference"))
+        if kind == "set" and conference is not None:
+            room = conference.get("room", "")
+            self.conference_requests.append(room)
+            if room not in self.rooms:
+                self.rooms[room] = RoomState(room)
+                # Jicofo joins first, which creates and owns the room.
+                self.focus.send(
+                    f"<presence from='{prosody.FOCUS}' to='{room}/focus'>"
+                    "<x xmlns='http://jabber.org/protocol/muc'/></presence>"
+                )
+            self.focus.send(
+                f"<iq type='result' from='{prosody.FOCUS}' to='{sender}' id='{iq_id}'>"
+                f"<conference xmlns='{FOCUS_NS}' room='{room}' ready='true' "
+                f"focusjid='{prosody.FOCUS}'/></iq>"
+            )
+            return
+        jingle = iq.find(q(JINGLE, "jingle"))
+        if kind == "set" and jingle is not None:
+            self.jingle_answers.append(jingle)
+            self.focus.send(f"<iq type='result' from='{iq.get('to')}' to='{sender}' id='{iq_id}'/>")
+
+    def _focus_presence(self, presence: Element) -> None:
+        room_jid, _, nick = presence.get("from", "").partition("/")
+        room = self.rooms.get(room_jid)
+        if room is None or nick == "focus":
+            return
+        if presence.get("type") == "unavailable":
+            room.occupants.pop(nick, None)
+            return
+        item = presence.find(f"{q(MUC_USER, 'x')}/{q(MUC_USER, 'item')}")
+        if item is None:
+            return
+        name = presence.find(q("http://jabber.org/protocol/nick", "nick"))
+        new = nick not in room.occupants
+        room.occupants[nick] = Occupant(
+            nick, item.get("jid", ""), item.get("role", ""), (name.text or "") if name is not None else ""
+        )
+        if not new:
+            return
+        if self.auto_owner and not room.moderator_granted:
+            room.moderator_granted = True
+            self.focus.send(
+                f"<iq type='set' from='{prosody.FOCUS}' to='{room_jid}' id='{self._id()}'>"
+                f"<query xmlns='{MUC_ADMIN}'><item nick='{nick}' role='moderator'/></query></iq>"
+            )
+        self.focus.send(
+            f"<iq type='set' from='{prosody.FOCUS}' to='{room_jid}/{nick}' id='{self._id()}'>"
+            f"<jingle xmlns='{JINGLE}' action='session-initiate' sid='{uuid.uuid4().hex[:10]}' "
+            f"initiator='{room_jid}/focus'><content name='audio'/></jingle></iq>"
+        )
+
+    def room_of(self, real_jid: str) -> tuple[RoomState, Occupant] | None:
+        for room in self.rooms.values():
+            for occupant in room.occupants.values():
+                if occupant.real_jid == real_jid:
+                    return room, occupant
+        return None
+
+    # --- breakout rooms ----------------------------------------------------------------
+
+    def _breakout_stanza(self, message: Element) -> None:
+        request = message.find(q(COMPONENT_NS, "breakout_rooms"))
+        if message.tag != q(COMPONENT_NS, "message") or request is None:
+            return
+        found = self.room_of(message.get("from", ""))
+        if found is None or found[1].role != "moderator":
+            return  # Jitsi's module ignores anyone but a moderator of a known room
+        room, _ = found
+        attrs = dict(request.attrib)
+        self.breakout_requests.append(attrs)
+        action = attrs.get("type", "").rsplit("/", 1)[-1]
+        if action == "add":
+            room_id = uuid.uuid4().hex
+            room.breakouts[room_id] = {
+                "id": room_id,
+                "jid": f"{room_id}@{prosody.BREAKOUT}",
+                "name": attrs.get("subject", ""),
+                "participants": {},
+            }
+        elif action == "remove":
+            room.breakouts = {
+                key: value
+                for key, value in room.breakouts.items()
+                if value["jid"] != attrs.get("breakoutRoomJid")
+            }
+        elif action == "rename":
+            for value in room.breakouts.values():
+                if value["jid"] == attrs.get("breakoutRoomJid"):
+                    value["name"] = attrs.get("subject", "")
+        elif action == "move-to-room":
+            self._send_json(
+                prosody.BREAKOUT,
+                attrs.get("participantJid", ""),
+                {
+                    "type": "breakout_rooms",
+                    "event": "features/breakout-rooms/move-to-room",
+                    "roomJid": attrs.get("roomJid"),
+                },
+            )
+            return
+        self._broadcast_rooms(room)
+
+    def _broadcast_rooms(self, room: RoomState) -> None:
+        room.counter += 1
+        main_id = room.jid.split("@", 1)[0]
+        rooms = {
+            main_id: {
+                "isMainRoom": True,
+                "id": main_id,
+                "jid": room.jid,
+                "name": main_id,
+                "participants": {
+                    f"{room.jid}/{o.nick}": {
+                        "jid": o.real_jid,
+                        "role": o.role,
+                        "displayName": o.display_name,
+                    }
+                    for o in room.occupants.values()
+                },
+            },
+            **room.breakouts,
+        }
+        payload = {
+            "type": "breakout_rooms",
+            "event": "features/breakout-rooms/update",
+            "roomCounter": room.counter,
+            "rooms": rooms,
+        }
+        for occupant in room.occupants.values():
+            self._send_json(prosody.BREAKOUT, occupant.real_jid, payload)
+
+    def _send_json(self, sender: str, to: str, payload: dict[str, Any]) -> None:
+        message = Element("message", {"from": sender, "to": to})
+        node = Element("json-message", {"xmlns": JITMEET})
+        node.text = json.dumps(payload)
+        message.append(node)
+        component = self.breakout if sender == prosody.BREAKOUT else self.polls_component
+        component.send(tostring(message, encoding="unicode"))
+
+    # --- polls -------------------------------------------------------------------------
+
+    def _polls_stanza(self, message: Element) -> None:
+        node = message.find(q(JITMEET, "json-message"))
+        if message.tag != q(COMPONENT_NS, "message") or node is None:
+            return
+        found = self.room_of(message.get("from", ""))
+        if found is None:
+            return
+        room, sender = found
+        try:
+            data = json.loads(node.text or "")
+        except ValueError:
+            return
+        if data.get("type") != "polls" or not isinstance(data.get("pollId"), str):
+            return
+        data["senderId"] = sender.nick
+        if data.get("command") == "answer-poll":
+            data["senderName"] = sender.display_name
+        self.polls.append(data)
+        for occupant in room.occupants.values():
+            self._send_json(prosody.POLLS, occupant.real_jid, data)
