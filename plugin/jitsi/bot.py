@@ -149,6 +149,7 @@ class MeetingBot:
         )
         self.stream = stream
         await stream.connect()
+        log.debug("session %s: connected as %s", self.session_id, stream.jid)
         try:
             async with asyncio.TaskGroup() as group:
                 # Replies to the focus and join requests arrive through serve().
@@ -163,6 +164,7 @@ class MeetingBot:
     async def _join(self, stream: XmppStream) -> None:
         if self.config.focus:
             await self._ask_focus(stream)
+            log.debug("session %s: the focus says the room is ready", self.session_id)
         for _ in range(3):
             self._joined = asyncio.get_running_loop().create_future()
             self.roster.begin_rejoin(self.nick)

@@ -32,6 +32,7 @@ wire_log.setLevel(logging.INFO)
 
 MAX_MESSAGE_BYTES = 1024 * 1024
 HANDSHAKE_TIMEOUT = 15.0
+CLOSE_TIMEOUT = 2.0
 
 
 class ConnectionLost(Exception):
@@ -92,6 +93,7 @@ class XmppStream:
                     max_size=MAX_MESSAGE_BYTES,
                     ping_interval=None,  # XMPP pings instead: they prove the server, not a proxy
                     open_timeout=HANDSHAKE_TIMEOUT,
+                    close_timeout=CLOSE_TIMEOUT,
                     logger=wire_log,
                 ),
                 HANDSHAKE_TIMEOUT,
@@ -200,7 +202,7 @@ class XmppStream:
     def abort(self) -> None:
         """Drop the socket at once; serve() then ends with ConnectionLost."""
         if self._ws is not None:
-            self._ws.transport.close()
+            self._ws.transport.abort()
 
     async def _ping_loop(self) -> None:
         while True:
@@ -210,8 +212,9 @@ class XmppStream:
             except IqFailed:
                 pass  # any answer proves the server is there
             except (TimeoutError, ConnectionLost):
+                # A silent server will not answer a polite close either: drop the socket.
                 log.warning("no answer to ping from %s; reconnecting", self.domain)
-                await self.close()
+                self.abort()
                 return
 
     async def request(self, kind: str, to: str, child: Element, within: float = 20.0) -> Iq:
@@ -249,7 +252,6 @@ class XmppStream:
         ws, self._ws = self._ws, None
         if ws is None:
             return
-        with contextlib.suppress(ConnectionClosed, OSError):
-            await asyncio.wait_for(ws.send(stanzas.stream_close()), 2.0)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(ws.close(), 2.0)
+        with contextlib.suppress(ConnectionClosed, OSError, TimeoutError):
+            await asyncio.wait_for(ws.send(stanzas.stream_close()), CLOSE_TIMEOUT)
+        await ws.close()  # gives up after CLOSE_TIMEOUT and drops the socket

@@ -114,3 +114,10 @@ async def joined(server: prosody.Prosody, room: str, name: str, **kw: Any) -> Pa
     await person.connect()
     await person.join()
     return person
+
+
+async def until(predicate: Callable[[], bool], within: float = 10.0) -> None:
+    """Wait for a condition on state the bot updates from the network."""
+    async with asyncio.timeout(within):
+        while not predicate():
+            await asyncio.sleep(0.02)

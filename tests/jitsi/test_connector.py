@@ -11,7 +11,7 @@ from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.db.models import Participant
 from tests.conftest import Client, app_of, post_form
-from tests.jitsi.conftest import joined, open_feed, start_session
+from tests.jitsi.conftest import joined, open_feed, start_session, until
 from tests.support import prosody
 from tests.support.jitsi_standin import JINGLE, JitsiStandIn, q
 from tests.support.participant import body_of
@@ -32,7 +32,7 @@ async def test_bot_joins_through_focus_and_follows_the_room(
     event = await feed.next(LiveEvent.PARTICIPANT_JOINED, id=alice.nick)
     assert (event["displayName"], event["kind"], event["handRaised"]) == ("Alice", "web", 0)
     # The focus stand-in made the first joiner (the bot) a moderator, as Jicofo does.
-    await asyncio.wait_for(_until(lambda: bot.role == "moderator"), 5)
+    await until(lambda: bot.role == "moderator")
 
     caller = await joined(server, "teacircle", "Caller ...123", phone=True)
     event = await feed.next(LiveEvent.PARTICIPANT_JOINED, id=caller.nick)
@@ -79,10 +79,7 @@ async def test_bot_joins_through_focus_and_follows_the_room(
     assert "In the meeting" in page
 
     # Jicofo's Jingle offer was acknowledged and declined (the bot has no media).
-    await asyncio.wait_for(
-        _until(lambda: any(j.get("action") == "session-terminate" for j in standin.jingle_answers)),
-        5,
-    )
+    await until(lambda: any(j.get("action") == "session-terminate" for j in standin.jingle_answers))
     terminate = next(j for j in standin.jingle_answers if j.get("action") == "session-terminate")
     assert terminate.find(f"{q(JINGLE, 'reason')}/{q(JINGLE, 'decline')}") is not None
     for person in (alice, caller):
@@ -124,9 +121,3 @@ async def test_ending_the_session_takes_the_bot_out(
     assert gone is not None
     assert app_of(jitsi_client)[keys.CONNECTOR].bot(session_id) is None
     await watcher.close()
-
-
-async def _until(predicate: object) -> None:
-    assert callable(predicate)
-    while not predicate():
-        await asyncio.sleep(0.02)

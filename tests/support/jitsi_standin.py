@@ -210,7 +210,10 @@ class JitsiStandIn:
         name = presence.find(q("http://jabber.org/protocol/nick", "nick"))
         new = nick not in room.occupants
         room.occupants[nick] = Occupant(
-            nick, item.get("jid", ""), item.get("role", ""), (name.text or "") if name is not None else ""
+            nick,
+            item.get("jid", ""),
+            item.get("role", ""),
+            (name.text or "") if name is not None else "",
         )
         if not new:
             return

@@ -1,0 +1,122 @@
+"""Commands the service sends into a meeting, checked at real clients and the stand-ins."""
+
+from __future__ import annotations
+
+import pytest
+
+from facilitation.live_events import LiveEvent
+from plugin.jitsi import commands
+from plugin.jitsi.commands import CommandRefused
+from tests.conftest import Client
+from tests.jitsi.conftest import joined, open_feed, start_session, until
+from tests.support import prosody
+from tests.support.jitsi_standin import JitsiStandIn
+from tests.support.participant import body_of, json_of
+
+pytestmark = pytest.mark.prosody
+
+
+async def test_chat_lower_hand_and_polls(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Choir")
+    feed = await open_feed(jitsi_client, session_id)
+    ana = await joined(server, "choir", "Ana")
+    ben = await joined(server, "choir", "Ben")
+    await feed.next(LiveEvent.PARTICIPANT_JOINED, id=ben.nick)
+
+    await commands.send_chat_message(bot, "Now: Ana. Next: Ben")
+    for person in (ana, ben):
+        message = await person.wait_for(lambda e: body_of(e) == "Now: Ana. Next: Ben")
+        assert message.get("type") == "groupchat"
+
+    await commands.send_chat_message(bot, "You're next, Ben", to=ben.nick)
+    private = await ben.wait_for(lambda e: body_of(e) == "You're next, Ben")
+    assert private.get("type") == "chat"
+    assert private.get("from") == f"choir@{prosody.MUC}/{bot.nick}"
+
+    await ana.raise_hand()
+    await feed.next(LiveEvent.RAISE_HAND_UPDATED, id=ana.nick)
+    await until(lambda: bot.role == "moderator")
+    await commands.lower_hand(bot, ana.nick)
+    request = await ana.wait_for(lambda e: json_of(e) is not None)
+    assert json_of(request) == {"name": "lower-hand-message", "type": ""}
+    await ana.lower_hand()  # what Jitsi Meet does on that message
+    assert (await feed.next(LiveEvent.RAISE_HAND_UPDATED, id=ana.nick))["handRaised"] == 0
+
+    poll_id = await commands.create_poll(bot, "Tea or coffee?", ["Tea", "Coffee", " "])
+    created = await feed.next(LiveEvent.POLL_CREATED, pollId=poll_id)
+    assert (created["question"], created["answers"]) == ("Tea or coffee?", ["Tea", "Coffee"])
+    assert created["senderId"] == bot.nick
+    shown = await ben.wait_for(lambda e: (json_of(e) or {}).get("pollId") == poll_id)
+    assert json_of(shown)["command"] == "new-poll"  # type: ignore[index]
+    await ben.send_json(
+        prosody.POLLS,
+        {"type": "polls", "command": "answer-poll", "pollId": poll_id, "answers": [True, False]},
+    )
+    answered = await feed.next(LiveEvent.POLL_ANSWERED, pollId=poll_id)
+    assert (answered["voterId"], answered["answers"]) == (ben.nick, [True, False])
+
+    with pytest.raises(CommandRefused):
+        await commands.create_poll(bot, "Only one answer?", ["Yes"])
+    with pytest.raises(CommandRefused):
+        await commands.send_chat_message(bot, "hello", to="nobody12")
+    for person in (ana, ben):
+        await person.close()
+
+
+async def test_breakout_rooms_add_rename_move_and_close(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Workshop")
+    feed = await open_feed(jitsi_client, session_id)
+    await until(lambda: bot.role == "moderator")
+    dee = await joined(server, "workshop", "Dee")
+    caller = await joined(server, "workshop", "Caller ...456", phone=True)
+    await feed.next(LiveEvent.PARTICIPANT_JOINED, id=caller.nick)
+
+    await commands.add_breakout_room(bot, "Ideas")
+    update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
+    rooms = {room["name"]: room_id for room_id, room in update["rooms"].items()}
+    assert "Ideas" in rooms
+    ideas = rooms["Ideas"]
+
+    await commands.rename_breakout_room(bot, ideas, "Big ideas")
+    update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
+    assert update["rooms"][ideas]["name"] == "Big ideas"
+
+    await commands.send_participant_to_room(bot, dee.nick, ideas)
+    order = await dee.wait_for(
+        lambda e: (json_of(e) or {}).get("event", "").endswith("move-to-room")
+    )
+    assert json_of(order)["roomJid"] == f"{ideas}@{prosody.BREAKOUT}"  # type: ignore[index]
+    with pytest.raises(CommandRefused, match="phone"):
+        await commands.send_participant_to_room(bot, caller.nick, ideas)
+
+    # Pretend Dee moved (the stand-in has no real breakout MUC): the next update lists her there.
+    bot.breakout_rooms[ideas]["participants"] = {
+        f"{ideas}@{prosody.BREAKOUT}/{dee.nick}": {"jid": dee.jid, "displayName": "Dee"}
+    }
+    closed = await commands.close_breakout_rooms(bot)
+    assert closed == 1
+    update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
+    assert ideas not in update["rooms"]
+    actions = [request["type"].rsplit("/", 1)[-1] for request in standin.breakout_requests]
+    assert actions[-2:] == ["move-to-room", "remove"]  # everyone back first, then remove
+    assert standin.breakout_requests[-2]["roomJid"] == f"workshop@{prosody.MUC}"
+    for person in (dee, caller):
+        await person.close()
+
+
+async def test_moderator_commands_are_refused_without_moderator_rights(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    standin.auto_owner = False  # a deployment where nobody made the assistant a moderator
+    _, bot = await start_session(jitsi_client, "https://meet.example.org/Plain")
+    eve = await joined(server, "plain", "Eve")
+    await until(lambda: eve.nick in bot.roster.members)
+    with pytest.raises(CommandRefused, match="moderator"):
+        await commands.lower_hand(bot, eve.nick)
+    with pytest.raises(CommandRefused, match="moderator"):
+        await commands.add_breakout_room(bot, "Nope")
+    await eve.close()
