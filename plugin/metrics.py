@@ -41,3 +41,8 @@ class Metrics:
             "Times a meeting bot rejoined after losing its connection.",
             registry=self.registry,
         )
+        self.bot_participants = Gauge(
+            "facilitate_jitsi_participants",
+            "People the meeting bots currently see in their meetings.",
+            registry=self.registry,
+        )

@@ -126,8 +126,16 @@ class Connector:
         bot = self.bots.get(session_id)
         return bot.state.value if bot is not None else BotState.STOPPED.value
 
-    def count(self, state: BotState) -> int:
-        return sum(1 for bot in self.bots.values() if bot.state is state)
+    def states(self) -> dict[str, int]:
+        """How many bots are in each state, every state listed (for /healthz and /metrics)."""
+        counts = {state.value: 0 for state in BotState if state is not BotState.STOPPED}
+        for bot in self.bots.values():
+            if bot.state is not BotState.STOPPED:
+                counts[bot.state.value] += 1
+        return counts
+
+    def participant_count(self) -> int:
+        return sum(len(bot.roster.members) for bot in self.bots.values())
 
     def _emitter(self, session_id: str) -> Emit:
         def emit(event: LiveEvent, data: dict[str, Any]) -> None:

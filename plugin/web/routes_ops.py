@@ -37,6 +37,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
             "schema_current": revision == expected,
         },
         "live_consoles": request.app[keys.HUB].count(),
+        "meeting_bots": request.app[keys.CONNECTOR].states(),
     }
     return web.json_response(
         body, status=200 if revision == expected else 503, headers={"Cache-Control": "no-store"}
@@ -52,5 +53,9 @@ async def metrics(request: web.Request) -> web.StreamResponse:
     except SQLAlchemyError:
         pass  # keep serving the in-process metrics; /healthz reports the database
     registry.live_consoles.set(request.app[keys.HUB].count())
+    connector = request.app[keys.CONNECTOR]
+    for state, count in connector.states().items():
+        registry.bots.labels(state=state).set(count)
+    registry.bot_participants.set(connector.participant_count())
     body = generate_latest(registry.registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
+from pydantic import SecretStr
 from sqlmodel import select
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
+from plugin.app import create_app
+from plugin.clock import Clock
 from plugin.db.models import Participant
-from tests.conftest import Client, app_of, post_form
+from plugin.settings import Settings
+from tests.conftest import Client, app_of, login, post_form
 from tests.jitsi.conftest import joined, open_feed, start_session, until
 from tests.support import prosody
 from tests.support.jitsi_standin import JINGLE, JitsiStandIn, q
@@ -121,3 +129,37 @@ async def test_ending_the_session_takes_the_bot_out(
     assert gone is not None
     assert app_of(jitsi_client)[keys.CONNECTOR].bot(session_id) is None
     await watcher.close()
+
+
+async def test_tenant_rooms_and_the_bots_token(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    jitsi_settings: Settings,
+    server: prosody.Prosody,
+    standin: JitsiStandIn,
+    add_account: Callable[..., Awaitable[int]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = "jwt-app-secret-for-the-test-0123456789"
+    settings = jitsi_settings.model_copy(
+        update={"jwt_app_id": "facilitate", "jwt_app_secret": SecretStr(secret)}
+    )
+    client = await aiohttp_client(create_app(settings, clock=Clock()))
+    await add_account("fran")
+    await login(client, "fran")
+    _, bot = await start_session(client, "https://meet.example.org/ACME/Council")
+    assert bot.address.jid == f"council@{prosody.TENANT_MUC}"
+    assert standin.conference_requests == [f"council@{prosody.TENANT_MUC}"]
+    query = parse_qs(urlsplit(bot.config.url).query)
+    assert query["room"] == ["council"]
+    assert query["prefix"] == ["acme"]
+    claims = jwt.decode(query["token"][0], secret, algorithms=["HS256"], audience="jitsi")
+    assert (claims["room"], claims["sub"]) == ("council", "acme")
+
+    member = await joined(server, "council", "Member", muc=prosody.TENANT_MUC)
+    await until(lambda: member.nick in bot.roster.members)
+    await member.close()
+    server.kill()  # an outage makes the connector log the URL it retries
+    await until(lambda: bot.state.value == "interrupted")
+    await until(lambda: "token=REDACTED" in caplog.text)  # a failed reconnect names the URL
+    assert query["token"][0] not in caplog.text

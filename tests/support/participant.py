@@ -13,6 +13,7 @@ import itertools
 import json
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 from xml.etree.ElementTree import Element, fromstring
 
@@ -27,9 +28,18 @@ JITMEET = "{http://jitsi.org/jitmeet}"
 
 
 class Participant:
-    def __init__(self, server: prosody.Prosody, room: str, name: str, *, phone: bool = False):
+    def __init__(
+        self,
+        server: prosody.Prosody,
+        room: str,
+        name: str,
+        *,
+        phone: bool = False,
+        muc: str = prosody.MUC,
+        keep_inbox: bool = True,
+    ):
         self.server = server
-        self.room_jid = f"{room}@{prosody.MUC}"
+        self.room_jid = f"{room}@{muc}"
         self.room = room
         self.name = name
         self.phone = phone  # present like Jigasi does
@@ -38,9 +48,13 @@ class Participant:
         self.ws: ClientConnection | None = None
         self.jid = ""
         self.inbox: asyncio.Queue[Element] = asyncio.Queue()
+        self.keep_inbox = keep_inbox  # off for load tests: thousands of clients, no reading
+        # Called with each stanza and its arrival time, before anything else sees it.
+        self.listeners: list[Callable[[Element, float], None]] = []
         self.presences: dict[str, Element] = {}
         self._ids = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
+        self._joining = False
 
     async def _recv(self) -> Element:
         assert self.ws is not None
@@ -78,12 +92,16 @@ class Participant:
         assert self.ws is not None
         with contextlib.suppress(Exception):
             async for raw in self.ws:
+                arrived = time.perf_counter()
                 element = fromstring(raw)
+                for listener in self.listeners:
+                    listener(element, arrived)
                 if element.tag == CLIENT + "presence":
                     self.presences[element.get("from", "")] = element
                 if element.tag == CLIENT + "iq" and element.get("type") in ("get", "set"):
                     await self._answer_iq(element)
-                await self.inbox.put(element)
+                if self.keep_inbox or element.get("id") == "focus1" or self._joining:
+                    await self.inbox.put(element)
 
     async def _answer_iq(self, iq: Element) -> None:
         assert self.ws is not None
@@ -118,8 +136,10 @@ class Participant:
                 "machine-uid='test'/></iq>"
             )
             await self.wait_for(lambda e: e.get("id") == "focus1")
+        self._joining = True
         await self.ws.send(self._presence(first=True))
         await self.wait_for(lambda e: e.get("from") == f"{self.room_jid}/{self.nick}")
+        self._joining = False
 
     async def send_presence(self) -> float:
         """Re-send presence; returns the monotonic time it left, for latency figures."""

@@ -1,0 +1,287 @@
+"""`make bench`: the Jitsi connector under load, each figure against a baseline in the same run.
+
+1. Memory and CPU: `facilitate serve` with 200 live sessions holds 200 bot connections to one
+   Prosody while 20 test participants sit in each meeting (4,000 clients, in this process).
+   Baseline: the same service, same database, with the bots switched off.
+   Target: under 1 MB resident memory per bot connection.
+2. Hand-raise latency: from a participant's presence leaving its socket to `raiseHandUpdated`
+   arriving on a console WebSocket, next to the raw Prosody relay time of the same presence
+   to a second plain client. Target: console p99 within 2x raw p99 + 5 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from xml.etree.ElementTree import Element
+
+import aiohttp
+import pytest
+
+from facilitation.meeting_link import JitsiBase, parse_meeting_link
+from facilitation.passwords import PasswordPolicy
+from facilitation.roles import Role
+from plugin.clock import Clock
+from plugin.db import accounts
+from plugin.db import sessions as sessions_db
+from plugin.db.engine import Database, make_engine
+from plugin.db.migrate import upgrade_in_thread
+from plugin.security.passwords import Passwords
+from tests.support import prosody
+from tests.support.jitsi_standin import JitsiStandIn
+from tests.support.participant import Participant
+
+SESSIONS = int(os.environ.get("BENCH_SESSIONS", "200"))
+PEOPLE = int(os.environ.get("BENCH_PEOPLE", "20"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
+PASSWORD = "bench-orbit-lantern-42"
+BASE = "https://meet.example.org"
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(r"VmRSS:\s+(\d+) kB", status)
+    assert match
+    return int(match.group(1)) / 1024
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+
+
+def percentile(samples: list[float], pct: int) -> float:
+    return statistics.quantiles(samples, n=100)[pct - 1] * 1000
+
+
+async def _seed(database_url: str) -> dict[str, str]:
+    """A facilitator and SESSIONS live sessions; returns room -> session id."""
+    await upgrade_in_thread(database_url)
+    database = Database(make_engine(database_url))
+    hasher = Passwords(PasswordPolicy(common=frozenset()))
+    rooms: dict[str, str] = {}
+    async with database.session() as db:
+        account = await accounts.create_account(
+            db,
+            username="bench",
+            display_name="Bench",
+            password_hash=hasher.hash(PASSWORD),
+            role=Role.FACILITATOR,
+            now=Clock().now(),
+        )
+        await db.commit()
+        for n in range(SESSIONS):
+            ref = parse_meeting_link(f"{BASE}/BenchRoom{n}", (JitsiBase.parse(BASE),))
+            session, _ = await sessions_db.start_or_get(db, ref, account, Clock().now())
+            rooms[ref.room] = session.id
+        await db.commit()
+    await database.close()
+    return rooms
+
+
+class Service:
+    """`facilitate serve` in its own process, configured only through FACILITATE_* variables."""
+
+    def __init__(self, tmp: Path, server: prosody.Prosody, *, bots: bool) -> None:
+        self.port = prosody.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {
+            **os.environ,
+            "FACILITATE_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+            "FACILITATE_DATA_DIR": str(tmp / "data"),
+            "FACILITATE_BASE_URL": self.url,
+            "FACILITATE_PORT": str(self.port),
+            "FACILITATE_JITSI_URL": BASE,
+            "FACILITATE_BOT_ENABLED": "true" if bots else "false",
+            "FACILITATE_XMPP_WEBSOCKET_URL": server.websocket_url,
+            "FACILITATE_XMPP_DOMAIN": prosody.DOMAIN,
+            "FACILITATE_MUC_DOMAIN": prosody.MUC,
+            "FACILITATE_FOCUS_DOMAIN": prosody.FOCUS,
+            "FACILITATE_BREAKOUT_DOMAIN": prosody.BREAKOUT,
+            "FACILITATE_POLLS_DOMAIN": prosody.POLLS,
+            "FACILITATE_LOG_LEVEL": "WARNING",
+        }
+        self.log = (tmp / f"service-{'bots' if bots else 'baseline'}.log").open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "plugin", "serve"],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    async def metric(self, http: aiohttp.ClientSession, name: str, labels: str = "") -> float:
+        text = await (await http.get(f"{self.url}/metrics")).text()
+        match = re.search(rf"^{name}{re.escape(labels)} ([0-9.e+]+)$", text, re.MULTILINE)
+        return float(match.group(1)) if match else -1.0
+
+    async def wait_up(self, http: aiohttp.ClientSession) -> None:
+        for _ in range(300):
+            try:
+                if (await http.get(f"{self.url}/healthz")).status == 200:
+                    return
+            except aiohttp.ClientError:
+                pass
+            assert self.process.poll() is None, "the service exited; see its log"
+            await asyncio.sleep(0.1)
+        raise AssertionError("service did not come up")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self.log.close()
+
+
+async def _wait_metric(
+    service: Service, http: aiohttp.ClientSession, name: str, labels: str, want: float
+) -> float:
+    started = time.perf_counter()
+    while await service.metric(http, name, labels) < want:
+        assert time.perf_counter() - started < 300, f"{name}{labels} never reached {want}"
+        await asyncio.sleep(0.5)
+    return time.perf_counter() - started
+
+
+@pytest.fixture
+async def load(tmp_path: Path) -> AsyncIterator[tuple[prosody.Prosody, dict[str, str]]]:
+    server = prosody.Prosody(tmp_path / "prosody")
+    server.start()
+    standin = JitsiStandIn(server)
+    await standin.start()
+    rooms = await _seed(f"sqlite:///{tmp_path / 'bench.db'}")
+    yield server, rooms
+    await standin.close()
+    server.stop()
+
+
+async def test_bots_memory_cpu_and_hand_raise_latency(
+    load: tuple[prosody.Prosody, dict[str, str]], tmp_path: Path
+) -> None:
+    server, rooms = load
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        # Baseline: the same service and database, bots off.
+        baseline = Service(tmp_path, server, bots=False)
+        await baseline.wait_up(http)
+        await asyncio.sleep(2)
+        rss_baseline = rss_mb(baseline.process.pid)
+        baseline.stop()
+
+        service = Service(tmp_path, server, bots=True)
+        await service.wait_up(http)
+        pid = service.process.pid
+        cpu_start = cpu_seconds(pid)
+        join_time = await _wait_metric(
+            service, http, "facilitate_jitsi_bots", '{state="connected"}', SESSIONS
+        )
+        cpu_join = cpu_seconds(pid) - cpu_start
+
+        people: list[Participant] = []
+        started = time.perf_counter()
+        for room in rooms:
+            batch = [
+                Participant(server, room, f"Person {i}", keep_inbox=False) for i in range(PEOPLE)
+            ]
+            await asyncio.gather(*(p.connect() for p in batch))
+            await asyncio.gather(*(p.join(ask_focus=False) for p in batch))
+            people.extend(batch)
+        await _wait_metric(service, http, "facilitate_jitsi_participants", "", SESSIONS * PEOPLE)
+        fill_time = time.perf_counter() - started
+        await asyncio.sleep(3)
+        rss_loaded = rss_mb(pid)
+        cpu_idle_start, idle_started = cpu_seconds(pid), time.perf_counter()
+        await asyncio.sleep(10)
+        idle_cpu = (cpu_seconds(pid) - cpu_idle_start) / (time.perf_counter() - idle_started)
+        per_bot = (rss_loaded - rss_baseline) / SESSIONS
+
+        first = next(iter(rooms))
+        raw, console = await _hand_raise_latency(service, http, server, first, rooms[first])
+
+        for person in people:
+            await person.close()
+        service.stop()
+
+    raw_p50, raw_p99 = percentile(raw, 50), percentile(raw, 99)
+    con_p50, con_p99 = percentile(console, 50), percentile(console, 99)
+    print(
+        f"\n{SESSIONS} bots, {SESSIONS * PEOPLE} participants on one Prosody"
+        f"\n  RSS baseline (bots off) {rss_baseline:.1f} MB, loaded {rss_loaded:.1f} MB:"
+        f" {per_bot * 1024:.0f} KB per bot connection (target < 1024 KB)"
+        f"\n  all bots in their meetings after {join_time:.1f} s, {cpu_join:.1f} s CPU;"
+        f" meetings filled in {fill_time:.1f} s"
+        f"\n  CPU while idle in {SESSIONS} meetings: {idle_cpu * 100:.1f}% of one core"
+        f"\nhand-raise latency over {len(raw)} raises and lowers (loaded):"
+        f"\n  raw Prosody relay p50 {raw_p50:.2f} ms p99 {raw_p99:.2f} ms"
+        f"\n  console event     p50 {con_p50:.2f} ms p99 {con_p99:.2f} ms"
+        f" (target p99 <= {2 * raw_p99 + 5:.2f} ms)"
+    )
+    assert per_bot < 1.0
+    assert con_p99 <= 2 * raw_p99 + 5
+
+
+async def _hand_raise_latency(
+    service: Service,
+    http: aiohttp.ClientSession,
+    server: prosody.Prosody,
+    room: str,
+    target: str,
+) -> tuple[list[float], list[float]]:
+    form = await (await http.get(f"{service.url}/login")).text()
+    token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', form)
+    assert token
+    response = await http.post(
+        f"{service.url}/login",
+        data={"username": "bench", "password": PASSWORD, "csrf_token": token.group(1)},
+        allow_redirects=False,
+    )
+    assert response.status == 303
+    raiser = Participant(server, room, "Raiser")
+    observer = Participant(server, room, "Observer", keep_inbox=False)
+    for person in (raiser, observer):
+        await person.connect()
+        await person.join(ask_focus=False)
+    ws = await http.ws_connect(
+        f"{service.url}/sessions/{target}/live", headers={"Origin": service.url}
+    )
+    assert (await ws.receive_json())["event"] == "consoleReady"
+
+    raw: list[float] = []
+    console: list[float] = []
+    relayed: asyncio.Queue[tuple[str, float]] = asyncio.Queue()
+    sender = f"{raiser.room_jid}/{raiser.nick}"
+
+    def on_stanza(element: Element, arrived: float) -> None:
+        hand = element.find("{jabber:client}jitsi_participant_raisedHand")
+        if element.get("from") == sender:
+            relayed.put_nowait(((hand.text or "0") if hand is not None else "0", arrived))
+
+    observer.listeners.append(on_stanza)
+    await asyncio.sleep(1)
+    while not relayed.empty():
+        relayed.get_nowait()
+    for n in range(ROUNDS):
+        raising = n % 2 == 0
+        expected = str(int(time.time() * 1000) + n) if raising else "0"
+        raiser.hand = int(expected) if raising else None
+        sent = await raiser.send_presence()
+        while True:
+            message = await asyncio.wait_for(ws.receive_json(), 10)
+            if message["event"] == "raiseHandUpdated" and message["id"] == raiser.nick:
+                console.append(time.perf_counter() - sent)
+                assert str(message["handRaised"]) == expected
+                break
+        value, arrived = await asyncio.wait_for(relayed.get(), 10)
+        assert value == expected
+        raw.append(arrived - sent)
+        await asyncio.sleep(0.01)
+    await ws.close()
+    for person in (raiser, observer):
+        await person.close()
+    return raw, console

@@ -1,0 +1,140 @@
+"""Roster bookkeeping, addresses, backoff, the bot's token and log redaction."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import jwt
+import pytest
+
+from facilitation.live_events import LiveEvent
+from plugin.jitsi.bot import backoff_delay
+from plugin.jitsi.jid import Jid, RoomAddress
+from plugin.jitsi.roster import Roster
+from plugin.jitsi.stanzas import Presence
+from plugin.jitsi.tokens import mint_token
+from plugin.jitsi.xmpp import redact, with_query
+
+ROOM = Jid("circle", "conference.meet.jitsi")
+
+
+def presence(nick: str, **changes: object) -> Presence:
+    values: dict[str, object] = {
+        "sender": Jid(ROOM.local, ROOM.domain, nick),
+        "unavailable": False,
+        "nick": nick,
+        "display_name": "Ana",
+        "role": "participant",
+        "affiliation": "none",
+        "real_jid": None,
+        "raised_hand": None,
+        "raised_hand_unknown_time": False,
+        "is_jigasi": False,
+        "status_codes": frozenset(),
+    }
+    values.update(changes)
+    return Presence(**values)  # type: ignore[arg-type]
+
+
+def test_roster_reports_each_change_once() -> None:
+    roster = Roster("botbot00")
+    joined = roster.apply(presence("aaaa0001"), now_ms=1000)
+    assert [e for e, _ in joined] == [LiveEvent.PARTICIPANT_JOINED]
+    assert joined[0][1]["joinedAt"] == 1000
+    assert roster.apply(presence("aaaa0001"), now_ms=2000) == []  # nothing changed
+    hand = roster.apply(presence("aaaa0001", raised_hand=1500), now_ms=3000)
+    assert hand == [(LiveEvent.RAISE_HAND_UPDATED, {"id": "aaaa0001", "handRaised": 1500})]
+    renamed = roster.apply(presence("aaaa0001", raised_hand=1500, display_name="Ana B"), 4000)
+    assert renamed == [(LiveEvent.DISPLAY_NAME_CHANGE, {"id": "aaaa0001", "displayname": "Ana B"})]
+    assert roster.members["aaaa0001"].joined_at == 1000
+    left = roster.apply(presence("aaaa0001", unavailable=True), now_ms=5000)
+    assert left == [(LiveEvent.PARTICIPANT_LEFT, {"id": "aaaa0001"})]
+    assert roster.apply(presence("aaaa0001", unavailable=True), now_ms=6000) == []
+
+
+def test_roster_ignores_self_and_focus_and_dates_old_style_hands() -> None:
+    roster = Roster("botbot00")
+    assert roster.apply(presence("botbot00"), 1) == []
+    assert roster.apply(presence("focus"), 1) == []
+    events = roster.apply(presence("bbbb0002", raised_hand_unknown_time=True), now_ms=777)
+    assert events[-1] == (LiveEvent.RAISE_HAND_UPDATED, {"id": "bbbb0002", "handRaised": 777})
+    # The same "true" again keeps the first time, so the queue order does not jump.
+    assert roster.apply(presence("bbbb0002", raised_hand_unknown_time=True), now_ms=999) == []
+
+
+def test_phone_callers_are_marked() -> None:
+    roster = Roster("botbot00")
+    events = roster.apply(presence("cccc0003", is_jigasi=True), 1)
+    assert events[0][1]["kind"] == "phone"
+
+
+def test_rejoin_keeps_people_until_the_grace_ends() -> None:
+    roster = Roster("botbot00")
+    roster.apply(presence("aaaa0001"), 1)
+    roster.apply(presence("bbbb0002"), 1)
+    roster.begin_rejoin("botbot00")
+    assert roster.apply(presence("aaaa0001"), 50) == []  # back, unchanged: no event
+    assert roster.drop_unconfirmed() == [(LiveEvent.PARTICIPANT_LEFT, {"id": "bbbb0002"})]
+    assert set(roster.members) == {"aaaa0001"}
+
+
+def test_backoff_grows_with_jitter_and_stays_under_the_cap() -> None:
+    rng = random.Random(7)
+    delays = [backoff_delay(attempt, 60.0, rng) for attempt in range(12)]
+    assert 0.5 <= delays[0] <= 1.0
+    assert 4.0 <= delays[3] <= 8.0
+    assert all(30.0 <= d <= 60.0 for d in delays[6:])
+    assert len(set(delays[6:])) > 1  # jittered, so bots do not all return at once
+
+
+@pytest.mark.parametrize(
+    ("tenant", "expected"),
+    [(None, "circle@conference.meet.jitsi"), ("acme", "circle@conference.acme.meet.jitsi")],
+)
+def test_room_address_with_and_without_tenant(tenant: str | None, expected: str) -> None:
+    address = RoomAddress("circle", tenant, "conference.meet.jitsi")
+    assert address.jid == expected
+    assert address.occupant("abcd1234") == f"{expected}/abcd1234"
+
+
+@pytest.mark.parametrize("text", ["", "a@b@c", "room@/x", "a@b c", "x@y/\x07"])
+def test_bad_addresses(text: str) -> None:
+    with pytest.raises(ValueError, match=r"."):
+        Jid.parse(text)
+
+
+def test_the_bots_token_has_jitsis_claims() -> None:
+    now = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+    token = mint_token(
+        app_id="facilitate",
+        secret="s3cret-s3cret-s3cret-s3cret-s3cret",
+        audience="jitsi",
+        domain="meet.jitsi",
+        room="circle",
+        tenant="acme",
+        display_name="Facilitation assistant",
+        bot_id="facilitate-s1",
+        now=now,
+    )
+    claims = jwt.decode(
+        token,
+        "s3cret-s3cret-s3cret-s3cret-s3cret",
+        algorithms=["HS256"],
+        audience="jitsi",
+        options={"verify_exp": False, "verify_nbf": False},
+    )
+    assert (claims["iss"], claims["sub"], claims["room"]) == ("facilitate", "acme", "circle")
+    assert claims["context"]["user"] == {
+        "id": "facilitate-s1",
+        "name": "Facilitation assistant",
+        "moderator": True,
+    }
+    assert claims["nbf"] < now.timestamp() < claims["exp"]
+
+
+def test_tokens_are_redacted_from_urls() -> None:
+    url = with_query("wss://meet.example.org/xmpp-websocket", room="circle", token="abc.def.ghi")
+    assert "token=abc.def.ghi" in url
+    assert "abc.def.ghi" not in redact(url)
+    assert "room=circle" in redact(url)
