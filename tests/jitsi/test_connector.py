@@ -163,3 +163,21 @@ async def test_tenant_rooms_and_the_bots_token(
     await until(lambda: bot.state.value == "interrupted")
     await until(lambda: "token=REDACTED" in caplog.text)  # a failed reconnect names the URL
     assert query["token"][0] not in caplog.text
+
+
+async def test_without_a_focus_the_bot_joins_directly(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    jitsi_settings: Settings,
+    server: prosody.Prosody,
+    standin: JitsiStandIn,
+    add_account: Callable[..., Awaitable[int]],
+) -> None:
+    settings = jitsi_settings.model_copy(update={"use_focus": False})
+    client = await aiohttp_client(create_app(settings, clock=Clock()))
+    await add_account("fran")
+    await login(client, "fran")
+    _, bot = await start_session(client, "https://meet.example.org/NoFocus")
+    assert standin.conference_requests == []
+    assert bot.role == "moderator"  # Prosody makes the creator of a new room its owner
+    metrics = await (await client.get("/metrics")).text()
+    assert 'facilitate_jitsi_bots{state="connected"} 1.0' in metrics
