@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from plugin.db.types import UTCDateTime
@@ -81,6 +81,8 @@ class SessionMember(SQLModel, table=True):
 
 class Participant(SQLModel, table=True):
     """Someone in the meeting: web or phone. Filled by the connector (and the webhooks)."""
+
+    __table_args__ = (Index("ix_participant_session_jitsi", "session_id", "jitsi_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)

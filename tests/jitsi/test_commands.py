@@ -81,6 +81,15 @@ async def test_breakout_rooms_add_rename_move_and_close(
     assert "Ideas" in rooms
     ideas = rooms["Ideas"]
 
+    await commands.add_breakout_room(bot, "Spare")
+    update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
+    spare = next(key for key, room in update["rooms"].items() if room.get("name") == "Spare")
+    await commands.remove_breakout_room(bot, spare)
+    update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
+    assert spare not in update["rooms"]
+    with pytest.raises(CommandRefused):
+        await commands.remove_breakout_room(bot, spare)
+
     await commands.rename_breakout_room(bot, ideas, "Big ideas")
     update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
     assert update["rooms"][ideas]["name"] == "Big ideas"

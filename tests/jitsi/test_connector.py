@@ -117,10 +117,13 @@ async def test_ending_the_session_takes_the_bot_out(
 ) -> None:
     session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Closing")
     watcher = await joined(server, "closing", "Watcher")
+    feed = await open_feed(jitsi_client, session_id)
     response = await post_form(
         jitsi_client, f"/sessions/{session_id}/end", {}, page=f"/sessions/{session_id}"
     )
     assert response.status == 303
+    left = await feed.next(LiveEvent.CONFERENCE_LEFT)
+    assert left["roomName"] == "closing"
     gone = await watcher.wait_for(
         lambda e: (
             e.get("from") == f"closing@{prosody.MUC}/{bot.nick}" and e.get("type") == "unavailable"
@@ -181,3 +184,34 @@ async def test_without_a_focus_the_bot_joins_directly(
     assert bot.role == "moderator"  # Prosody makes the creator of a new room its owner
     metrics = await (await client.get("/metrics")).text()
     assert 'facilitate_jitsi_bots{state="connected"} 1.0' in metrics
+
+
+async def test_bot_waits_for_a_busy_focus_and_answers_disco_and_ping(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    standin.not_ready_replies = 1
+    _, bot = await start_session(jitsi_client, "https://meet.example.org/Patience")
+    assert standin.conference_requests == [f"patience@{prosody.MUC}"] * 2  # asked again
+    peer = await joined(server, "patience", "Peer")
+    assert peer.ws is not None
+    occupant = f"patience@{prosody.MUC}/{bot.nick}"
+    await peer.ws.send(
+        f"<iq xmlns='jabber:client' type='get' id='d1' to='{occupant}'>"
+        "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>"
+    )
+    disco = await peer.wait_for(lambda e: e.get("id") == "d1")
+    assert disco.get("type") == "result"
+    features = {f.get("var") for f in disco.iter("{http://jabber.org/protocol/disco#info}feature")}
+    assert "urn:xmpp:ping" in features
+    await peer.ws.send(
+        f"<iq xmlns='jabber:client' type='get' id='p1' to='{occupant}'>"
+        "<ping xmlns='urn:xmpp:ping'/></iq>"
+    )
+    assert (await peer.wait_for(lambda e: e.get("id") == "p1")).get("type") == "result"
+    await peer.ws.send(
+        f"<iq xmlns='jabber:client' type='set' id='x1' to='{occupant}'>"
+        "<query xmlns='jabber:iq:version'/></iq>"
+    )
+    refused = await peer.wait_for(lambda e: e.get("id") == "x1")
+    assert refused.get("type") == "error"
+    await peer.close()

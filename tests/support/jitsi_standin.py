@@ -142,6 +142,7 @@ class JitsiStandIn:
     def __init__(self, server: prosody.Prosody, *, auto_owner: bool = True) -> None:
         self.server = server
         self.auto_owner = auto_owner
+        self.not_ready_replies = 0  # answer ready="false" this many times first, as a busy Jicofo
         self.rooms: dict[str, RoomState] = {}
         self.conference_requests: list[str] = []
         self.jingle_answers: list[Element] = []
@@ -178,6 +179,13 @@ class JitsiStandIn:
         if kind == "set" and conference is not None:
             room = conference.get("room", "")
             self.conference_requests.append(room)
+            if self.not_ready_replies > 0:
+                self.not_ready_replies -= 1
+                self.focus.send(
+                    f"<iq type='result' from='{prosody.FOCUS}' to='{sender}' id='{iq_id}'>"
+                    f"<conference xmlns='{FOCUS_NS}' room='{room}' ready='false'/></iq>"
+                )
+                return
             if room not in self.rooms:
                 self.rooms[room] = RoomState(room)
                 # Jicofo joins first, which creates and owns the room.
