@@ -61,18 +61,43 @@ def jitsi_settings(settings: Settings, server: prosody.Prosody) -> Settings:
     )
 
 
+MakeClient = Callable[..., Awaitable[Client]]
+
+
 @pytest.fixture
-async def jitsi_client(
+def make_client(
     aiohttp_client: Callable[..., Awaitable[Client]],
     jitsi_settings: Settings,
     standin: JitsiStandIn,
     add_account: AddAccount,
-) -> Client:
-    """Signed in as facilitator "fran", the connector on, the real clock."""
-    client = await aiohttp_client(create_app(jitsi_settings, clock=Clock()))
-    await add_account("fran")
-    await login(client, "fran")
-    return client
+) -> MakeClient:
+    """A running app with the connector on, the real clock and any settings changed,
+    signed in as facilitator "fran" (created on first use)."""
+    made: list[Client] = []
+
+    async def make(**changes: Any) -> Client:
+        settings = jitsi_settings.model_copy(update=changes)
+        client = await aiohttp_client(create_app(settings, clock=Clock()))
+        if not made:
+            await add_account("fran")
+        made.append(client)
+        await login(client, "fran")
+        return client
+
+    return make
+
+
+@pytest.fixture
+async def jitsi_client(make_client: MakeClient) -> Client:
+    return await make_client()
+
+
+async def restart(server: prosody.Prosody) -> JitsiStandIn:
+    """Start a killed Prosody again on the same ports, with a fresh focus stand-in."""
+    server.start()
+    replacement = JitsiStandIn(server)
+    await replacement.start()
+    return replacement
 
 
 async def start_session(client: Client, link: str) -> tuple[str, MeetingBot]:
@@ -121,3 +146,9 @@ async def until(predicate: Callable[[], bool], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not predicate():
             await asyncio.sleep(0.02)
+
+
+async def live_session(client: Client, link: str) -> tuple[str, MeetingBot, ConsoleFeed]:
+    """Start a session, wait for its bot to be in the meeting, and watch its console."""
+    session_id, bot = await start_session(client, link)
+    return session_id, bot, await open_feed(client, session_id)

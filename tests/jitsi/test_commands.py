@@ -8,7 +8,7 @@ from facilitation.live_events import LiveEvent
 from plugin.jitsi import commands
 from plugin.jitsi.commands import CommandRefused
 from tests.conftest import Client
-from tests.jitsi.conftest import joined, open_feed, start_session, until
+from tests.jitsi.conftest import joined, live_session, start_session, until
 from tests.support import prosody
 from tests.support.jitsi_standin import JitsiStandIn
 from tests.support.participant import body_of, json_of
@@ -19,8 +19,7 @@ pytestmark = pytest.mark.prosody
 async def test_chat_lower_hand_and_polls(
     jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
 ) -> None:
-    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Choir")
-    feed = await open_feed(jitsi_client, session_id)
+    _session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/Choir")
     ana = await joined(server, "choir", "Ana")
     ben = await joined(server, "choir", "Ben")
     await feed.next(LiveEvent.PARTICIPANT_JOINED, id=ben.nick)
@@ -68,8 +67,7 @@ async def test_chat_lower_hand_and_polls(
 async def test_breakout_rooms_add_rename_move_and_close(
     jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
 ) -> None:
-    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Workshop")
-    feed = await open_feed(jitsi_client, session_id)
+    _session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/Workshop")
     await until(lambda: bot.role == "moderator")
     dee = await joined(server, "workshop", "Dee")
     caller = await joined(server, "workshop", "Caller ...456", phone=True)

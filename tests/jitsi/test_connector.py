@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -14,12 +13,9 @@ from sqlmodel import select
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
-from plugin.app import create_app
-from plugin.clock import Clock
 from plugin.db.models import Participant
-from plugin.settings import Settings
-from tests.conftest import Client, app_of, login, post_form
-from tests.jitsi.conftest import joined, open_feed, start_session, until
+from tests.conftest import Client, app_of, post_form
+from tests.jitsi.conftest import MakeClient, joined, live_session, open_feed, start_session, until
 from tests.support import prosody
 from tests.support.jitsi_standin import JINGLE, JitsiStandIn, q
 from tests.support.participant import body_of
@@ -99,8 +95,7 @@ async def test_bot_ignores_its_own_echo_and_old_history(
 ) -> None:
     early = await joined(server, "history", "Early")
     await early.say("said before the bot came")
-    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/history")
-    feed = await open_feed(jitsi_client, session_id)
+    _session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/history")
     from plugin.jitsi import commands
 
     await commands.send_chat_message(bot, "Welcome, everyone")
@@ -135,21 +130,14 @@ async def test_ending_the_session_takes_the_bot_out(
 
 
 async def test_tenant_rooms_and_the_bots_token(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    jitsi_settings: Settings,
+    make_client: MakeClient,
     server: prosody.Prosody,
     standin: JitsiStandIn,
-    add_account: Callable[..., Awaitable[int]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "jwt-app-secret-for-the-test-0123456789"
-    settings = jitsi_settings.model_copy(
-        update={"jwt_app_id": "facilitate", "jwt_app_secret": SecretStr(secret)}
-    )
-    client = await aiohttp_client(create_app(settings, clock=Clock()))
-    await add_account("fran")
-    await login(client, "fran")
+    client = await make_client(jwt_app_id="facilitate", jwt_app_secret=SecretStr(secret))
     _, bot = await start_session(client, "https://meet.example.org/ACME/Council")
     assert bot.address.jid == f"council@{prosody.TENANT_MUC}"
     assert standin.conference_requests == [f"council@{prosody.TENANT_MUC}"]
@@ -169,16 +157,9 @@ async def test_tenant_rooms_and_the_bots_token(
 
 
 async def test_without_a_focus_the_bot_joins_directly(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    jitsi_settings: Settings,
-    server: prosody.Prosody,
-    standin: JitsiStandIn,
-    add_account: Callable[..., Awaitable[int]],
+    make_client: MakeClient, standin: JitsiStandIn
 ) -> None:
-    settings = jitsi_settings.model_copy(update={"use_focus": False})
-    client = await aiohttp_client(create_app(settings, clock=Clock()))
-    await add_account("fran")
-    await login(client, "fran")
+    client = await make_client(use_focus=False)
     _, bot = await start_session(client, "https://meet.example.org/NoFocus")
     assert standin.conference_requests == []
     assert bot.role == "moderator"  # Prosody makes the creator of a new room its owner

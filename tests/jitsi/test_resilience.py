@@ -6,20 +6,24 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlmodel import select
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
-from plugin.app import create_app
-from plugin.clock import Clock
 from plugin.db.models import Participant
 from plugin.db.participants import from_ms
-from plugin.settings import Settings
-from tests.conftest import Client, app_of, login
-from tests.jitsi.conftest import joined, open_feed, start_session, until
+from tests.conftest import Client, app_of
+from tests.jitsi.conftest import (
+    MakeClient,
+    joined,
+    live_session,
+    open_feed,
+    restart,
+    start_session,
+    until,
+)
 from tests.support import participant as xmpp_client
 from tests.support import prosody
 from tests.support.jitsi_standin import JitsiStandIn
@@ -37,8 +41,7 @@ async def _rows(client: Client, session_id: str) -> list[Participant]:
 async def test_prosody_killed_and_restarted_mid_session(
     jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
 ) -> None:
-    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Lifeline")
-    feed = await open_feed(jitsi_client, session_id)
+    session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/Lifeline")
     alice = await joined(server, "lifeline", "Alice")
     raised_at = int(time.time() * 1000) - 5000
     await alice.raise_hand(raised_at)
@@ -51,9 +54,7 @@ async def test_prosody_killed_and_restarted_mid_session(
     await alice.close()
     await asyncio.sleep(1.0)  # down for a while, as after a crash
     lost_at = time.monotonic()
-    server.start()
-    replacement = JitsiStandIn(server)
-    await replacement.start()
+    replacement = await restart(server)
 
     # Alice's Jitsi Meet reconnects with the same participant id and her hand still up.
     back = xmpp_client.Participant(server, "lifeline", "Alice")
@@ -82,8 +83,7 @@ async def test_prosody_killed_and_restarted_mid_session(
 async def test_unanswered_pings_make_the_bot_reconnect(
     jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
 ) -> None:
-    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Frozen")
-    feed = await open_feed(jitsi_client, session_id)
+    _session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/Frozen")
     assert server.process is not None
     server.process.send_signal(signal.SIGSTOP)  # alive but silent, like a hung server
     try:
@@ -105,9 +105,7 @@ async def test_people_missing_after_a_reconnect_leave_after_the_grace_period(
     server.kill()
     await feed.next(LiveEvent.CONNECTION_INTERRUPTED)
     await gone.close()
-    server.start()
-    replacement = JitsiStandIn(server)
-    await replacement.start()
+    replacement = await restart(server)
     await feed.next(LiveEvent.CONNECTION_RESTORED)
     left = await feed.next(LiveEvent.PARTICIPANT_LEFT, id=gone.nick)
     assert left["id"] == gone.nick
@@ -117,15 +115,9 @@ async def test_people_missing_after_a_reconnect_leave_after_the_grace_period(
 
 
 async def test_bots_come_back_after_the_service_restarts(
-    aiohttp_client: Callable[..., Awaitable[Client]],
-    jitsi_settings: Settings,
-    server: prosody.Prosody,
-    standin: JitsiStandIn,
-    add_account: Callable[..., Awaitable[int]],
+    make_client: MakeClient, server: prosody.Prosody
 ) -> None:
-    first = await aiohttp_client(create_app(jitsi_settings, clock=Clock()))
-    await add_account("fran")
-    await login(first, "fran")
+    first = await make_client()
     session_id, bot = await start_session(first, "https://meet.example.org/Phoenix")
     watcher = await joined(server, "phoenix", "Watcher")
     await first.close()  # shutdown: the bot leaves the room
@@ -135,7 +127,7 @@ async def test_bots_come_back_after_the_service_restarts(
         )
     )
 
-    second = await aiohttp_client(create_app(jitsi_settings, clock=Clock()))
+    second = await make_client()
     resumed = app_of(second)[keys.CONNECTOR].bot(session_id)
     assert resumed is not None
     await asyncio.wait_for(resumed.wait_ready(), 15)
@@ -146,8 +138,7 @@ async def test_bots_come_back_after_the_service_restarts(
 async def test_hostile_stanzas_from_participants_are_skipped(
     jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
 ) -> None:
-    session_id, bot = await start_session(jitsi_client, "https://meet.example.org/Rough")
-    feed = await open_feed(jitsi_client, session_id)
+    _session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/Rough")
     mallory = await joined(server, "rough", "Mallory")
     await feed.next(LiveEvent.PARTICIPANT_JOINED, id=mallory.nick)
     assert mallory.ws is not None
