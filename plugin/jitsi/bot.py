@@ -18,7 +18,7 @@ from typing import Any
 from facilitation.live_events import LiveEvent
 from plugin.clock import Clock
 from plugin.jitsi import stanzas
-from plugin.jitsi.events import message_events
+from plugin.jitsi.events import RoomView, message_events
 from plugin.jitsi.jid import RoomAddress, new_nickname
 from plugin.jitsi.roster import Roster
 from plugin.jitsi.stanzas import Iq, Parsed, Presence
@@ -226,7 +226,16 @@ class MeetingBot:
         elif isinstance(parsed, Iq):
             return self._on_iq(parsed)
         elif isinstance(parsed, stanzas.ChatMessage | stanzas.JsonMessage):
-            for event, data in message_events(self, parsed):
+            view = RoomView(
+                self.address.jid,
+                self.nick,
+                self.config.breakout,
+                self.config.polls,
+                self.roster.members,
+            )
+            for event, data in message_events(view, parsed):
+                if event is LiveEvent.BREAKOUT_ROOMS_UPDATED:
+                    self.breakout_rooms = data["rooms"]
                 self.emit(event, data)
         return []
 

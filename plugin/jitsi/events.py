@@ -6,38 +6,48 @@ addresses in the configuration, as Jitsi Meet only believes its discovered compo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from facilitation.live_events import LiveEvent
-from plugin.jitsi.roster import Event
+from plugin.jitsi.roster import Event, Member
 from plugin.jitsi.stanzas import ChatMessage, JsonMessage
-
-if TYPE_CHECKING:
-    from plugin.jitsi.bot import MeetingBot
 
 BREAKOUT_UPDATE = "features/breakout-rooms/update"
 
 
-def message_events(bot: MeetingBot, message: ChatMessage | JsonMessage) -> list[Event]:
+@dataclass(frozen=True)
+class RoomView:
+    """What message handling needs to know about the bot's room."""
+
+    room_jid: str
+    own_nick: str
+    breakout: str  # component addresses we believe
+    polls: str
+    members: Mapping[str, Member]
+
+
+def message_events(room: RoomView, message: ChatMessage | JsonMessage) -> list[Event]:
     if message.delayed:
         return []  # history replayed by the room: already seen, or before our time
     sender = message.sender
-    if sender.bare == bot.address.jid:
-        if not sender.resource or sender.resource == bot.nick:
+    if sender.bare == room.room_jid:
+        if not sender.resource or sender.resource == room.own_nick:
             return []  # room notices, and our own echoes
         if isinstance(message, ChatMessage):
-            return [_chat(bot, message)]
+            return [_chat(room, message)]
         return _endpoint_json(sender.resource, message.payload)
     if isinstance(message, JsonMessage) and not sender.local:
-        if sender.domain == bot.config.breakout:
-            return _breakout(bot, message.payload)
-        if sender.domain == bot.config.polls:
+        if sender.domain == room.breakout:
+            return _breakout(message.payload)
+        if sender.domain == room.polls:
             return _component_poll(message.payload)
     return []
 
 
-def _chat(bot: MeetingBot, message: ChatMessage) -> Event:
-    member = bot.roster.members.get(message.sender.resource)
+def _chat(room: RoomView, message: ChatMessage) -> Event:
+    member = room.members.get(message.sender.resource)
     return (
         LiveEvent.INCOMING_MESSAGE,
         {
@@ -49,14 +59,13 @@ def _chat(bot: MeetingBot, message: ChatMessage) -> Event:
     )
 
 
-def _breakout(bot: MeetingBot, payload: dict[str, Any]) -> list[Event]:
+def _breakout(payload: dict[str, Any]) -> list[Event]:
     if payload.get("type") != "breakout_rooms" or payload.get("event") != BREAKOUT_UPDATE:
         return []
     rooms = payload.get("rooms")
     if not isinstance(rooms, dict):
         return []
     cleaned = {str(key): room for key, room in rooms.items() if isinstance(room, dict)}
-    bot.breakout_rooms = cleaned
     return [(LiveEvent.BREAKOUT_ROOMS_UPDATED, {"rooms": cleaned})]
 
 

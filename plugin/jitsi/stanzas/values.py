@@ -1,0 +1,132 @@
+"""Namespaces, limits and the typed values stanzas parse into."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from xml.etree.ElementTree import Element
+
+from plugin.jitsi.jid import Jid
+
+MAX_STANZA_CHARS = 64 * 1024
+MAX_JSON_CHARS = 16 * 1024
+
+CLIENT = "jabber:client"
+FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
+STREAM = "http://etherx.jabber.org/streams"
+SASL = "urn:ietf:params:xml:ns:xmpp-sasl"
+BIND = "urn:ietf:params:xml:ns:xmpp-bind"
+SESSION = "urn:ietf:params:xml:ns:xmpp-session"
+STANZA_ERRORS = "urn:ietf:params:xml:ns:xmpp-stanzas"
+MUC = "http://jabber.org/protocol/muc"
+MUC_USER = "http://jabber.org/protocol/muc#user"
+NICK = "http://jabber.org/protocol/nick"
+DISCO_INFO = "http://jabber.org/protocol/disco#info"
+PING = "urn:xmpp:ping"
+DELAY = "urn:xmpp:delay"
+FOCUS = "http://jitsi.org/protocol/focus"
+JITMEET = "http://jitsi.org/jitmeet"
+JINGLE = "urn:xmpp:jingle:1"
+JIGASI_FEATURE = "http://jitsi.org/protocol/jigasi"
+RAISED_HAND = "jitsi_participant_raisedHand"
+
+
+class StanzaError(ValueError):
+    """A stanza we refuse to act on: malformed, hostile, oversized or missing a part."""
+
+
+def q(ns: str, tag: str) -> str:
+    return f"{{{ns}}}{tag}"
+
+
+# --- parsed values -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamOpen:
+    stream_id: str
+
+
+@dataclass(frozen=True)
+class StreamClose:
+    pass
+
+
+@dataclass(frozen=True)
+class Features:
+    mechanisms: tuple[str, ...]
+    bind: bool
+    session_required: bool
+
+
+@dataclass(frozen=True)
+class SaslResult:
+    success: bool
+    condition: str = ""
+
+
+@dataclass(frozen=True)
+class Presence:
+    sender: Jid
+    unavailable: bool
+    nick: str  # the MUC resource: Jitsi's participant (endpoint) id
+    display_name: str
+    role: str
+    affiliation: str
+    real_jid: Jid | None
+    raised_hand: int | None  # epoch ms; None when lowered
+    raised_hand_unknown_time: bool  # old clients send "true" with no time
+    is_jigasi: bool
+    status_codes: frozenset[int]
+    error: str = ""
+
+    @property
+    def is_self(self) -> bool:
+        return 110 in self.status_codes
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    sender: Jid
+    private: bool
+    body: str
+    delayed: bool
+    message_id: str
+
+
+@dataclass(frozen=True)
+class JsonMessage:
+    sender: Jid
+    payload: dict[str, Any]
+    delayed: bool
+
+
+@dataclass(frozen=True)
+class Iq:
+    sender: Jid | None
+    iq_id: str
+    kind: str  # get | set | result | error
+    child: Element | None = field(compare=False)
+    error: str = ""
+
+    @property
+    def child_tag(self) -> str:
+        return self.child.tag if self.child is not None else ""
+
+
+@dataclass(frozen=True)
+class Ignored:
+    reason: str
+
+
+Parsed = (
+    StreamOpen
+    | StreamClose
+    | Features
+    | SaslResult
+    | Presence
+    | ChatMessage
+    | JsonMessage
+    | Iq
+    | Ignored
+)
