@@ -80,7 +80,10 @@
       log(text(e.handRaised ? "hand-up" : "hand-down", nameOf(e.id)));
     },
     participantKindChanged: function (e) { update(e.id, { kind: e.kind }); },
-    connectionInterrupted: function () { setAssistant("reconnecting"); log(text("interrupted")); },
+    connectionInterrupted: function (e) {
+      if (e.removed) { setAssistant("removed"); log(text("removed")); return; }
+      setAssistant("reconnecting"); log(text("interrupted"));
+    },
     connectionRestored: function () { setAssistant("connected"); log(text("restored")); },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };

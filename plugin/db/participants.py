@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.live_events import LiveEvent
-from plugin.db.models import Participant
+from plugin.db.models import MeetingSession, Participant
 
 MAX_NAME = 120
 
@@ -36,7 +36,23 @@ async def _open_row(db: AsyncSession, session_id: str, jitsi_id: str) -> Partici
 async def apply_event(
     db: AsyncSession, session_id: str, event: LiveEvent, data: dict[str, Any], now: datetime
 ) -> None:
-    """Record one roster event. Does not commit; replays are harmless (no duplicate rows)."""
+    """Record one roster event. Does not commit; replays are harmless (no duplicate rows).
+
+    Events that arrive after their session ended are dropped: the end closed every row.
+    """
+    session = await db.get(MeetingSession, session_id)
+    if session is None or session.ended_at is not None:
+        return
+    if event is LiveEvent.CONFERENCE_JOINED:
+        # The bot's fresh view of the room: whoever we had as present and is not in it left
+        # while the bot was away (a service restart, say).
+        here = {p.get("id") for p in data.get("participants", ()) if isinstance(p, dict)}
+        for gone in await present(db, session_id):
+            if gone.jitsi_id not in here:
+                gone.left_at = now
+                gone.hand_raised_at = None
+                db.add(gone)
+        return
     jitsi_id = data.get("id")
     if not isinstance(jitsi_id, str) or data.get("self"):
         return
@@ -79,3 +95,11 @@ async def present(db: AsyncSession, session_id: str) -> list[Participant]:
         .order_by(col(Participant.joined_at))
     )
     return list((await db.exec(query)).all())
+
+
+async def close_all(db: AsyncSession, session_id: str, now: datetime) -> None:
+    """The session ended: nobody is in it any more, as far as the service is concerned."""
+    for row in await present(db, session_id):
+        row.left_at = now
+        row.hand_raised_at = None
+        db.add(row)

@@ -29,12 +29,17 @@ Emit = Callable[[LiveEvent, dict[str, Any]], None]
 DISCO_FEATURES = (stanzas.DISCO_INFO, stanzas.PING, stanzas.MUC, stanzas.NICK)
 FOCUS_WAIT_CAP = 120.0
 JOIN_TIMEOUT = 30.0
+# A connection must last this long before the backoff starts again from one second, so a
+# room that throws the bot out at once cannot make it rejoin every second.
+STABLE_SECONDS = 30.0
+KICKED = 307
 
 
 class BotState(StrEnum):
     STARTING = "starting"
     CONNECTED = "connected"
     INTERRUPTED = "interrupted"
+    REMOVED = "removed"  # a moderator sent it out: it stays out
     STOPPED = "stopped"
 
 
@@ -51,7 +56,9 @@ class NotConnected(Exception):
 
 @dataclass(frozen=True)
 class BotConfig:
-    url: str  # the WebSocket URL with room (and token, prefix) already in it
+    # The WebSocket URL with room (and prefix, and a freshly signed token) in it; called for
+    # every connection attempt, so a reconnect hours later does not carry an expired token.
+    make_url: Callable[[], str]
     domain: str
     focus: str | None
     breakout: str
@@ -75,7 +82,7 @@ class MeetingBot:
         self.session_id = session_id
         self.address = address
         self.config = config
-        self.emit = emit
+        self._emit = emit
         self.clock = clock
         self.nick = new_nickname()
         self.roster = Roster(self.nick)
@@ -89,28 +96,39 @@ class MeetingBot:
         self._grace: asyncio.TimerHandle | None = None
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._ready = asyncio.Event()
+        self._connected_at = 0.0
+        self._removed = False
+
+    def emit(self, event: LiveEvent, data: dict[str, Any]) -> None:
+        if not self._stopping:  # stanzas still buffered after stop() tell nobody anything
+            self._emit(event, data)
 
     # --- lifetime --------------------------------------------------------------------
 
     async def run(self) -> None:
         """Stay in the meeting until stopped, reconnecting with backoff after any outage."""
+        loop = asyncio.get_running_loop()
         attempt = 0
-        while not self._stopping:
+        while not self._stopping and not self._removed:
             try:
                 await self._session()
             except RECOVERABLE as exc:
                 if not self._stopping:
                     self._interrupted(str(exc) or type(exc).__name__)
-            if self._ready.is_set():
-                attempt = 0  # we were in: the next outage starts the backoff afresh
+            except Exception as exc:
+                # A bug must not leave a meeting without its assistant: log, back off, retry.
+                log.exception("session %s: the meeting bot failed", self.session_id)
+                self._interrupted(f"internal error: {type(exc).__name__}")
+            if self._ready.is_set() and loop.time() - self._connected_at >= STABLE_SECONDS:
+                attempt = 0  # a good connection: the next outage starts the backoff afresh
             self._ready.clear()
-            if self._stopping:
+            if self._stopping or self._removed:
                 break
             delay = backoff_delay(attempt, self.config.backoff_cap, self._rng)
             attempt += 1
             log.info("session %s: reconnecting in %.1f s", self.session_id, delay)
             await asyncio.sleep(delay)
-        self.state = BotState.STOPPED
+        self.state = BotState.REMOVED if self._removed and not self._stopping else BotState.STOPPED
 
     async def wait_ready(self) -> None:
         await self._ready.wait()
@@ -120,17 +138,25 @@ class MeetingBot:
         return self._ready.is_set()
 
     async def stop(self) -> None:
+        """Leave the meeting. The caller also cancels run(), which may be mid-connect."""
+        if self._stopping:
+            return
+        was = self.state
         self._stopping = True
-        if self._grace is not None:
-            self._grace.cancel()
+        self._cancel_grace()
         stream = self.stream
         if stream is not None:
             with contextlib.suppress(ConnectionLost, OSError):
                 await stream.send(stanzas.leave_presence(self.address.occupant(self.nick)))
             await stream.close()
-        if self.state is not BotState.STOPPED:
-            self.emit(LiveEvent.CONFERENCE_LEFT, {"roomName": self.address.room})
+        if was is not BotState.STOPPED:
+            self._emit(LiveEvent.CONFERENCE_LEFT, {"roomName": self.address.room})
         self.state = BotState.STOPPED
+
+    def _cancel_grace(self) -> None:
+        if self._grace is not None:
+            self._grace.cancel()
+            self._grace = None
 
     def _interrupted(self, reason: str) -> None:
         log.warning("session %s: connection to Jitsi interrupted: %s", self.session_id, reason)
@@ -141,7 +167,7 @@ class MeetingBot:
     async def _session(self) -> None:
         """One connection's life: connect, join, then serve until it ends (always raises)."""
         stream = XmppStream(
-            self.config.url,
+            self.config.make_url(),
             self.config.domain,
             self._on_stanza,
             ping_seconds=self.config.ping_seconds,
@@ -149,6 +175,9 @@ class MeetingBot:
         )
         self.stream = stream
         await stream.connect()
+        if self._stopping:  # stopped while connecting: never join
+            await stream.close()
+            return
         log.debug("session %s: connected as %s", self.session_id, stream.jid)
         try:
             async with asyncio.TaskGroup() as group:
@@ -173,7 +202,8 @@ class MeetingBot:
             )
             presence = await asyncio.wait_for(self._joined, JOIN_TIMEOUT)
             if presence.error == "conflict":
-                self.nick = new_nickname()  # someone holds our nickname: take another
+                # Our old occupant from a dropped connection may still hold the nickname.
+                self.nick = new_nickname()
                 continue
             if presence.error:
                 raise JoinRefused(f"the room refused the assistant: {presence.error}")
@@ -198,18 +228,26 @@ class MeetingBot:
         self.role = presence.role
         was_interrupted = self.state is BotState.INTERRUPTED
         self.state = BotState.CONNECTED
+        loop = asyncio.get_running_loop()
+        self._connected_at = loop.time()
         self._ready.set()
+        self._cancel_grace()
         if was_interrupted:
             self.reconnects += 1
             self.emit(LiveEvent.CONNECTION_RESTORED, {"participants": self.roster.snapshot()})
             if self.roster.unconfirmed:
-                self._grace = asyncio.get_running_loop().call_later(
-                    self.config.rejoin_grace, self._end_grace
-                )
+                self._grace = loop.call_later(self.config.rejoin_grace, self._end_grace)
         else:
+            # Everyone already in the room was announced before our own presence, so this
+            # list is complete: the store closes anyone it still had as present.
             self.emit(
                 LiveEvent.CONFERENCE_JOINED,
-                {"roomName": self.address.room, "id": self.nick, "role": self.role},
+                {
+                    "roomName": self.address.room,
+                    "id": self.nick,
+                    "role": self.role,
+                    "participants": self.roster.snapshot(),
+                },
             )
 
     def _end_grace(self) -> None:
@@ -244,12 +282,22 @@ class MeetingBot:
             return
         own = presence.nick == self.nick
         if own and self._joined is not None and not self._joined.done():
-            if presence.is_self or presence.error:
+            if presence.error or (presence.is_self and not presence.unavailable):
                 self._joined.set_result(presence)
             return
         if own:
-            if presence.unavailable:  # kicked, or the room was destroyed
-                log.warning("session %s: removed from the room; rejoining", self.session_id)
+            if presence.unavailable and KICKED in presence.status_codes:
+                log.warning("session %s: a moderator removed the assistant", self.session_id)
+                self._removed = True
+                self.state = BotState.REMOVED
+                self.emit(
+                    LiveEvent.CONNECTION_INTERRUPTED,
+                    {"reason": "removed from the meeting by a moderator", "removed": True},
+                )
+                if self.stream is not None:
+                    self.stream.abort()
+            elif presence.unavailable:  # the room was destroyed or we were dropped
+                log.warning("session %s: out of the room; rejoining", self.session_id)
                 if self.stream is not None:
                     self.stream.abort()
             elif presence.role != self.role:

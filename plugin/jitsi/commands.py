@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -10,6 +11,8 @@ from plugin.jitsi.bot import MeetingBot
 
 MAX_CHAT = 2000
 MAX_POLL_ANSWERS = 10
+# Jitsi's polls component silently drops a payload of 1024 bytes or more.
+MAX_POLL_BYTES = 1000
 LOWER_HAND = {"name": "lower-hand-message", "type": ""}
 
 
@@ -64,6 +67,8 @@ async def create_poll(bot: MeetingBot, question: str, answers: list[str]) -> str
         "question": question,
         "answers": [{"name": name} for name in names],
     }
+    if len(json.dumps(payload, ensure_ascii=False).encode()) >= MAX_POLL_BYTES:
+        raise CommandRefused("that poll is too long for Jitsi; shorten the question or answers")
     await bot.send(stanzas.json_message(bot.config.polls, payload))
     return poll_id
 

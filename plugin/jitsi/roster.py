@@ -42,7 +42,8 @@ class Roster:
     """
 
     def __init__(self, own_nick: str) -> None:
-        self.own_nick = own_nick
+        # Every nickname the bot has used: after a reconnect its old occupant may linger.
+        self.own_nicks = {own_nick}
         self.members: dict[str, Member] = {}
         self.unconfirmed: set[str] = set()
 
@@ -50,7 +51,9 @@ class Roster:
         return [member.as_data() for member in self.members.values()]
 
     def begin_rejoin(self, own_nick: str) -> None:
-        self.own_nick = own_nick
+        self.own_nicks.add(own_nick)
+        for nick in self.own_nicks & set(self.members):
+            del self.members[nick]
         self.unconfirmed = set(self.members)
 
     def drop_unconfirmed(self) -> list[Event]:
@@ -62,7 +65,7 @@ class Roster:
 
     def apply(self, presence: Presence, now_ms: int) -> list[Event]:
         nick = presence.nick
-        if not nick or nick == self.own_nick or nick == FOCUS_NICK or presence.error:
+        if not nick or nick in self.own_nicks or nick == FOCUS_NICK or presence.error:
             return []
         current = self.members.get(nick)
         if presence.unavailable:

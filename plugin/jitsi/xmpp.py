@@ -33,6 +33,7 @@ wire_log.setLevel(logging.INFO)
 MAX_MESSAGE_BYTES = 1024 * 1024
 HANDSHAKE_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 2.0
+SEND_TIMEOUT = 10.0
 
 
 class ConnectionLost(Exception):
@@ -76,7 +77,7 @@ class XmppStream:
         self.jid: Jid | None = None
         self.skipped = 0  # stanzas refused by the parser, for tests and metrics
         self._ws: ClientConnection | None = None
-        self._pending: dict[str, asyncio.Future[Iq]] = {}
+        self._pending: dict[str, tuple[asyncio.Future[Iq], str]] = {}
         self._ids = itertools.count(1)
         self._prefix = secrets.token_hex(3)
 
@@ -142,9 +143,11 @@ class XmppStream:
                 return reply
 
     async def _read_until(self, kind: type[T]) -> T:
-        assert self._ws is not None
+        ws = self._ws  # close() may clear self._ws while we wait
+        if ws is None:
+            raise ConnectionLost("closed during the handshake")
         while True:
-            message = await self._ws.recv()
+            message = await ws.recv()
             if isinstance(message, bytes):
                 continue
             parsed = stanzas.parse(message)
@@ -184,12 +187,20 @@ class XmppStream:
             self.skipped += 1
             log.warning("skipped a stanza from %s: %s", self.domain, exc)
             return []
+        except Exception:
+            # A parser bug must cost one stanza, not the connection.
+            self.skipped += 1
+            log.exception("the stanza parser failed; skipped the stanza")
+            return []
         if isinstance(parsed, stanzas.StreamClose):
             return None
         if isinstance(parsed, Iq) and parsed.kind in ("result", "error"):
-            future = self._pending.pop(parsed.iq_id, None)
-            if future is not None and not future.done():
-                future.set_result(parsed)
+            waiting = self._pending.get(parsed.iq_id)
+            # Only the address we asked may answer (RFC 6120 8.1.2.1).
+            if waiting is not None and str(parsed.sender or self.domain) == waiting[1]:
+                del self._pending[parsed.iq_id]
+                if not waiting[0].done():
+                    waiting[0].set_result(parsed)
             return []
         try:
             return self.on_stanza(parsed)
@@ -221,7 +232,7 @@ class XmppStream:
         """Send an iq and wait for its answer; IqFailed carries an error's condition."""
         iq_id = self.next_id()
         future: asyncio.Future[Iq] = asyncio.get_running_loop().create_future()
-        self._pending[iq_id] = future
+        self._pending[iq_id] = (future, to or self.domain)
         try:
             await self.send(stanzas.iq(kind, iq_id, to=to, child=child))
             reply = await asyncio.wait_for(future, within)
@@ -233,9 +244,12 @@ class XmppStream:
 
     async def send(self, text: str) -> None:
         try:
-            await self._send_raw(text)
+            await asyncio.wait_for(self._send_raw(text), SEND_TIMEOUT)
         except ConnectionClosed as exc:
             raise ConnectionLost("connection closed while sending") from exc
+        except TimeoutError as exc:
+            self.abort()  # the server stopped reading: treat it as gone
+            raise ConnectionLost("the server stopped reading") from exc
 
     async def _send_raw(self, text: str) -> None:
         if self._ws is None:
@@ -243,7 +257,7 @@ class XmppStream:
         await self._ws.send(text)
 
     def _fail_pending(self) -> None:
-        for future in self._pending.values():
+        for future, _ in self._pending.values():
             if not future.done():
                 future.set_exception(ConnectionLost("connection closed"))
         self._pending.clear()

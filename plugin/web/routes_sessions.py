@@ -156,20 +156,29 @@ async def console(request: web.Request) -> web.StreamResponse:
 @starters_only
 async def end_session(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
+    connector = request.app[keys.CONNECTOR]
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db)
-        if session.ended_at is not None:
-            raise web.HTTPSeeOther(f"/sessions/{session.id}")
-        await sessions_db.end(db, session, now)
-        audit.record(
-            db,
-            at=now,
-            actor_id=signed_in(request).id,
-            action="session.ended",
-            target=f"session:{session.id}",
-        )
-        await db.commit()
-    await request.app[keys.CONNECTOR].stop(session.id)
+    if session.ended_at is not None:
+        raise web.HTTPSeeOther(f"/sessions/{session.id}")
+    # The bot leaves and its last roster events are stored before the end closes the list,
+    # so someone who joined a moment ago still counts as having been there.
+    await connector.stop_and_flush(session.id)
+    try:
+        async with request.app[keys.DATABASE].session() as db:
+            await sessions_db.end(db, session, now)
+            await participants_db.close_all(db, session.id, now)
+            audit.record(
+                db,
+                at=now,
+                actor_id=signed_in(request).id,
+                action="session.ended",
+                target=f"session:{session.id}",
+            )
+            await db.commit()
+    except Exception:
+        connector.start(session)  # not ended after all: the meeting keeps its assistant
+        raise
     request.app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 

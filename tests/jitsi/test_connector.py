@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
@@ -13,6 +14,7 @@ from sqlmodel import select
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
+from plugin.clock import FixedClock
 from plugin.db.models import Participant
 from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import MakeClient, joined, live_session, open_feed, start_session, until
@@ -125,8 +127,48 @@ async def test_ending_the_session_takes_the_bot_out(
         )
     )
     assert gone is not None
-    assert app_of(jitsi_client)[keys.CONNECTOR].bot(session_id) is None
+    assert bot.state.value == "stopped"
+    # It stays out: no presence of it comes back.
+    with pytest.raises(TimeoutError):
+        await watcher.wait_for(lambda e: bot.nick in e.get("from", ""), timeout=1.5)
+    async with app_of(jitsi_client)[keys.DATABASE].session() as db:
+        rows = (
+            await db.exec(select(Participant).where(Participant.session_id == session_id))
+        ).all()
+    assert [row.left_at is not None for row in rows] == [True]  # the end closed Watcher's row
     await watcher.close()
+
+
+async def test_starting_and_ending_at_once_leaves_no_bot_behind(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    watcher = await joined(server, "hasty", "Watcher")
+    response = await post_form(
+        jitsi_client, "/sessions", {"meeting": "https://meet.example.org/Hasty"}
+    )
+    session_id = response.headers["Location"].rsplit("/", 1)[-1]
+    connector = app_of(jitsi_client)[keys.CONNECTOR]
+    bot = connector.bot(session_id)
+    assert bot is not None
+    await connector.stop(session_id)  # while the bot is still connecting
+    assert bot.state.value == "stopped"
+    with pytest.raises(TimeoutError):
+        await watcher.wait_for(lambda e: bot.nick in e.get("from", ""), timeout=2)
+    await watcher.close()
+
+
+async def test_a_moderator_can_send_the_assistant_away(
+    jitsi_client: Client, server: prosody.Prosody, standin: JitsiStandIn
+) -> None:
+    session_id, bot, feed = await live_session(jitsi_client, "https://meet.example.org/Away")
+    standin.kick(f"away@{prosody.MUC}", bot.nick)
+    event = await feed.next(LiveEvent.CONNECTION_INTERRUPTED)
+    assert event["removed"] is True
+    await until(lambda: bot.state.value == "removed")
+    await asyncio.sleep(1.5)  # longer than the first backoff: it did not come back
+    assert bot.state.value == "removed"
+    page = await (await jitsi_client.get(f"/sessions/{session_id}")).text()
+    assert "removed" in page.lower()
 
 
 async def test_tenant_rooms_and_the_bots_token(
@@ -141,11 +183,19 @@ async def test_tenant_rooms_and_the_bots_token(
     _, bot = await start_session(client, "https://meet.example.org/ACME/Council")
     assert bot.address.jid == f"council@{prosody.TENANT_MUC}"
     assert standin.conference_requests == [f"council@{prosody.TENANT_MUC}"]
-    query = parse_qs(urlsplit(bot.config.url).query)
+    query = parse_qs(urlsplit(bot.config.make_url()).query)
     assert query["room"] == ["council"]
     assert query["prefix"] == ["acme"]
     claims = jwt.decode(query["token"][0], secret, algorithms=["HS256"], audience="jitsi")
     assert (claims["room"], claims["sub"]) == ("council", "acme")
+    # Each connection attempt signs a fresh token: a reconnect hours later is not refused.
+    connector = app_of(client)[keys.CONNECTOR]
+    connector.clock = FixedClock(datetime.now(UTC) + timedelta(hours=5))
+    later = parse_qs(urlsplit(bot.config.make_url()).query)["token"][0]
+    later_claims = jwt.decode(
+        later, secret, algorithms=["HS256"], audience="jitsi", options={"verify_nbf": False}
+    )
+    assert later_claims["exp"] - claims["exp"] >= 5 * 3600 - 60
 
     member = await joined(server, "council", "Member", muc=prosody.TENANT_MUC)
     await until(lambda: member.nick in bot.roster.members)

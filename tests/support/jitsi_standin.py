@@ -35,6 +35,7 @@ MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
 FOCUS_NS = "http://jitsi.org/protocol/focus"
 JINGLE = "urn:xmpp:jingle:1"
 JITMEET = "http://jitsi.org/jitmeet"
+POLL_PAYLOAD_LIMIT = 1024
 
 
 def q(ns: str, tag: str) -> str:
@@ -237,6 +238,13 @@ class JitsiStandIn:
             f"initiator='{room_jid}/focus'><content name='audio'/></jingle></iq>"
         )
 
+    def kick(self, room_jid: str, nick: str) -> None:
+        """What a moderator's "kick" does: role none, so Prosody sends status 307."""
+        self.focus.send(
+            f"<iq type='set' from='{prosody.FOCUS}' to='{room_jid}' id='{self._id()}'>"
+            f"<query xmlns='{MUC_ADMIN}'><item nick='{nick}' role='none'/></query></iq>"
+        )
+
     def room_of(self, real_jid: str) -> tuple[RoomState, Occupant] | None:
         for room in self.rooms.values():
             for occupant in room.occupants.values():
@@ -276,16 +284,29 @@ class JitsiStandIn:
                 if value["jid"] == attrs.get("breakoutRoomJid"):
                     value["name"] = attrs.get("subject", "")
         elif action == "move-to-room":
+            person, target = attrs.get("participantJid", ""), attrs.get("roomJid", "")
             self._send_json(
                 prosody.BREAKOUT,
-                attrs.get("participantJid", ""),
+                person,
                 {
                     "type": "breakout_rooms",
                     "event": "features/breakout-rooms/move-to-room",
-                    "roomJid": attrs.get("roomJid"),
+                    "roomJid": target,
                 },
             )
-            return
+            # Jitsi's module reports the move once the person is in the other room; the
+            # stand-in has no breakout MUC, so it moves them in its own books at once.
+            for value in room.breakouts.values():
+                value["participants"] = {
+                    key: entry
+                    for key, entry in value["participants"].items()
+                    if entry["jid"] != person
+                }
+                if value["jid"] == target:
+                    nick = next(
+                        (o.nick for o in room.occupants.values() if o.real_jid == person), "x"
+                    )
+                    value["participants"][f"{target}/{nick}"] = {"jid": person}
         self._broadcast_rooms(room)
 
     def _broadcast_rooms(self, room: RoomState) -> None:
@@ -341,6 +362,8 @@ class JitsiStandIn:
             return
         if data.get("type") != "polls" or not isinstance(data.get("pollId"), str):
             return
+        if len((node.text or "").encode()) >= POLL_PAYLOAD_LIMIT:
+            return  # mod_polls_component drops these without a word
         data["senderId"] = sender.nick
         if data.get("command") == "answer-poll":
             data["senderName"] = sender.display_name

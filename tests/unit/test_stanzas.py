@@ -76,6 +76,30 @@ def test_lowered_and_old_style_hands(value: str, expected: int | None, unknown: 
     assert (parsed.raised_hand, parsed.raised_hand_unknown_time) == (expected, unknown)
 
 
+@pytest.mark.parametrize("value", ["soon", "-5", "12345678901234567890", "1e9"])
+def test_a_raised_hand_that_is_not_a_time_counts_as_lowered(value: str) -> None:
+    parsed = stanzas.parse(PRESENCE.replace("1790000000123", value))
+    assert isinstance(parsed, Presence)  # the rest of the presence still counts
+    assert (parsed.raised_hand, parsed.display_name) == (None, "Ana & Co")
+
+
+def test_deeply_nested_json_is_refused_not_crashed() -> None:
+    text = CORPUS[3].replace(
+        '{"type":"new-poll","pollId":"p1","question":"Q?","answers":["A","B"]}',
+        "[" * 100_000 + "]" * 100_000,
+    )
+    with pytest.raises(StanzaError, match="usable JSON"):
+        stanzas.parse(text)
+
+
+def test_builders_drop_characters_xml_forbids() -> None:
+    text = stanzas.chat_message("a@b", "bell\x07 and escape\x1b[0m", private=False)
+    assert "\x07" not in text
+    assert "\x1b" not in text
+    assert "bell and escape[0m" in text
+    stanzas.parse_xml(text)  # well-formed
+
+
 def test_messages_and_iqs() -> None:
     chat = stanzas.parse(CORPUS[2])
     assert isinstance(chat, ChatMessage)
@@ -97,8 +121,6 @@ def test_messages_and_iqs() -> None:
         "<message from='a@b'>unclosed",
         "<iq xmlns='jabber:client' type='get' from='a@b'><ping xmlns='urn:xmpp:ping'/></iq>",
         "<iq xmlns='jabber:client' type='teleport' id='1'/>",
-        f"<presence xmlns='jabber:client' from='{ROOM}/n'><jitsi_participant_raisedHand>"
-        "soon</jitsi_participant_raisedHand></presence>",
         "<presence xmlns='jabber:client'/>",
         f"<message xmlns='jabber:client' from='{ROOM}/n'><json-message "
         "xmlns='http://jitsi.org/jitmeet'>[1]</json-message></message>",
@@ -135,7 +157,7 @@ def test_entity_attacks_are_refused_quickly(text: str) -> None:
 
 def _bot(events: list[tuple[LiveEvent, dict[str, Any]]]) -> MeetingBot:
     config = BotConfig(
-        url="ws://unused",
+        make_url=lambda: "ws://unused",
         domain="meet.jitsi",
         focus=None,
         breakout="breakout.meet.jitsi",

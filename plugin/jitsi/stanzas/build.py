@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
@@ -25,13 +26,20 @@ from plugin.jitsi.stanzas.values import (
     q,
 )
 
+# Characters XML 1.0 forbids: one pasted into a chat message would break the stream.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def clean(text: str) -> str:
+    return _NOT_XML.sub("", text)
+
 
 def _xml(element: Element) -> str:
     return tostring(element, encoding="unicode")
 
 
 def _stanza(tag: str, **attrs: str) -> Element:
-    element = Element(tag, {key.rstrip("_"): value for key, value in attrs.items() if value})
+    element = Element(tag, {key: clean(value) for key, value in attrs.items() if value})
     element.set("xmlns", CLIENT)
     return element
 
@@ -118,7 +126,7 @@ def join_presence(
         muc = SubElement(element, "x", {"xmlns": MUC})
         # Old chat would replay as new messages ("hand" included): ask for none.
         SubElement(muc, "history", {"maxstanzas": "0"})
-    SubElement(element, "nick", {"xmlns": NICK}).text = display_name
+    SubElement(element, "nick", {"xmlns": NICK}).text = clean(display_name)
     if raised_hand:
         SubElement(element, RAISED_HAND).text = str(raised_hand)
     return _xml(element)
@@ -130,19 +138,20 @@ def leave_presence(occupant: str) -> str:
 
 def chat_message(to: str, body: str, *, private: bool) -> str:
     element = _stanza("message", to=to, type="chat" if private else "groupchat")
-    SubElement(element, "body").text = body
+    SubElement(element, "body").text = clean(body)
     return _xml(element)
 
 
 def json_message(to: str, payload: dict[str, Any], *, kind: str = "chat") -> str:
     element = _stanza("message", to=to, type=kind)
     node = SubElement(element, "json-message", {"xmlns": JITMEET})
-    node.text = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    node.text = clean(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
     return _xml(element)
 
 
 def breakout_command(to: str, action: str, **attrs: str) -> str:
     """A request to Jitsi's breakout component: everything rides in attributes."""
     element = _stanza("message", to=to)
-    SubElement(element, "breakout_rooms", {"type": f"features/breakout-rooms/{action}", **attrs})
+    values = {key: clean(value) for key, value in attrs.items()}
+    SubElement(element, "breakout_rooms", {"type": f"features/breakout-rooms/{action}", **values})
     return _xml(element)

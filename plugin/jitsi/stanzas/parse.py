@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from xml.etree.ElementTree import Element, ParseError
 
 from defusedxml import DefusedXmlException
@@ -39,6 +40,8 @@ from plugin.jitsi.stanzas.values import (
     StreamOpen,
     q,
 )
+
+log = logging.getLogger(__name__)
 
 
 def parse_xml(text: str) -> Element:
@@ -118,14 +121,16 @@ def _error_condition(element: Element) -> str:
 
 
 def _raised_hand(element: Element) -> tuple[int | None, bool]:
+    """Jitsi's raised-hand time in ms. A value that is not a time counts as no hand, so the
+    rest of the presence (and the person) still shows on the console."""
     node = element.find(q(CLIENT, RAISED_HAND))
     text = (node.text or "").strip() if node is not None else ""
-    if text in ("", "0", "false"):
-        return None, False
     if text == "true":
         return None, True
     if not text.isdigit() or len(text) > 16:
-        raise StanzaError(f"raised-hand value {text[:20]!r} is not a time in milliseconds")
+        if text not in ("", "0", "false"):
+            log.warning("ignored a raised-hand value that is not a time: %r", text[:20])
+        return None, False
     value = int(text)
     return (value, False) if value > 0 else (None, False)
 
@@ -183,8 +188,8 @@ def _message(element: Element) -> Parsed:
             raise StanzaError("json-message too large")
         try:
             payload = json.loads(text)
-        except ValueError as exc:
-            raise StanzaError(f"json-message is not JSON: {exc}") from exc
+        except (ValueError, RecursionError) as exc:  # deep nesting exhausts the parser
+            raise StanzaError(f"json-message is not usable JSON: {type(exc).__name__}") from exc
         if not isinstance(payload, dict):
             raise StanzaError("json-message is not a JSON object")
         return JsonMessage(sender, payload, delayed)

@@ -8,8 +8,10 @@ from xml.etree.ElementTree import Element
 
 from plugin.jitsi.jid import Jid
 
-MAX_STANZA_CHARS = 64 * 1024
-MAX_JSON_CHARS = 16 * 1024
+# Prosody's own c2s_stanza_size_limit: nothing bigger can reach us through a sane server. A
+# breakout-rooms update lists everyone in every room, so JSON may take most of it.
+MAX_STANZA_CHARS = 256 * 1024
+MAX_JSON_CHARS = 240 * 1024
 
 CLIENT = "jabber:client"
 FRAMING = "urn:ietf:params:xml:ns:xmpp-framing"
