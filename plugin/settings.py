@@ -69,6 +69,12 @@ class Settings(BaseModel):
     jwt_app_id: str | None = None
     jwt_app_secret: SecretStr | None = None
     jwt_audience: Annotated[str, Field(min_length=1, max_length=200)] = "jitsi"
+    prosody_token: SecretStr | None = None
+    jaas_secret: tuple[SecretStr, ...] = ()
+    webhook_max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 1024 * 1024
+    webhook_tolerance_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
+    webhook_keep_hours: Annotated[int, Field(ge=72, le=24 * 3650)] = 72
+    jigasi_users: tuple[str, ...] = ("jigasi",)
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     behind_proxy: bool = False
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
@@ -78,9 +84,9 @@ class Settings(BaseModel):
     language: str = "en"
     log_level: str = "INFO"
 
-    @field_validator("jitsi_url", mode="before")
+    @field_validator("jitsi_url", "jaas_secret", "jigasi_users", mode="before")
     @classmethod
-    def _split_urls(cls, value: Any) -> Any:
+    def _split_lists(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value

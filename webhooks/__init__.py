@@ -1,5 +1,5 @@
-"""Inbound HTTP from machines (Prosody event_sync, JaaS-style events, telephony).
+"""Inbound HTTP from machines: authenticate, validate, store durably, hand on domain facts.
 
-Adapters here authenticate, validate, store durably and hand a typed domain event on.
-They hold no business rules. Endpoints arrive with the webhook-intake step.
+No business rules here: each adapter turns its provider's payload into `Sighting`s and
+the raw event is committed before the sender gets its 2xx.
 """

@@ -104,3 +104,41 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=60, index=True)
     target: str = Field(max_length=200)
     detail: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class WebhookEvent(SQLModel, table=True):
+    """A webhook as received: stored before it is acknowledged, applied afterwards."""
+
+    __tablename__ = "webhook_event"
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=20)  # "prosody" | "jaas"
+    # Idempotency: JaaS's idempotencyKey, or a hash of event_sync's natural key.
+    dedupe_key: str = Field(max_length=64, unique=True)
+    event_type: str = Field(max_length=60)
+    room: str = Field(max_length=200, index=True)
+    tenant: str = Field(default="", max_length=200)
+    occurred_at: datetime = _ts()
+    received_at: datetime = _ts(index=True)
+    processed_at: datetime | None = _ts(nullable=True, index=True)
+    payload: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # What the event says about who was where, in the domain's terms (set by the adapter).
+    sightings: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class Attendance(SQLModel, table=True):
+    """One connection's stay in a meeting, merged from every report about it."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("room", "tenant", "occupant"),)
+    id: int | None = Field(default=None, primary_key=True)
+    room: str = Field(max_length=200, index=True)
+    tenant: str = Field(default="", max_length=200)
+    occupant: str = Field(max_length=300)
+    name: str = Field(default="", max_length=120)
+    name_at: datetime | None = _ts(nullable=True)
+    kind: str = Field(default="web", max_length=10)
+    joined_at: datetime = _ts()
+    last_joined_at: datetime | None = _ts(nullable=True)
+    left_at: datetime | None = _ts(nullable=True)

@@ -1,0 +1,156 @@
+"""Prosody's event_sync component (jitsi-contrib): room and occupant events.
+
+Authenticated only by the static `Authorization: Bearer` header the admin configures; no
+event id, so a natural key (event, room, occupant, time) makes deliveries idempotent.
+Times are whole seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from facilitation.attendance import Kind, Sighting
+from webhooks.body import Rejected, invalid, parse_object
+from webhooks.record import Incoming
+
+Epoch = Annotated[float, Field(gt=0, lt=32503680000)]  # before the year 3000
+Text = Annotated[str, Field(max_length=1023)]
+
+PATHS = {
+    ("room", "created"): "muc-room-created",
+    ("room", "destroyed"): "muc-room-destroyed",
+    ("occupant", "joined"): "muc-occupant-joined",
+    ("occupant", "left"): "muc-occupant-left",
+}
+
+
+class Occupant(BaseModel):
+    model_config = ConfigDict(extra="allow")  # event_sync may add user info and stats
+    occupant_jid: Annotated[str, Field(min_length=3, max_length=1023)]
+    joined_at: Epoch
+    left_at: Epoch | None = None
+    name: Text | None = None
+    email: Text | None = None
+    id: Text | None = None
+    total_dominant_speaker_time: Annotated[int, Field(ge=0)] | None = None
+
+
+class RoomEvent(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    event_name: Literal[
+        "muc-room-created", "muc-room-destroyed", "muc-occupant-joined", "muc-occupant-left"
+    ]
+    room_name: Annotated[str, Field(min_length=1, max_length=400)]
+    room_jid: Annotated[str, Field(min_length=3, max_length=1023)]
+    is_breakout: bool = False
+    breakout_room_id: Text | None = None
+    created_at: Epoch | None = None
+    destroyed_at: Epoch | None = None
+    active_occupants_count: Annotated[int, Field(ge=0)] | None = None
+    occupant: Occupant | None = None
+    all_occupants: Annotated[list[Occupant], Field(max_length=10_000)] | None = None
+
+
+def _time(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _room(event: RoomEvent) -> tuple[str, str]:
+    """(room, tenant): tenant rooms are `[tenant]room@...` inside Prosody."""
+    node = event.room_jid.split("@", 1)[0] if "@" in event.room_jid else event.room_name
+    tenant = ""
+    if node.startswith("[") and "]" in node:
+        tenant, node = node[1:].split("]", 1)
+    return node.lower(), tenant.lower()
+
+
+def parse(raw: bytes, kind: str, action: str) -> RoomEvent:
+    expected = PATHS.get((kind, action))
+    if expected is None:
+        raise Rejected(404, f"no event_sync endpoint {kind}/{action}")
+    try:
+        event = RoomEvent.model_validate(parse_object(raw))
+    except ValidationError as exc:
+        raise invalid(exc) from exc
+    if event.event_name != expected:
+        raise Rejected(
+            400, f"event_name: {event.event_name} posted to {kind}/{action}", "event_name"
+        )
+    required = {
+        "muc-room-created": ("created_at", event.created_at),
+        "muc-room-destroyed": ("all_occupants", event.all_occupants),
+        "muc-occupant-joined": ("occupant", event.occupant),
+        "muc-occupant-left": ("occupant", event.occupant),
+    }[expected]
+    if required[1] is None:
+        raise Rejected(400, f"{required[0]}: required for {expected}", required[0])
+    if expected == "muc-room-destroyed" and event.destroyed_at is None:
+        raise Rejected(400, "destroyed_at: required for muc-room-destroyed", "destroyed_at")
+    if expected == "muc-occupant-left" and event.occupant and event.occupant.left_at is None:
+        raise Rejected(400, "occupant.left_at: required for muc-occupant-left", "occupant.left_at")
+    return event
+
+
+def _when(event: RoomEvent) -> float:
+    if event.event_name == "muc-room-created":
+        return event.created_at or 0
+    if event.event_name == "muc-room-destroyed":
+        return event.destroyed_at or 0
+    assert event.occupant is not None
+    if event.event_name == "muc-occupant-left":
+        return event.occupant.left_at or 0
+    return event.occupant.joined_at
+
+
+def natural_key(event: RoomEvent) -> str:
+    occupant = event.occupant.occupant_jid if event.occupant else ""
+    breakout = event.breakout_room_id or ""
+    parts = (event.event_name, event.room_jid, breakout, occupant, repr(_when(event)))
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _sighting(
+    occupant: Occupant, room: str, tenant: str, at: float, jigasi_users: tuple[str, ...]
+) -> Sighting | None:
+    local = occupant.occupant_jid.split("@", 1)[0].lower() if "@" in occupant.occupant_jid else ""
+    if local == "focus":
+        return None  # Jicofo, not a person
+    left = occupant.left_at
+    return Sighting(
+        room=room,
+        tenant=tenant,
+        occupant=occupant.occupant_jid,
+        at=_time(at),
+        joined_at=_time(occupant.joined_at),
+        left_at=_time(left) if left else None,
+        name=(occupant.name or "")[:120],
+        kind=Kind.PHONE if local in jigasi_users else None,
+    )
+
+
+def to_incoming(event: RoomEvent, jigasi_users: tuple[str, ...]) -> Incoming:
+    room, tenant = _room(event)
+    at = _when(event)
+    sightings: list[Sighting | None] = []
+    if event.event_name in ("muc-occupant-joined", "muc-occupant-left") and event.occupant:
+        sightings.append(_sighting(event.occupant, room, tenant, at, jigasi_users))
+    elif event.event_name == "muc-room-destroyed":
+        # The room's own list of everyone who came: it repairs joins and leaves we missed.
+        for occupant in event.all_occupants or ():
+            if occupant.left_at is None:
+                occupant = occupant.model_copy(update={"left_at": at})
+            sightings.append(_sighting(occupant, room, tenant, at, jigasi_users))
+    return Incoming(
+        source="prosody",
+        dedupe_key=natural_key(event),
+        event_type=event.event_name,
+        room=room,
+        tenant=tenant,
+        occurred_at=_time(at),
+        payload=event.model_dump(mode="json", exclude_none=True),
+        sightings=[s for s in sightings if s is not None],
+    )
