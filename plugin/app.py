@@ -15,6 +15,7 @@ from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db.engine import Database, make_engine
 from plugin.i18n import load_translations
+from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.metrics import Metrics
@@ -35,6 +36,7 @@ from plugin.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
+from webhooks import routes as webhook_routes
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -61,6 +63,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[keys.HUB] = LiveHub()
 
     app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_intake)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(_connector)
     app.on_shutdown.append(_close_consoles)
@@ -71,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_accounts.routes,
         routes_sessions.routes,
         routes_live.routes,
+        webhook_routes.routes,
     ):
         app.router.add_routes(table)
     static = app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
@@ -99,9 +103,23 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             await accounts.purge_expired(db, app[keys.CLOCK].now(), horizon)
             await db.commit()
 
+    async def purge_webhooks() -> None:
+        await app[keys.INTAKE].purge(
+            timedelta(hours=settings.webhook_keep_hours), timedelta(days=settings.retention_days)
+        )
+
     tasks.every(PURGE_EVERY_SECONDS, purge, "purge-expired-logins")
+    tasks.every(PURGE_EVERY_SECONDS, purge_webhooks, "purge-old-webhooks")
     yield
     await tasks.close()
+
+
+async def _intake(app: web.Application) -> AsyncIterator[None]:
+    intake = Intake(app[keys.DATABASE], app[keys.CLOCK])
+    app[keys.INTAKE] = intake
+    intake.open()
+    yield
+    await intake.close()
 
 
 async def _connector(app: web.Application) -> AsyncIterator[None]:

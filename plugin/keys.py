@@ -8,6 +8,7 @@ from babel.support import NullTranslations
 from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Account
+from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.metrics import Metrics
@@ -26,6 +27,7 @@ METRICS = web.AppKey("metrics", Metrics)
 HUB = web.AppKey("hub", LiveHub)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 CONNECTOR = web.AppKey("connector", Connector)
+INTAKE = web.AppKey("intake", Intake)
 
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)

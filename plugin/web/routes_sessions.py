@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from facilitation.attendance import Kind, Stay, masked_phone_name
 from facilitation.live_events import LiveEvent
 from facilitation.meeting_link import LinkProblem, MeetingLinkError, MeetingRef, parse_meeting_link
 from facilitation.roles import Role
 from plugin import keys
+from plugin.db import attendance as attendance_db
 from plugin.db import audit
 from plugin.db import participants as participants_db
 from plugin.db import sessions as sessions_db
@@ -136,16 +140,29 @@ async def session_for(request: web.Request, db: AsyncSession) -> MeetingSession:
     return session
 
 
+def _attendee(stay: Stay, now: datetime) -> dict[str, object]:
+    """One line of Jitsi's own record; phone numbers never reach the page in full."""
+    name = masked_phone_name(stay.name) if stay.kind is Kind.PHONE else stay.name
+    return {
+        "name": name,
+        "phone": stay.kind is Kind.PHONE,
+        "present": stay.present,
+        "minutes": round(stay.minutes(now)),
+    }
+
+
 @routes.get(SESSION_PATH, name="console")
 @require_login
 async def console(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db)
         people = await participants_db.present(db, session.id)
+        stays = await attendance_db.for_session(db, session, request.app[keys.CLOCK].now())
     base_url = request.app[keys.SETTINGS].base_url
     context = {
         "session": session,
         "participants": people,
+        "attendance": [_attendee(stay, request.app[keys.CLOCK].now()) for stay in stays],
         "assistant": request.app[keys.CONNECTOR].state(session.id),
         "join_url": f"{base_url}/join/{session.join_code}",
     }

@@ -1,0 +1,80 @@
+"""Attendance rows: each is one connection's stay, merged from every report about it."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.attendance import Kind, Sighting, Stay, merge
+from plugin.db.models import Attendance, MeetingSession
+
+# People often join a meeting before the facilitator starts the session.
+LOOKBACK = timedelta(hours=2)
+
+
+def _stay(row: Attendance) -> Stay:
+    return Stay(
+        room=row.room,
+        tenant=row.tenant,
+        occupant=row.occupant,
+        joined_at=row.joined_at,
+        last_joined_at=row.last_joined_at,
+        left_at=row.left_at,
+        name=row.name,
+        name_at=row.name_at,
+        kind=Kind(row.kind),
+    )
+
+
+async def apply(
+    db: AsyncSession, sightings: list[Sighting], cache: dict[tuple[str, str, str], Attendance]
+) -> None:
+    """Merge sightings into their rows (created as needed). Does not commit."""
+    for seen in sightings:
+        key = (seen.tenant, seen.room, seen.occupant)
+        row = cache.get(key)
+        if row is None:
+            query = select(Attendance).where(
+                Attendance.tenant == seen.tenant,
+                Attendance.room == seen.room,
+                Attendance.occupant == seen.occupant,
+            )
+            row = (await db.exec(query)).first()
+        stay = merge(_stay(row) if row is not None else None, seen)
+        if row is None:
+            row = Attendance(
+                room=stay.room, tenant=stay.tenant, occupant=stay.occupant, joined_at=stay.joined_at
+            )
+        row.joined_at = stay.joined_at
+        row.last_joined_at = stay.last_joined_at
+        row.left_at = stay.left_at
+        row.name = stay.name[:120]
+        row.name_at = stay.name_at
+        row.kind = stay.kind.value
+        db.add(row)
+        cache[key] = row
+
+
+async def for_session(db: AsyncSession, session: MeetingSession, now: datetime) -> list[Stay]:
+    """Everyone Jitsi reported in the session's room while it ran (or just before)."""
+    until = session.ended_at or now
+    query = (
+        select(Attendance)
+        .where(
+            Attendance.room == session.room,
+            Attendance.tenant == (session.tenant or ""),
+            col(Attendance.joined_at) <= until,
+        )
+        .order_by(col(Attendance.joined_at))
+    )
+    since = session.started_at - LOOKBACK
+    rows = (await db.exec(query)).all()
+    return [_stay(row) for row in rows if row.left_at is None or row.left_at >= since]
+
+
+async def purge(db: AsyncSession, before: datetime) -> None:
+    rows = (await db.exec(select(Attendance).where(col(Attendance.joined_at) < before))).all()
+    for row in rows:
+        await db.delete(row)

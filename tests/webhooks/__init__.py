@@ -1,0 +1,1 @@
+"""Webhook intake: event_sync, JaaS-style, durability, idempotency, order, fuzz."""
