@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 BATCH = 256
 APPLY_BATCH = 500
 APPLY_EVERY_SECONDS = 5.0
+APPLY_DELAY_SECONDS = 0.2
 RETRY_SECONDS = 1.0
 APPLY_LOCK = 7_112_001  # PostgreSQL advisory lock: one instance applies at a time
 
@@ -126,6 +127,7 @@ class Intake:
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), APPLY_EVERY_SECONDS)
+            await asyncio.sleep(APPLY_DELAY_SECONDS)  # let a burst land, then apply it at once
             self._wake.clear()
             try:
                 while await self.apply_pending():
