@@ -7,9 +7,7 @@ import asyncio
 import io
 import json
 import os
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,10 +90,7 @@ def server(
 
     from pydantic import SecretStr
 
-    # On tmpfs when there is one: the fuzz is about input handling, and syncs to a disk would
-    # be most of its time. The code path (synchronous=FULL, group commits) is the same.
-    shm = Path("/dev/shm")
-    directory = Path(tempfile.mkdtemp(dir=shm)) if shm.is_dir() else tmp_path_factory.mktemp("fuzz")
+    directory = tmp_path_factory.mktemp("fuzz")
     shutil.copy(migrated_template, directory / "fuzz.db")
     config = Settings(
         database_url=f"sqlite:///{directory / 'fuzz.db'}",
@@ -115,7 +110,6 @@ def server(
     yield loop, client
     loop.run_until_complete(client.close())
     loop.close()
-    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _post_all(
