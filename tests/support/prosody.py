@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 PROSODY = shutil.which("prosody") or "/usr/bin/prosody"
+MODULES = Path(__file__).resolve().parent / "prosody_modules"
 DOMAIN = "localhost"
 MUC = f"conference.{DOMAIN}"
 TENANT = "acme"
@@ -29,6 +30,7 @@ COMPONENT_SECRET = "stand-in-secret"
 
 CONFIG = """
 daemonize = false
+plugin_paths = {{ "{modules}" }}
 modules_disabled = {{ "posix" }}
 modules_enabled = {{ "disco"; "ping"; "websocket"; "saslauth"; "roster" }}
 data_path = "{data}"
@@ -52,6 +54,7 @@ VirtualHost "{domain}"
     authentication = "anonymous"
 
 Component "{muc}" "muc"
+{muc_extra}
     restrict_room_creation = false
     muc_room_locking = false
     muc_room_default_public_jids = true
@@ -90,6 +93,8 @@ class Prosody:
     http: int = field(default_factory=free_port)
     c2s: int = field(default_factory=free_port)
     component: int = field(default_factory=free_port)
+    # Extra lines for the main MUC component (e.g. the event_sync stand-in and its options).
+    muc_extra: str = ""
     process: subprocess.Popen[bytes] | None = None
     _stderr: IO[bytes] | None = None
 
@@ -118,6 +123,8 @@ class Prosody:
                 breakout=BREAKOUT,
                 polls=POLLS,
                 secret=COMPONENT_SECRET,
+                muc_extra=self.muc_extra,
+                modules=MODULES,
             )
         )
         return path
