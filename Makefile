@@ -15,6 +15,7 @@ test: install system-deps browser-deps postgres lint typecheck
 	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install system-deps
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/pytest -q -s -p no:cacheprovider tests/bench
 
 install: $(STAMP)

@@ -115,7 +115,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _intake(app: web.Application) -> AsyncIterator[None]:
-    intake = Intake(app[keys.DATABASE], app[keys.CLOCK])
+    intake = Intake(app[keys.DATABASE], app[keys.CLOCK], app[keys.SETTINGS].database_url)
     app[keys.INTAKE] = intake
     intake.open()
     yield

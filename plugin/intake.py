@@ -11,26 +11,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from facilitation.attendance import from_record, to_record
+from facilitation.attendance import to_record
 from plugin.clock import Clock
-from plugin.db import attendance, webhooks
-from plugin.db.engine import Database
-from plugin.db.models import Attendance
+from plugin.db import applying, attendance, webhooks
+from plugin.db.engine import Database, sync_sqlite_engine
 from plugin.tasks import BackgroundTasks
 from webhooks.record import Incoming
 
 log = logging.getLogger(__name__)
 BATCH = 256
-APPLY_BATCH = 500
+APPLY_BATCH = 100  # small, so a waiting commit is not held up long
 APPLY_EVERY_SECONDS = 5.0
-APPLY_DELAY_SECONDS = 0.2
+APPLY_DELAY_SECONDS = 0.2  # quiet this long before applying
 RETRY_SECONDS = 1.0
 APPLY_LOCK = 7_112_001  # PostgreSQL advisory lock: one instance applies at a time
 
@@ -46,13 +46,17 @@ class _Pending:
 
 
 class Intake:
-    def __init__(self, database: Database, clock: Clock) -> None:
+    def __init__(self, database: Database, clock: Clock, database_url: str) -> None:
         self.database = database
         self.clock = clock
+        self._sqlite = sync_sqlite_engine(database_url)
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-commits")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._tasks = BackgroundTasks()
-        self._applying = asyncio.Lock()  # one applier in this process (and a lock in PostgreSQL)
+        # One writer at a time in this process: SQLite would otherwise make the second wait
+        # in its busy handler (sleeps of up to 100 ms), which is what a webhook's p99 feels.
+        self._writing = asyncio.Lock()
 
     def open(self) -> None:
         self._tasks.spawn(self._commit_loop(), "webhook-commits")
@@ -63,6 +67,9 @@ class Intake:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), 10)
         await self._tasks.close()
+        self._thread.shutdown(wait=True)
+        if self._sqlite is not None:
+            self._sqlite.dispose()
 
     async def store(self, incoming: Incoming) -> bool:
         """Commit the event; True if new, False if its key was already stored."""
@@ -105,60 +112,73 @@ class Intake:
             self._finished(batch)
             self._wake.set()
 
+    def _commit_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
+        assert self._sqlite is not None
+        with self._sqlite.begin() as connection:
+            return webhooks.insert_new_sync(connection, rows)
+
     def _finished(self, batch: list[_Pending]) -> None:
         for _ in batch:
             self._queue.task_done()
 
     async def _commit(self, batch: list[_Pending]) -> list[bool]:
-        async with self.database.session() as db:
-            results = []
-            seen: set[str] = set()
-            for pending in batch:
-                key = pending.values["dedupe_key"]
-                if key in seen:  # the same delivery twice in one batch
-                    results.append(False)
-                    continue
-                seen.add(key)
-                results.append(await webhooks.insert_once(db, pending.values))
-            await db.commit()
+        """One statement and one commit for the whole batch; which of them were new."""
+        unique: dict[str, dict[str, Any]] = {}
+        for pending in batch:
+            unique.setdefault(pending.values["dedupe_key"], pending.values)
+        rows = list(unique.values())
+        async with self._writing:
+            if self._sqlite is not None:
+                loop = asyncio.get_running_loop()
+                stored = await loop.run_in_executor(self._thread, self._commit_sqlite, rows)
+            else:
+                async with self.database.engine.begin() as connection:
+                    stored = await webhooks.insert_new(connection, rows)
+        results = []
+        for pending in batch:
+            key = pending.values["dedupe_key"]
+            results.append(key in stored)
+            stored.discard(key)  # the same delivery twice in one batch: the second is a duplicate
         return results
 
     async def _apply_loop(self) -> None:
+        """Apply stored events when intake goes quiet, or every few seconds under load:
+        acknowledging senders comes first, attendance may trail by seconds."""
+        loop = asyncio.get_running_loop()
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), APPLY_EVERY_SECONDS)
-            await asyncio.sleep(APPLY_DELAY_SECONDS)  # let a burst land, then apply it at once
+            started = loop.time()
+            while self._wake.is_set() and loop.time() - started < APPLY_EVERY_SECONDS:
+                self._wake.clear()
+                await asyncio.sleep(APPLY_DELAY_SECONDS)  # more came: wait for a lull
             self._wake.clear()
             try:
                 while await self.apply_pending():
-                    pass
+                    if self._wake.is_set():
+                        break  # new deliveries: let them commit first
             except (DBAPIError, OSError) as exc:
                 log.warning("applying webhook events failed, will retry: %s", exc)
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def apply_pending(self) -> int:
         """Apply one batch of stored events to attendance; returns how many it applied."""
-        async with self._applying, self.database.session() as db:
-            if db.get_bind().dialect.name == "postgresql":
-                connection = await db.connection()
+        now = self.clock.now()
+        async with self._writing:
+            if self._sqlite is not None:
+                loop = asyncio.get_running_loop()
+                return await loop.run_in_executor(self._thread, self._apply_sqlite, now)
+            async with self.database.engine.begin() as connection:
+                # Several instances on one PostgreSQL: one applies at a time.
                 await connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPLY_LOCK}
                 )
-            events = await webhooks.unprocessed(db, APPLY_BATCH)
-            cache: dict[tuple[str, str, str], Attendance] = {}
-            now = self.clock.now()
-            for event in events:
-                sightings = []
-                for record in event.sightings:
-                    try:
-                        sightings.append(from_record(record))
-                    except (KeyError, ValueError, TypeError):
-                        log.error("webhook event %s has an unreadable sighting; skipped", event.id)
-                await attendance.apply(db, sightings, cache)
-                event.processed_at = now
-                db.add(event)
-            await db.commit()
-        return len(events)
+                return await connection.run_sync(applying.apply_batch, APPLY_BATCH, now)
+
+    def _apply_sqlite(self, now: datetime) -> int:
+        assert self._sqlite is not None
+        with self._sqlite.begin() as connection:
+            return applying.apply_batch(connection, APPLY_BATCH, now)
 
     async def purge(self, keep: timedelta, retention: timedelta) -> None:
         now = self.clock.now()

@@ -258,6 +258,13 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
             f"{env_name('jwt_app_id')} and {env_name('jwt_app_secret')}: set both or neither "
             "(they must match Prosody's app_id and app_secret)"
         )
+    token = values.get("prosody_token")
+    if token is not None and len(str(token)) < 24:
+        found.append(f"{env_name('prosody_token')}: use at least 24 random characters")
+    raw_jaas = values.get("jaas_secret") or ()
+    jaas = raw_jaas.split(",") if isinstance(raw_jaas, str) else list(raw_jaas)
+    if any(len(str(secret).strip()) < 16 for secret in jaas if str(secret).strip()):
+        found.append(f"{env_name('jaas_secret')}: each secret needs at least 16 characters")
     secret = values.get("secret_key")
     if secret is not None and len(str(secret)) < 32:
         found.append(f"{env_name('secret_key')}: use at least 32 random characters")

@@ -90,9 +90,11 @@ def sign(raw: bytes, secret: bytes, stamp: int) -> str:
     return f"t={stamp},v1={base64.b64encode(digest).decode()}"
 
 
-def parse(raw: bytes) -> Envelope:
+def parse(raw: bytes) -> tuple[Envelope, dict[str, Any]]:
+    """The validated envelope, and the JSON as sent (which is what gets stored)."""
+    data = parse_object(raw)
     try:
-        return Envelope.model_validate(parse_object(raw))
+        return Envelope.model_validate(data), data
     except ValidationError as exc:
         raise invalid(exc) from exc
 
@@ -105,7 +107,7 @@ def _participant(data: dict[str, Any]) -> str:
     raise Rejected(400, "data.participantId: required for participant events", "data.participantId")
 
 
-def to_incoming(envelope: Envelope) -> Incoming | None:
+def to_incoming(envelope: Envelope, data: dict[str, Any]) -> Incoming | None:
     """None for event types we do not know: acknowledged, not stored."""
     if envelope.eventType not in STORED:
         return None
@@ -137,6 +139,6 @@ def to_incoming(envelope: Envelope) -> Incoming | None:
         room=room.lower()[:200],
         tenant=app.lower()[:200],
         occurred_at=at,
-        payload=envelope.model_dump(mode="json"),
+        payload=data,
         sightings=sightings,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -68,12 +68,14 @@ def _room(event: RoomEvent) -> tuple[str, str]:
     return node.lower(), tenant.lower()
 
 
-def parse(raw: bytes, kind: str, action: str) -> RoomEvent:
+def parse(raw: bytes, kind: str, action: str) -> tuple[RoomEvent, dict[str, Any]]:
+    """The validated event, and the JSON as sent (which is what gets stored)."""
     expected = PATHS.get((kind, action))
     if expected is None:
         raise Rejected(404, f"no event_sync endpoint {kind}/{action}")
     try:
-        event = RoomEvent.model_validate(parse_object(raw))
+        data = parse_object(raw)
+        event = RoomEvent.model_validate(data)
     except ValidationError as exc:
         raise invalid(exc) from exc
     if event.event_name != expected:
@@ -92,7 +94,7 @@ def parse(raw: bytes, kind: str, action: str) -> RoomEvent:
         raise Rejected(400, "destroyed_at: required for muc-room-destroyed", "destroyed_at")
     if expected == "muc-occupant-left" and event.occupant and event.occupant.left_at is None:
         raise Rejected(400, "occupant.left_at: required for muc-occupant-left", "occupant.left_at")
-    return event
+    return event, data
 
 
 def _when(event: RoomEvent) -> float:
@@ -132,7 +134,7 @@ def _sighting(
     )
 
 
-def to_incoming(event: RoomEvent, jigasi_users: tuple[str, ...]) -> Incoming:
+def to_incoming(event: RoomEvent, data: dict[str, Any], jigasi_users: tuple[str, ...]) -> Incoming:
     room, tenant = _room(event)
     at = _when(event)
     sightings: list[Sighting | None] = []
@@ -151,6 +153,6 @@ def to_incoming(event: RoomEvent, jigasi_users: tuple[str, ...]) -> Incoming:
         room=room,
         tenant=tenant,
         occurred_at=_time(at),
-        payload=event.model_dump(mode="json", exclude_none=True),
+        payload=data,
         sightings=[s for s in sightings if s is not None],
     )

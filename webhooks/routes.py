@@ -50,8 +50,8 @@ async def prosody_event(request: web.Request) -> web.StreamResponse:
         if not _bearer_ok(request):
             raise Rejected(401, "missing or wrong Authorization: Bearer token")
         raw = await read_limited(request, settings.webhook_max_body_bytes)
-        event = prosody.parse(raw, request.match_info["kind"], request.match_info["action"])
-        incoming = prosody.to_incoming(event, settings.jigasi_users)
+        event, data = prosody.parse(raw, request.match_info["kind"], request.match_info["action"])
+        incoming = prosody.to_incoming(event, data, settings.jigasi_users)
     except Rejected as rejected:
         return rejected.response()
     return await _store(request, incoming)
@@ -70,7 +70,7 @@ async def jaas_event(request: web.Request) -> web.StreamResponse:
             request.app[keys.CLOCK].now().timestamp(),
             settings.webhook_tolerance_seconds,
         )
-        incoming = jaas.to_incoming(jaas.parse(raw))
+        incoming = jaas.to_incoming(*jaas.parse(raw))
     except Rejected as rejected:
         return rejected.response()
     if incoming is None:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from facilitation.attendance import Kind, Sighting, Stay, merge
+from facilitation.attendance import Kind, Stay
 from plugin.db.models import Attendance, MeetingSession
 
 # People often join a meeting before the facilitator starts the session.
@@ -26,35 +26,6 @@ def _stay(row: Attendance) -> Stay:
         name_at=row.name_at,
         kind=Kind(row.kind),
     )
-
-
-async def apply(
-    db: AsyncSession, sightings: list[Sighting], cache: dict[tuple[str, str, str], Attendance]
-) -> None:
-    """Merge sightings into their rows (created as needed). Does not commit."""
-    for seen in sightings:
-        key = (seen.tenant, seen.room, seen.occupant)
-        row = cache.get(key)
-        if row is None:
-            query = select(Attendance).where(
-                Attendance.tenant == seen.tenant,
-                Attendance.room == seen.room,
-                Attendance.occupant == seen.occupant,
-            )
-            row = (await db.exec(query)).first()
-        stay = merge(_stay(row) if row is not None else None, seen)
-        if row is None:
-            row = Attendance(
-                room=stay.room, tenant=stay.tenant, occupant=stay.occupant, joined_at=stay.joined_at
-            )
-        row.joined_at = stay.joined_at
-        row.last_joined_at = stay.last_joined_at
-        row.left_at = stay.left_at
-        row.name = stay.name[:120]
-        row.name_at = stay.name_at
-        row.kind = stay.kind.value
-        db.add(row)
-        cache[key] = row
 
 
 async def for_session(db: AsyncSession, session: MeetingSession, now: datetime) -> list[Stay]:

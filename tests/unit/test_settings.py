@@ -126,3 +126,24 @@ def test_secret_key_generated_once_private_and_stable(tmp_path: Path) -> None:
     secret = first.secret().decode()
     assert secret not in repr(first)
     assert secret not in str(first)
+
+
+def test_webhook_secrets_are_checked_and_lists_split() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={"FACILITATE_PROSODY_TOKEN": "short", "FACILITATE_JAAS_SECRET": "a,b"}
+        )
+    text = "\n".join(caught.value.problems)
+    assert "FACILITATE_PROSODY_TOKEN" in text
+    assert "FACILITATE_JAAS_SECRET" in text
+    settings = load_settings(
+        environ={
+            "FACILITATE_JAAS_SECRET": "new-secret-0123456789, old-secret-0123456789",
+            "FACILITATE_JIGASI_USERS": "jigasi, sipgw",
+        }
+    )
+    assert [s.get_secret_value() for s in settings.jaas_secret] == [
+        "new-secret-0123456789",
+        "old-secret-0123456789",
+    ]
+    assert settings.jigasi_users == ("jigasi", "sipgw")

@@ -1,0 +1,109 @@
+"""`make bench`: webhook intake with durable commits, against a no-op aiohttp handler.
+
+Both run as their own process on this machine; wrk drives each with 32 connections for the
+same time. Every request is a new event, so the service commits (SQLite, synchronous=FULL)
+before each 200; concurrent requests share a commit. Target: at least 25% of the no-op
+handler's requests per second, and p99 under 20 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from plugin.db.migrate import upgrade
+from tests.support.prosody import free_port, port_open
+
+WRK = shutil.which("wrk")
+LUA = Path(__file__).with_name("webhook_load.lua")
+TOKEN = "bench-prosody-token-0123456789abcdef"
+SECONDS = os.environ.get("BENCH_WEBHOOK_SECONDS", "15")
+
+
+def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    for _ in range(200):
+        if port_open(port):
+            return
+        assert process.poll() is None, "server exited"
+        time.sleep(0.05)
+    raise AssertionError("server did not listen")
+
+
+def _wrk(port: int) -> tuple[float, float]:
+    assert WRK, "wrk is missing: `make bench` installs it"
+    out = subprocess.run(
+        [
+            WRK,
+            "-t2",
+            "-c32",
+            f"-d{SECONDS}s",
+            "--latency",
+            "-s",
+            str(LUA),
+            f"http://127.0.0.1:{port}",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "BENCH_TOKEN": TOKEN},
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    p99 = re.search(r"99%\s+([0-9.]+)(us|ms|s)\b", out)
+    assert p99, out
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[p99.group(2)]
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    assert errors is None, out
+    return rps, float(p99.group(1)) * scale
+
+
+@pytest.mark.skipif(WRK is None, reason="wrk not installed")  # `make bench` installs it
+def test_webhook_intake_against_a_noop_handler(tmp_path: Path) -> None:
+    port = free_port()
+    noop = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("noop_server.py")), str(port)]
+    )
+    try:
+        _wait_port(port, noop)
+        base_rps, base_p99 = _wrk(port)
+    finally:
+        noop.terminate()
+        noop.wait(10)
+
+    database = f"sqlite:///{tmp_path / 'bench.db'}"
+    upgrade(database)
+    port = free_port()
+    env = {
+        **os.environ,
+        "FACILITATE_DATABASE_URL": database,
+        "FACILITATE_DATA_DIR": str(tmp_path / "data"),
+        "FACILITATE_PORT": str(port),
+        "FACILITATE_BOT_ENABLED": "false",
+        "FACILITATE_PROSODY_TOKEN": TOKEN,
+        "FACILITATE_LOG_LEVEL": "WARNING",
+    }
+    service = subprocess.Popen([sys.executable, "-m", "plugin", "serve"], env=env)
+    try:
+        _wait_port(port, service)
+        rps, p99 = _wrk(port)
+    finally:
+        service.terminate()
+        service.wait(30)
+    stored = subprocess.run(
+        ["sqlite3", str(tmp_path / "bench.db"), "SELECT count(*) FROM webhook_event"],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    print(
+        f"\nno-op aiohttp handler: {base_rps:.0f} req/s, p99 {base_p99:.2f} ms"
+        f"\nwebhook intake (durable): {rps:.0f} req/s ({rps / base_rps:.0%} of no-op), "
+        f"p99 {p99:.2f} ms; events stored: {stored or 'n/a'}"
+    )
+    assert rps >= 0.25 * base_rps
+    assert p99 < 20
