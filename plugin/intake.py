@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from facilitation.attendance import to_record
 from plugin.clock import Clock
 from plugin.db import applying, attendance, webhooks
-from plugin.db.engine import Database, sync_sqlite_engine
+from plugin.db.engine import Database, sqlite_connection, sqlite_path, sync_sqlite_engine
 from plugin.tasks import BackgroundTasks
 from webhooks.record import Incoming
 
@@ -50,6 +51,8 @@ class Intake:
         self.database = database
         self.clock = clock
         self._sqlite = sync_sqlite_engine(database_url)
+        self._sqlite_path = sqlite_path(database_url)
+        self._sqlite_writer: sqlite3.Connection | None = None  # used only in self._thread
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-commits")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._wake = asyncio.Event()
@@ -67,6 +70,8 @@ class Intake:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), 10)
         await self._tasks.close()
+        if self._sqlite_writer is not None:
+            self._thread.submit(self._sqlite_writer.close).result()
         self._thread.shutdown(wait=True)
         if self._sqlite is not None:
             self._sqlite.dispose()
@@ -113,9 +118,13 @@ class Intake:
             self._wake.set()
 
     def _commit_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
-        assert self._sqlite is not None
-        with self._sqlite.begin() as connection:
-            return webhooks.insert_new_sync(connection, rows)
+        assert self._sqlite_path is not None
+        if self._sqlite_writer is None:
+            self._sqlite_writer = sqlite_connection(self._sqlite_path)
+        try:
+            return webhooks.insert_new_sqlite(self._sqlite_writer, rows)
+        except sqlite3.Error as exc:
+            raise StorageUnavailable(str(exc)) from exc
 
     def _finished(self, batch: list[_Pending]) -> None:
         for _ in batch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -58,6 +59,20 @@ def sync_sqlite_engine(url: str) -> Engine | None:
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def sqlite_path(url: str) -> str | None:
+    parsed = make_url(url)
+    return parsed.database if parsed.drivername == "sqlite" and parsed.database else None
+
+
+def sqlite_connection(path: str) -> sqlite3.Connection:
+    """A plain sqlite3 connection with the same durability pragmas (autocommit mode)."""
+    connection = sqlite3.connect(
+        path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    _sqlite_pragmas(connection, None)
+    return connection
 
 
 def make_engine(url: str, *, one_shot: bool = False) -> AsyncEngine:
