@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from facilitation.attendance import to_record
 from plugin.clock import Clock
@@ -33,6 +33,8 @@ APPLY_BATCH = 100  # small, so a waiting commit is not held up long
 APPLY_EVERY_SECONDS = 5.0
 APPLY_DELAY_SECONDS = 0.2  # quiet this long before applying
 RETRY_SECONDS = 1.0
+STORE_TIMEOUT = 15.0
+IN_CHUNK = 500
 APPLY_LOCK = 7_112_001  # PostgreSQL advisory lock: one instance applies at a time
 
 
@@ -50,8 +52,11 @@ class Intake:
     def __init__(self, database: Database, clock: Clock, database_url: str) -> None:
         self.database = database
         self.clock = clock
-        self._sqlite = sync_sqlite_engine(database_url)
-        self._sqlite_path = sqlite_path(database_url)
+        # SQLite is written from one worker thread (one hop per batch); anything else goes
+        # through the async engine. The backend is the engine's, whatever the URL spelling.
+        on_sqlite = database.engine.dialect.name == "sqlite"
+        self._sqlite = sync_sqlite_engine(database_url) if on_sqlite else None
+        self._sqlite_path = sqlite_path(database_url) if on_sqlite else None
         self._sqlite_writer: sqlite3.Connection | None = None  # used only in self._thread
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-commits")
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
@@ -91,31 +96,47 @@ class Intake:
         }
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(values, done))
-        return await done
+        try:
+            # A hung database must not hang the sender: it gets a 503 and retries (the key
+            # makes a retry of something that did commit after all a harmless duplicate).
+            return await asyncio.wait_for(asyncio.shield(done), STORE_TIMEOUT)
+        except TimeoutError as exc:
+            raise StorageUnavailable("the database did not answer in time") from exc
 
     async def _commit_loop(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            try:
-                results = await self._commit(batch)
-            except Exception as exc:
-                # Never acknowledge what is not committed: the senders retry on 503.
-                if isinstance(exc, DBAPIError | OSError):
-                    log.warning("could not store %d webhook events: %s", len(batch), exc)
-                else:
-                    log.exception("storing %d webhook events failed", len(batch))
-                for pending in batch:
-                    if not pending.done.done():
-                        pending.done.set_exception(StorageUnavailable(str(exc)))
-                self._finished(batch)
-                continue
-            for pending, new in zip(batch, results, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(new)
+            await self._settle(batch)
             self._finished(batch)
             self._wake.set()
+
+    async def _settle(self, batch: list[_Pending]) -> None:
+        """Commit a batch and answer each waiter. If the batch fails for a reason other than
+        an outage, try its events one by one, so one bad event cannot fail the others."""
+        try:
+            results = await self._commit(batch)
+        except Exception as exc:
+            transient = isinstance(
+                exc, OperationalError | InterfaceError | OSError | StorageUnavailable
+            )
+            if len(batch) > 1 and not transient:
+                for pending in batch:
+                    await self._settle([pending])
+                return
+            # Never acknowledge what is not committed: the senders retry on 503.
+            if transient:
+                log.warning("could not store %d webhook events: %s", len(batch), exc)
+            else:
+                log.exception("storing a webhook event failed")
+            for pending in batch:
+                if not pending.done.done():
+                    pending.done.set_exception(StorageUnavailable(str(exc)))
+            return
+        for pending, new in zip(batch, results, strict=True):
+            if not pending.done.done():
+                pending.done.set_result(new)
 
     def _commit_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
         assert self._sqlite_path is not None
@@ -123,8 +144,8 @@ class Intake:
             self._sqlite_writer = sqlite_connection(self._sqlite_path)
         try:
             return webhooks.insert_new_sqlite(self._sqlite_writer, rows)
-        except sqlite3.Error as exc:
-            raise StorageUnavailable(str(exc)) from exc
+        except (sqlite3.OperationalError, sqlite3.InterfaceError) as exc:
+            raise StorageUnavailable(str(exc)) from exc  # locked, disk full, I/O: an outage
 
     def _finished(self, batch: list[_Pending]) -> None:
         for _ in batch:
@@ -136,13 +157,13 @@ class Intake:
         for pending in batch:
             unique.setdefault(pending.values["dedupe_key"], pending.values)
         rows = list(unique.values())
-        async with self._writing:
-            if self._sqlite is not None:
+        if self._sqlite is not None:
+            async with self._writing:
                 loop = asyncio.get_running_loop()
                 stored = await loop.run_in_executor(self._thread, self._commit_sqlite, rows)
-            else:
-                async with self.database.engine.begin() as connection:
-                    stored = await webhooks.insert_new(connection, rows)
+        else:
+            async with self.database.engine.begin() as connection:
+                stored = await webhooks.insert_new(connection, rows)
         results = []
         for pending in batch:
             key = pending.values["dedupe_key"]
@@ -166,23 +187,30 @@ class Intake:
                 while await self.apply_pending():
                     if self._wake.is_set():
                         break  # new deliveries: let them commit first
-            except (DBAPIError, OSError) as exc:
-                log.warning("applying webhook events failed, will retry: %s", exc)
+            except Exception as exc:
+                # Stored events stay stored; the next round tries again. Never let the
+                # loop die: attendance would silently stop for everyone.
+                if isinstance(exc, DBAPIError | OSError):
+                    log.warning("applying webhook events failed, will retry: %s", exc)
+                else:
+                    log.exception("applying webhook events failed, will retry")
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def apply_pending(self) -> int:
         """Apply one batch of stored events to attendance; returns how many it applied."""
         now = self.clock.now()
-        async with self._writing:
-            if self._sqlite is not None:
+        if self._sqlite is not None:
+            async with self._writing:
                 loop = asyncio.get_running_loop()
                 return await loop.run_in_executor(self._thread, self._apply_sqlite, now)
-            async with self.database.engine.begin() as connection:
-                # Several instances on one PostgreSQL: one applies at a time.
-                await connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPLY_LOCK}
-                )
-                return await connection.run_sync(applying.apply_batch, APPLY_BATCH, now)
+        async with self.database.engine.begin() as connection:
+            # Several instances on one PostgreSQL: one applies at a time; the others skip.
+            locked = await connection.scalar(
+                text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": APPLY_LOCK}
+            )
+            if not locked:
+                return 0
+            return await connection.run_sync(applying.apply_batch, APPLY_BATCH, now)
 
     def _apply_sqlite(self, now: datetime) -> int:
         assert self._sqlite is not None

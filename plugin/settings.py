@@ -130,6 +130,8 @@ class Settings(BaseModel):
         scheme = value.split(":", 1)[0]
         if scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
             raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/dbname")
+        if scheme.startswith("sqlite") and value.rstrip("/").endswith((":", ":memory:")):
+            raise ValueError("SQLite needs a file (sqlite:///path/to/file.db): data must survive")
         return value
 
     @field_validator("log_level")

@@ -27,23 +27,57 @@ class Rejected(Exception):
 
 
 async def read_limited(request: web.Request, limit: int) -> bytes:
-    """The raw body, up to `limit` bytes (the signature covers these exact bytes)."""
+    """The whole raw body, up to `limit` bytes (a signature covers these exact bytes).
+
+    Read to the end in chunks: a chunked upload arrives in pieces, and one read would
+    return only the first of them.
+    """
     if request.content_length is not None and request.content_length > limit:
         raise Rejected(413, f"body over the {limit}-byte limit")
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise Rejected(413, f"body over the {limit}-byte limit")
-    return raw
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > limit:
+            raise Rejected(413, f"body over the {limit}-byte limit")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _check_text(value: Any, path: str = "") -> None:
+    """Strings a database cannot store (NUL, lone surrogates) are the sender's mistake."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            raise Rejected(
+                400, f"{path or 'body'}: text with NUL or unpaired surrogates", path or None
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_text(item, f"{path}.{index}" if path else str(index))
 
 
 def parse_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, parse_constant=_no_constants)
     except (ValueError, RecursionError) as exc:
         raise Rejected(400, f"body is not valid JSON ({type(exc).__name__})") from exc
     if not isinstance(value, dict):
         raise Rejected(400, "body must be a JSON object")
+    _check_text(value)
     return value
+
+
+def header_bytes(value: str) -> bytes:
+    """A header as the bytes that were sent (aiohttp decodes undecodable ones this way)."""
+    return value.encode("utf-8", "surrogateescape")
 
 
 def invalid(exc: ValidationError) -> Rejected:

@@ -10,16 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facilitation.attendance import Kind, Sighting
-from webhooks.body import Rejected, invalid, parse_object
+from webhooks.body import Rejected, header_bytes, invalid, parse_object
 from webhooks.record import Incoming
 
 HEADER = "X-Jaas-Signature"
+STAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also takes "²"
 MAX_HEADER = 4096
 ATTENDANCE = {
     "PARTICIPANT_JOINED": ("joined", None),
@@ -35,6 +37,7 @@ STORED = {
     *ATTENDANCE,
 }
 Text = Annotated[str, Field(min_length=1, max_length=400)]
+MAX_OCCUPANT = 300  # the attendance table's column
 
 
 class Envelope(BaseModel):
@@ -45,7 +48,9 @@ class Envelope(BaseModel):
     eventType: Annotated[str, Field(min_length=1, max_length=60)]
     sessionId: Annotated[str, Field(max_length=400)] = ""
     timestamp: Annotated[int, Field(gt=0, lt=32503680000000)]  # milliseconds
-    fqn: Annotated[str, Field(min_length=1, max_length=800)]
+    fqn: Annotated[
+        str, Field(min_length=1, max_length=401, pattern=r"^[^/]{0,200}(/[^/]{1,200})?$")
+    ]
     data: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -68,8 +73,8 @@ def verify(
         if key == "t":
             stamp = value
         elif key == "v1":
-            signatures.append(value.encode())
-    if stamp is None or not stamp.isdigit() or len(stamp) > 12:
+            signatures.append(header_bytes(value))
+    if stamp is None or not STAMP.fullmatch(stamp):
         raise Rejected(401, f"{HEADER}: no usable t= timestamp")
     if abs(now - int(stamp)) > tolerance:
         raise Rejected(401, f"{HEADER}: timestamp more than {tolerance} s from now")
@@ -102,7 +107,7 @@ def parse(raw: bytes) -> tuple[Envelope, dict[str, Any]]:
 def _participant(data: dict[str, Any]) -> str:
     for key in ("participantId", "participantFullJid", "participantJid", "id"):
         value = data.get(key)
-        if isinstance(value, str) and 0 < len(value) <= 1023:
+        if isinstance(value, str) and 0 < len(value) <= MAX_OCCUPANT:
             return value
     raise Rejected(400, "data.participantId: required for participant events", "data.participantId")
 

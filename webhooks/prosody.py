@@ -30,7 +30,7 @@ PATHS = {
 
 class Occupant(BaseModel):
     model_config = ConfigDict(extra="allow")  # event_sync may add user info and stats
-    occupant_jid: Annotated[str, Field(min_length=3, max_length=1023)]
+    occupant_jid: Annotated[str, Field(min_length=3, max_length=300)]  # attendance column
     joined_at: Epoch
     left_at: Epoch | None = None
     name: Text | None = None
@@ -45,7 +45,8 @@ class RoomEvent(BaseModel):
         "muc-room-created", "muc-room-destroyed", "muc-occupant-joined", "muc-occupant-left"
     ]
     room_name: Annotated[str, Field(min_length=1, max_length=400)]
-    room_jid: Annotated[str, Field(min_length=3, max_length=1023)]
+    # A room JID's local part is at most [tenant] + room, each kept in a 200-character column.
+    room_jid: Annotated[str, Field(min_length=3, max_length=700)]
     is_breakout: bool = False
     breakout_room_id: Text | None = None
     created_at: Epoch | None = None
@@ -65,6 +66,8 @@ def _room(event: RoomEvent) -> tuple[str, str]:
     tenant = ""
     if node.startswith("[") and "]" in node:
         tenant, node = node[1:].split("]", 1)
+    if not node or len(node) > 200 or len(tenant) > 200:
+        raise Rejected(400, "room_jid: room and tenant must be 1 to 200 characters", "room_jid")
     return node.lower(), tenant.lower()
 
 

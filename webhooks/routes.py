@@ -9,7 +9,7 @@ from aiohttp import web
 from plugin import keys
 from plugin.intake import StorageUnavailable
 from webhooks import jaas, prosody
-from webhooks.body import Rejected, read_limited
+from webhooks.body import Rejected, header_bytes, read_limited
 from webhooks.openapi import SPEC
 from webhooks.record import Incoming
 
@@ -37,7 +37,7 @@ def _bearer_ok(request: web.Request) -> bool:
     if expected is None or not given.startswith("Bearer "):
         return False
     return hmac.compare_digest(
-        given.removeprefix("Bearer ").strip().encode(), expected.get_secret_value().encode()
+        header_bytes(given.removeprefix("Bearer ").strip()), expected.get_secret_value().encode()
     )
 
 

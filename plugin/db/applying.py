@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 EVENTS: Any = WebhookEvent.__table__  # type: ignore[attr-defined]
 STAYS: Any = Attendance.__table__  # type: ignore[attr-defined]
 Key = tuple[str, str, str]
+IN_CHUNK = 500
 
 
 def _stay(row: Any) -> Stay:
@@ -57,11 +58,14 @@ def _load(connection: Connection, sightings: list[Sighting]) -> dict[Key, tuple[
         rooms.setdefault((seen.tenant, seen.room), set()).add(seen.occupant)
     found: dict[Key, tuple[int, Stay]] = {}
     for (tenant, room), occupants in rooms.items():
-        query = select(STAYS).where(
-            and_(STAYS.c.tenant == tenant, STAYS.c.room == room, STAYS.c.occupant.in_(occupants))
-        )
-        for row in connection.execute(query):
-            found[(row.tenant, row.room, row.occupant)] = (row.id, _stay(row))
+        ordered = sorted(occupants)
+        for start in range(0, len(ordered), IN_CHUNK):  # bound-parameter limits
+            chunk = ordered[start : start + IN_CHUNK]
+            query = select(STAYS).where(
+                and_(STAYS.c.tenant == tenant, STAYS.c.room == room, STAYS.c.occupant.in_(chunk))
+            )
+            for row in connection.execute(query):
+                found[(row.tenant, row.room, row.occupant)] = (row.id, _stay(row))
     return found
 
 
@@ -76,19 +80,23 @@ def apply_batch(connection: Connection, limit: int, now: datetime) -> int:
     ).all()
     if not events:
         return 0
-    sightings = []
+    sightings: list[Sighting] = []
     for event in events:
-        for record in event.sightings or ():
-            try:
-                sightings.append(from_record(record))
-            except (KeyError, ValueError, TypeError):
-                log.error("webhook event %s has an unreadable sighting; skipped", event.id)
+        try:
+            sightings.extend(from_record(record) for record in event.sightings or ())
+        except Exception:
+            # Validated at intake, so this is a bug or a hand-edited row: skip the event
+            # rather than stop attendance for everyone.
+            log.exception("webhook event %s has an unreadable sighting; skipped", event.id)
     known = _load(connection, sightings)
     changed: dict[Key, Stay] = {}
     for seen in sightings:
         key = (seen.tenant, seen.room, seen.occupant)
         before = changed.get(key) or (known[key][1] if key in known else None)
-        changed[key] = merge(before, seen)
+        try:
+            changed[key] = merge(before, seen)
+        except Exception:
+            log.exception("could not merge a sighting for %s; skipped", key)
     inserts = [_values(stay) for key, stay in changed.items() if key not in known]
     updates = [
         {"row_id": known[key][0], **_values(stay)} for key, stay in changed.items() if key in known

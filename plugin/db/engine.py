@@ -52,10 +52,11 @@ def sync_sqlite_engine(url: str) -> Engine | None:
     thread hop instead of one per statement, which is most of a webhook's wait.
     """
     parsed = make_url(url)
-    if parsed.drivername != "sqlite":
+    if not parsed.drivername.startswith("sqlite"):
         return None
     engine = create_engine(
-        parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+        parsed.set(drivername="sqlite"),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -63,7 +64,7 @@ def sync_sqlite_engine(url: str) -> Engine | None:
 
 def sqlite_path(url: str) -> str | None:
     parsed = make_url(url)
-    return parsed.database if parsed.drivername == "sqlite" and parsed.database else None
+    return parsed.database if parsed.drivername.startswith("sqlite") and parsed.database else None
 
 
 def sqlite_connection(path: str) -> sqlite3.Connection:
@@ -87,7 +88,8 @@ def make_engine(url: str, *, one_shot: bool = False) -> AsyncEngine:
         return engine
     if not one_shot:
         pool = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
-    engine = create_async_engine(full, connect_args={"timeout": 5}, **pool)
+    # command_timeout: a server that accepts but never answers must not hang a request.
+    engine = create_async_engine(full, connect_args={"timeout": 5, "command_timeout": 15}, **pool)
     event.listen(engine.sync_engine, "do_connect", _connect_errors_as_dbapi)
     return engine
 

@@ -43,7 +43,9 @@ async def test_intake_on_postgres(pg_hooks: Client) -> None:
     flags: list[Any] = [(await a.json())["duplicate"] for a in answers]
     assert flags.count(False) == 1
     everyone = [occupant(1, T0, T0 + 600), occupant(2, T0 + 60, T0 + 300)]
-    assert (await post_prosody(pg_hooks, "room/destroyed", destroyed(T0 + 600, everyone))).status == 200
+    assert (
+        await post_prosody(pg_hooks, "room/destroyed", destroyed(T0 + 600, everyone))
+    ).status == 200
     body = envelope("DIAL_IN_STARTED", "pg-1", participantId="caller", name="+447700900123")
     assert (await post_jaas(pg_hooks, body)).status == 200
     await applied(pg_hooks)
