@@ -48,6 +48,9 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+
+
 def _check_text(value: Any, path: str = "") -> None:
     """Strings a database cannot store (NUL, lone surrogates) are the sender's mistake."""
     if isinstance(value, str):
@@ -66,12 +69,19 @@ def _check_text(value: Any, path: str = "") -> None:
 
 def parse_object(raw: bytes) -> dict[str, Any]:
     try:
-        value = json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as exc:
+        value = _DECODER.decode(raw.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise Rejected(400, f"body is not valid JSON ({type(exc).__name__})") from exc
     if not isinstance(value, dict):
         raise Rejected(400, "body must be a JSON object")
-    _check_text(value)
+    # Fast check in C first (lone surrogates cannot be encoded; NUL is dumped as \u0000);
+    # walk the structure only when something looks wrong, to name the culprit.
+    try:
+        suspicious = b"\\u0000" in json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        suspicious = True
+    if suspicious:
+        _check_text(value)
     return value
 
 

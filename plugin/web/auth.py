@@ -58,6 +58,8 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
     """Attach the session id and the signed-in account (if any); check CSRF."""
     if request.path.startswith("/static/") or request.path in ANONYMOUS_PATHS:
         return await handler(request)
+    if request.path.startswith(CSRF_EXEMPT_PREFIXES):
+        return await handler(request)  # machines: they sign or carry tokens, never sign in
     given = request.cookies.get(cookie_name(request), "")
     fresh = not SID_FORMAT.fullmatch(given)
     sid = new_token() if fresh else given
