@@ -81,8 +81,12 @@ class Intake:
         if self._sqlite is not None:
             self._sqlite.dispose()
 
-    async def store(self, incoming: Incoming) -> bool:
-        """Commit the event; True if new, False if its key was already stored."""
+    async def store(self, incoming: Incoming, raw: bytes | None = None) -> bool:
+        """Commit the event; True if new, False if its key was already stored.
+
+        `raw` is the body as received (valid JSON, already checked); SQLite stores it as it
+        is instead of serialising the parsed payload again.
+        """
         values = {
             "source": incoming.source,
             "dedupe_key": incoming.dedupe_key,
@@ -92,6 +96,7 @@ class Intake:
             "occurred_at": incoming.occurred_at,
             "received_at": self.clock.now(),
             "payload": incoming.payload,
+            "payload_text": raw.decode("utf-8") if raw is not None else None,
             "sightings": [to_record(seen) for seen in incoming.sightings],
         }
         done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
@@ -163,7 +168,10 @@ class Intake:
                 stored = await loop.run_in_executor(self._thread, self._commit_sqlite, rows)
         else:
             async with self.database.engine.begin() as connection:
-                stored = await webhooks.insert_new(connection, rows)
+                stored = await webhooks.insert_new(
+                    connection,
+                    [{k: v for k, v in row.items() if k != "payload_text"} for row in rows],
+                )
         results = []
         for pending in batch:
             key = pending.values["dedupe_key"]

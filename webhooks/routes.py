@@ -19,9 +19,9 @@ PROSODY_PATH = (
 )
 
 
-async def _store(request: web.Request, incoming: Incoming) -> web.Response:
+async def _store(request: web.Request, incoming: Incoming, raw: bytes) -> web.Response:
     try:
-        new = await request.app[keys.INTAKE].store(incoming)
+        new = await request.app[keys.INTAKE].store(incoming, raw)
     except StorageUnavailable:
         return web.json_response(
             {"error": "could not store the event; please retry"},
@@ -54,7 +54,7 @@ async def prosody_event(request: web.Request) -> web.StreamResponse:
         incoming = prosody.to_incoming(event, data, settings.jigasi_users)
     except Rejected as rejected:
         return rejected.response()
-    return await _store(request, incoming)
+    return await _store(request, incoming, raw)
 
 
 @routes.post("/webhooks/jaas", name="webhook_jaas")
@@ -75,7 +75,7 @@ async def jaas_event(request: web.Request) -> web.StreamResponse:
         return rejected.response()
     if incoming is None:
         return web.json_response({"stored": False, "ignored": "unknown eventType"})
-    return await _store(request, incoming)
+    return await _store(request, incoming, raw)
 
 
 @routes.get("/webhooks/openapi.json", name="webhook_openapi")

@@ -67,7 +67,7 @@ def insert_new_sqlite(connection: sqlite3.Connection, rows: list[dict[str, Any]]
                     row["tenant"],
                     _sqlite_time(row["occurred_at"]),
                     _sqlite_time(row["received_at"]),
-                    json.dumps(row["payload"]),
+                    row.get("payload_text") or json.dumps(row["payload"]),
                     json.dumps(row["sightings"]),
                 ),
             )
