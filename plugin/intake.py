@@ -13,19 +13,18 @@ import contextlib
 import logging
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from facilitation.attendance import to_record
+from facilitation.attendance import Sighting, to_record
 from plugin.clock import Clock
 from plugin.db import applying, attendance, webhooks
 from plugin.db.engine import Database, sqlite_connection, sqlite_path, sync_sqlite_engine
 from plugin.tasks import BackgroundTasks
-from webhooks.record import Incoming
 
 log = logging.getLogger(__name__)
 BATCH = 256
@@ -36,6 +35,21 @@ RETRY_SECONDS = 1.0
 STORE_TIMEOUT = 15.0
 IN_CHUNK = 500
 APPLY_LOCK = 7_112_001  # PostgreSQL advisory lock: one instance applies at a time
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """What a webhook adapter hands on: the raw event, its idempotency key and the
+    domain facts it carries."""
+
+    source: str
+    dedupe_key: str
+    event_type: str
+    room: str
+    tenant: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+    sightings: list[Sighting] = field(default_factory=list)
 
 
 class StorageUnavailable(Exception):

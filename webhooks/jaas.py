@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facilitation.attendance import Kind, Sighting
+from plugin.intake import Incoming
 from webhooks.body import Rejected, header_bytes, invalid, parse_object
-from webhooks.record import Incoming
 
 HEADER = "X-Jaas-Signature"
 STAMP = re.compile(r"[0-9]{1,12}")  # ASCII digits only: str.isdigit() also takes "²"

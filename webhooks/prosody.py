@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from facilitation.attendance import Kind, Sighting
+from plugin.intake import Incoming
 from webhooks.body import Rejected, invalid, parse_object
-from webhooks.record import Incoming
 
 Epoch = Annotated[float, Field(gt=0, lt=32503680000)]  # before the year 3000
 Text = Annotated[str, Field(max_length=1023)]

@@ -7,11 +7,10 @@ import hmac
 from aiohttp import web
 
 from plugin import keys
-from plugin.intake import StorageUnavailable
+from plugin.intake import Incoming, StorageUnavailable
 from webhooks import jaas, prosody
 from webhooks.body import Rejected, header_bytes, read_limited
 from webhooks.openapi import SPEC
-from webhooks.record import Incoming
 
 routes = web.RouteTableDef()
 PROSODY_PATH = (

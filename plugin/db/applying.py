@@ -24,7 +24,8 @@ Key = tuple[str, str, str]
 IN_CHUNK = 500
 
 
-def _stay(row: Any) -> Stay:
+def stay_of(row: Any) -> Stay:
+    """An attendance row (ORM object or Core row) as the domain's Stay."""
     return Stay(
         room=row.room,
         tenant=row.tenant,
@@ -65,7 +66,7 @@ def _load(connection: Connection, sightings: list[Sighting]) -> dict[Key, tuple[
                 and_(STAYS.c.tenant == tenant, STAYS.c.room == room, STAYS.c.occupant.in_(chunk))
             )
             for row in connection.execute(query):
-                found[(row.tenant, row.room, row.occupant)] = (row.id, _stay(row))
+                found[(row.tenant, row.room, row.occupant)] = (row.id, stay_of(row))
     return found
 
 

@@ -7,25 +7,12 @@ from datetime import datetime, timedelta
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from facilitation.attendance import Kind, Stay
+from facilitation.attendance import Stay
+from plugin.db.applying import stay_of
 from plugin.db.models import Attendance, MeetingSession
 
 # People often join a meeting before the facilitator starts the session.
 LOOKBACK = timedelta(hours=2)
-
-
-def _stay(row: Attendance) -> Stay:
-    return Stay(
-        room=row.room,
-        tenant=row.tenant,
-        occupant=row.occupant,
-        joined_at=row.joined_at,
-        last_joined_at=row.last_joined_at,
-        left_at=row.left_at,
-        name=row.name,
-        name_at=row.name_at,
-        kind=Kind(row.kind),
-    )
 
 
 async def for_session(db: AsyncSession, session: MeetingSession, now: datetime) -> list[Stay]:
@@ -42,7 +29,7 @@ async def for_session(db: AsyncSession, session: MeetingSession, now: datetime) 
     )
     since = session.started_at - LOOKBACK
     rows = (await db.exec(query)).all()
-    return [_stay(row) for row in rows if row.left_at is None or row.left_at >= since]
+    return [stay_of(row) for row in rows if row.left_at is None or row.left_at >= since]
 
 
 async def purge(db: AsyncSession, before: datetime) -> None:
