@@ -53,6 +53,8 @@ def parse_xml(text: str) -> Element:
         raise StanzaError(f"refused hostile XML: {type(exc).__name__}") from exc
     except ParseError as exc:
         raise StanzaError(f"malformed XML: {exc}") from exc
+    except UnicodeError as exc:  # a lone surrogate cannot reach the XML parser as UTF-8
+        raise StanzaError(f"text that is not Unicode: {type(exc).__name__}") from exc
 
 
 def parse(text: str) -> Parsed:
