@@ -46,7 +46,7 @@ def test_a_move_to_a_breakout_room_is_still_being_there() -> None:
     assert stays[("", "circle", "ben")].present
 
 
-@settings(max_examples=1000, deadline=None, derandomize=True)
+@settings(max_examples=1000, deadline=None, derandomize=True, database=None)
 @given(st.permutations(MEETING), st.lists(st.sampled_from(MEETING), max_size=5))
 def test_any_order_and_any_repeats_give_the_same_attendance(
     order: list[Sighting], repeats: list[Sighting]
