@@ -19,8 +19,9 @@ from plugin.db.models import Participant
 from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import MakeClient, joined, live_session, open_feed, start_session, until
 from tests.support import prosody
-from tests.support.jitsi_standin import JINGLE, JitsiStandIn, q
+from tests.support.jitsi_standin import JINGLE, JitsiStandIn
 from tests.support.participant import body_of
+from tests.support.xep0114 import q
 
 pytestmark = pytest.mark.prosody
 
