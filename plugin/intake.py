@@ -62,6 +62,11 @@ class _Pending:
     done: asyncio.Future[bool]
 
 
+def _give_up(done: asyncio.Future[bool]) -> None:
+    if not done.done():
+        done.set_exception(StorageUnavailable("the database did not answer in time"))
+
+
 class Intake:
     def __init__(self, database: Database, clock: Clock, database_url: str) -> None:
         self.database = database
@@ -113,14 +118,17 @@ class Intake:
             "payload_text": raw.decode("utf-8") if raw is not None else None,
             "sightings": [to_record(seen) for seen in incoming.sightings],
         }
-        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
         self._queue.put_nowait(_Pending(values, done))
+        # A hung database must not hang the sender: it gets a 503 and retries (the key makes
+        # a retry of something that did commit after all a harmless duplicate). A timer, not
+        # wait_for: no extra task per webhook.
+        timer = loop.call_later(STORE_TIMEOUT, _give_up, done)
         try:
-            # A hung database must not hang the sender: it gets a 503 and retries (the key
-            # makes a retry of something that did commit after all a harmless duplicate).
-            return await asyncio.wait_for(asyncio.shield(done), STORE_TIMEOUT)
-        except TimeoutError as exc:
-            raise StorageUnavailable("the database did not answer in time") from exc
+            return await done
+        finally:
+            timer.cancel()
 
     async def _commit_loop(self) -> None:
         while True:
