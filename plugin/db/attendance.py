@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -33,6 +34,6 @@ async def for_session(db: AsyncSession, session: MeetingSession, now: datetime) 
 
 
 async def purge(db: AsyncSession, before: datetime) -> None:
-    rows = (await db.exec(select(Attendance).where(col(Attendance.joined_at) < before))).all()
-    for row in rows:
-        await db.delete(row)
+    """Forget stays that began before `before` (the retention period), in one statement."""
+    connection = await db.connection()
+    await connection.execute(delete(Attendance).where(col(Attendance.joined_at) < before))

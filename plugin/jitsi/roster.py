@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from facilitation.live_events import LiveEvent
@@ -94,11 +94,6 @@ class Roster:
                 events.append(_hand(seen))
             return events
         return _changes(current, seen)
-
-    def set_hand(self, nick: str, raised_at: int | None) -> None:
-        member = self.members.get(nick)
-        if member is not None:
-            self.members[nick] = replace(member, hand_raised_at=raised_at)
 
 
 def _hand(member: Member) -> Event:

@@ -18,8 +18,9 @@ from plugin.web.forms import read_form
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Machine-to-machine surfaces authenticate with their own signatures, not cookies.
-CSRF_EXEMPT_PREFIXES = ("/webhooks/", "/dial-in/")
+# Machine-to-machine surfaces authenticate with their own signatures or tokens, never with
+# a sign-in cookie: no session look-up and no CSRF check for them.
+MACHINE_PREFIXES = ("/webhooks/", "/dial-in/")
 # Paths that never need to know who is asking: no cookie, no database look-up.
 ANONYMOUS_PATHS = frozenset({"/healthz", "/metrics"})
 
@@ -58,8 +59,8 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
     """Attach the session id and the signed-in account (if any); check CSRF."""
     if request.path.startswith("/static/") or request.path in ANONYMOUS_PATHS:
         return await handler(request)
-    if request.path.startswith(CSRF_EXEMPT_PREFIXES):
-        return await handler(request)  # machines: they sign or carry tokens, never sign in
+    if request.path.startswith(MACHINE_PREFIXES):
+        return await handler(request)
     given = request.cookies.get(cookie_name(request), "")
     fresh = not SID_FORMAT.fullmatch(given)
     sid = new_token() if fresh else given
@@ -69,7 +70,7 @@ async def identity_middleware(request: web.Request, handler: Handler) -> web.Str
             account = await accounts.account_for_login(db, sid, request.app[keys.CLOCK].now())
         if account is not None:
             request[keys.ACCOUNT] = account
-    if request.method in UNSAFE_METHODS and not request.path.startswith(CSRF_EXEMPT_PREFIXES):
+    if request.method in UNSAFE_METHODS:
         await _check_csrf(request)
     response = await handler(request)
     if fresh and not response.prepared and response.content_type == "text/html":

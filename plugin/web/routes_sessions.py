@@ -157,12 +157,13 @@ async def console(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db)
         people = await participants_db.present(db, session.id)
-        stays = await attendance_db.for_session(db, session, request.app[keys.CLOCK].now())
+        now = request.app[keys.CLOCK].now()
+        stays = await attendance_db.for_session(db, session, now)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
         "session": session,
         "participants": people,
-        "attendance": [_attendee(stay, request.app[keys.CLOCK].now()) for stay in stays],
+        "attendance": [_attendee(stay, now) for stay in stays],
         "assistant": request.app[keys.CONNECTOR].state(session.id),
         "join_url": f"{base_url}/join/{session.join_code}",
     }

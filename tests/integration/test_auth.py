@@ -13,7 +13,7 @@ from plugin.clock import FixedClock
 from plugin.db import accounts
 from plugin.db.engine import Database, make_engine
 from plugin.settings import Settings
-from plugin.web.auth import CSRF_EXEMPT_PREFIXES
+from plugin.web.auth import MACHINE_PREFIXES
 from tests.conftest import PASSWORD, AddAccount, Client, app_of, csrf_from, login, post_form
 
 
@@ -177,7 +177,7 @@ def _post_routes(app: web.Application) -> list[str]:
         if route.method != "POST" or route.resource is None:
             continue
         path = route.resource.canonical
-        if path.startswith(CSRF_EXEMPT_PREFIXES):
+        if path.startswith(MACHINE_PREFIXES):
             continue  # machine endpoints: signatures and tokens, tested in tests/webhooks/
         paths.append(
             path.replace("{session_id}", "abc").replace("{account_id}", "1").replace("{token}", "t")
