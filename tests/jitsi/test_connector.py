@@ -36,6 +36,11 @@ async def test_bot_joins_through_focus_and_follows_the_room(
     feed = await open_feed(jitsi_client, session_id)
 
     alice = await joined(server, "teacircle", "Alice")
+    # Participants see the assistant under the configured display name.
+    bot_presence = alice.presences[f"teacircle@{prosody.MUC}/{bot.nick}"]
+    shown = bot_presence.find("{http://jabber.org/protocol/nick}nick")
+    assert shown is not None
+    assert shown.text == "Facilitation assistant"
     event = await feed.next(LiveEvent.PARTICIPANT_JOINED, id=alice.nick)
     assert (event["displayName"], event["kind"], event["handRaised"]) == ("Alice", "web", 0)
     # The focus stand-in made the first joiner (the bot) a moderator, as Jicofo does.

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from plugin import keys
+from plugin.clock import FixedClock
 from plugin.db.models import Attendance, WebhookEvent
 from tests.conftest import Client, app_of, post_form
 from tests.webhooks.conftest import applied, post_prosody, prosody_headers
@@ -251,3 +252,24 @@ async def test_database_down_is_503_so_the_sender_retries(
     response = await post_prosody(client, "occupant/joined", joined(1, T0))
     assert response.status == 503
     assert response.headers["Retry-After"]
+
+
+async def test_keys_are_kept_at_least_72_hours_then_purged(hooks: Client) -> None:
+    app = app_of(hooks)
+    clock = app[keys.CLOCK]
+    assert isinstance(clock, FixedClock)
+    body = joined(8, T0)
+    assert (await post_prosody(hooks, "occupant/joined", body)).status == 200
+    await applied(hooks)
+    keep, retention = timedelta(hours=72), timedelta(days=90)
+    clock.advance(timedelta(hours=71))
+    await app[keys.INTAKE].purge(keep, retention)
+    again = await post_prosody(hooks, "occupant/joined", body)
+    assert (await again.json())["duplicate"] is True  # still remembered
+    clock.advance(timedelta(hours=2))
+    await app[keys.INTAKE].purge(keep, retention)
+    assert await rows(hooks, WebhookEvent) == []
+    assert len(await rows(hooks, Attendance)) == 1  # attendance follows the retention period
+    clock.advance(retention)
+    await app[keys.INTAKE].purge(keep, retention)
+    assert await rows(hooks, Attendance) == []
