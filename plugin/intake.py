@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,12 +21,13 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from facilitation.attendance import Sighting, to_record
 from plugin.clock import Clock
 from plugin.db import applying, attendance, webhooks
-from plugin.db.engine import Database, sqlite_connection, sqlite_path, sync_sqlite_engine
+from plugin.db.engine import Database, sqlite_path
+from plugin.db.sqlite_writer import SqliteWriter, WriterFailed
 from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 BATCH = 256
-APPLY_BATCH = 100  # small, so a waiting commit is not held up long
+APPLY_BATCH = 50  # small: commits wait while a batch is applied (about 15 ms)
 APPLY_EVERY_SECONDS = 5.0
 APPLY_DELAY_SECONDS = 0.2  # quiet this long before applying
 RETRY_SECONDS = 1.0
@@ -71,19 +70,20 @@ class Intake:
     def __init__(self, database: Database, clock: Clock, database_url: str) -> None:
         self.database = database
         self.clock = clock
-        # SQLite is written from one worker thread (one hop per batch); anything else goes
-        # through the async engine. The backend is the engine's, whatever the URL spelling.
+        # A SQLite file is written by a helper process (plugin.db.sqlite_writer), commits and
+        # applying alike; anything else goes through the async engine. The backend is the
+        # engine's, whatever the URL spelling.
         on_sqlite = database.engine.dialect.name == "sqlite"
-        self._sqlite = sync_sqlite_engine(database_url) if on_sqlite else None
-        self._sqlite_path = sqlite_path(database_url) if on_sqlite else None
-        self._sqlite_writer: sqlite3.Connection | None = None  # used only in self._thread
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="webhook-commits")
+        path = sqlite_path(database_url) if on_sqlite else None
+        self._writer = SqliteWriter(path) if path and path != ":memory:" else None
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._tasks = BackgroundTasks()
-        # One writer at a time in this process: SQLite would otherwise make the second wait
-        # in its busy handler (sleeps of up to 100 ms), which is what a webhook's p99 feels.
-        self._writing = asyncio.Lock()
+
+    @property
+    def writer(self) -> SqliteWriter | None:
+        """The SQLite writer process's handle (None on PostgreSQL)."""
+        return self._writer
 
     def open(self) -> None:
         self._tasks.spawn(self._commit_loop(), "webhook-commits")
@@ -94,11 +94,8 @@ class Intake:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), 10)
         await self._tasks.close()
-        if self._sqlite_writer is not None:
-            self._thread.submit(self._sqlite_writer.close).result()
-        self._thread.shutdown(wait=True)
-        if self._sqlite is not None:
-            self._sqlite.dispose()
+        if self._writer is not None:
+            await self._writer.close()
 
     async def store(self, incoming: Incoming, raw: bytes | None = None) -> bool:
         """Commit the event; True if new, False if its key was already stored.
@@ -165,15 +162,6 @@ class Intake:
             if not pending.done.done():
                 pending.done.set_result(new)
 
-    def _commit_sqlite(self, rows: list[dict[str, Any]]) -> set[str]:
-        assert self._sqlite_path is not None
-        if self._sqlite_writer is None:
-            self._sqlite_writer = sqlite_connection(self._sqlite_path)
-        try:
-            return webhooks.insert_new_sqlite(self._sqlite_writer, rows)
-        except (sqlite3.OperationalError, sqlite3.InterfaceError) as exc:
-            raise StorageUnavailable(str(exc)) from exc  # locked, disk full, I/O: an outage
-
     def _finished(self, batch: list[_Pending]) -> None:
         for _ in batch:
             self._queue.task_done()
@@ -184,10 +172,13 @@ class Intake:
         for pending in batch:
             unique.setdefault(pending.values["dedupe_key"], pending.values)
         rows = list(unique.values())
-        if self._sqlite is not None:
-            async with self._writing:
-                loop = asyncio.get_running_loop()
-                stored = await loop.run_in_executor(self._thread, self._commit_sqlite, rows)
+        if self._writer is not None:
+            try:
+                stored = await self._writer.insert_new([webhooks.sqlite_row(r) for r in rows])
+            except WriterFailed as exc:
+                if exc.outage:
+                    raise StorageUnavailable(str(exc)) from exc
+                raise
         else:
             async with self.database.engine.begin() as connection:
                 stored = await webhooks.insert_new(
@@ -220,7 +211,7 @@ class Intake:
             except Exception as exc:
                 # Stored events stay stored; the next round tries again. Never let the
                 # loop die: attendance would silently stop for everyone.
-                if isinstance(exc, DBAPIError | OSError):
+                if isinstance(exc, DBAPIError | OSError) or getattr(exc, "outage", False):
                     log.warning("applying webhook events failed, will retry: %s", exc)
                 else:
                     log.exception("applying webhook events failed, will retry")
@@ -229,10 +220,8 @@ class Intake:
     async def apply_pending(self) -> int:
         """Apply one batch of stored events to attendance; returns how many it applied."""
         now = self.clock.now()
-        if self._sqlite is not None:
-            async with self._writing:
-                loop = asyncio.get_running_loop()
-                return await loop.run_in_executor(self._thread, self._apply_sqlite, now)
+        if self._writer is not None:
+            return await self._writer.apply(APPLY_BATCH, now.isoformat())
         async with self.database.engine.begin() as connection:
             # Several instances on one PostgreSQL: one applies at a time; the others skip.
             locked = await connection.scalar(
@@ -241,11 +230,6 @@ class Intake:
             if not locked:
                 return 0
             return await connection.run_sync(applying.apply_batch, APPLY_BATCH, now)
-
-    def _apply_sqlite(self, now: datetime) -> int:
-        assert self._sqlite is not None
-        with self._sqlite.begin() as connection:
-            return applying.apply_batch(connection, APPLY_BATCH, now)
 
     async def purge(self, keep: timedelta, retention: timedelta) -> None:
         now = self.clock.now()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 
 from aiohttp import web
 
@@ -13,6 +14,9 @@ from webhooks.body import Rejected, header_bytes, read_limited
 from webhooks.openapi import SPEC
 
 routes = web.RouteTableDef()
+# The two answers to a stored event, encoded once: every webhook gets one of them.
+STORED = json.dumps({"stored": True, "duplicate": False}).encode()
+DUPLICATE = json.dumps({"stored": True, "duplicate": True}).encode()
 PROSODY_PATH = (
     "/webhooks/prosody/events/{kind:room|occupant}/{action:created|destroyed|joined|left}"
 )
@@ -27,7 +31,7 @@ async def _store(request: web.Request, incoming: Incoming, raw: bytes) -> web.Re
             status=503,
             headers={"Retry-After": "5"},
         )
-    return web.json_response({"stored": True, "duplicate": not new})
+    return web.Response(body=STORED if new else DUPLICATE, content_type="application/json")
 
 
 def _bearer_ok(request: web.Request) -> bool:

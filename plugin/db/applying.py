@@ -1,6 +1,6 @@
 """Applying stored webhook events to attendance, in Core on a plain connection.
 
-One function serves both backends: SQLite calls it in the intake's worker thread, and
+One function serves both backends: SQLite calls it in the webhook writer process, and
 PostgreSQL through `AsyncConnection.run_sync`. Keeping it off the event loop (and out of
 the ORM) is what keeps a burst of webhooks from waiting behind it.
 """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+from plugin.db.sqlite_writer import BUSY_TIMEOUT_MS, PRAGMAS
+
+SQLITE_BUSY_TIMEOUT_MS = BUSY_TIMEOUT_MS
 
 
 def async_url(url: str) -> str:
@@ -27,12 +28,9 @@ def async_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL + synchronous=FULL: an acknowledged commit survives power loss.
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in PRAGMAS:
+        cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
 
@@ -46,11 +44,8 @@ def _connect_errors_as_dbapi(dialect: Any, _record: Any, cargs: Any, cparams: An
 
 
 def sync_sqlite_engine(url: str) -> Engine | None:
-    """A plain (threaded) SQLite engine with the same pragmas, or None for other databases.
-
-    The webhook intake commits through it from one worker thread: a whole batch in one
-    thread hop instead of one per statement, which is most of a webhook's wait.
-    """
+    """A plain (synchronous) SQLite engine with the same pragmas, or None for other
+    databases: the webhook writer process applies events through it."""
     parsed = make_url(url)
     if not parsed.drivername.startswith("sqlite"):
         return None
@@ -65,15 +60,6 @@ def sync_sqlite_engine(url: str) -> Engine | None:
 def sqlite_path(url: str) -> str | None:
     parsed = make_url(url)
     return parsed.database if parsed.drivername.startswith("sqlite") and parsed.database else None
-
-
-def sqlite_connection(path: str) -> sqlite3.Connection:
-    """A plain sqlite3 connection with the same durability pragmas (autocommit mode)."""
-    connection = sqlite3.connect(
-        path, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
-    )
-    _sqlite_pragmas(connection, None)
-    return connection
 
 
 def make_engine(url: str, *, one_shot: bool = False) -> AsyncEngine:

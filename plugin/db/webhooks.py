@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,47 +36,25 @@ async def insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) ->
     return {row[0] for row in result.all()}
 
 
-# The intake's SQLite worker writes with the sqlite3 module directly: SQLAlchemy's
-# per-row work was most of a webhook's cost. It stores exactly what SQLAlchemy would
-# (tests read these rows back through the models): naive-UTC text times, json.dumps JSON.
-SQLITE_INSERT = (
-    "INSERT INTO webhook_event (source, dedupe_key, event_type, room, tenant, occurred_at,"
-    " received_at, payload, sightings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    " ON CONFLICT (dedupe_key) DO NOTHING RETURNING dedupe_key"
-)
-
-
 def _sqlite_time(value: datetime) -> str:
     return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def insert_new_sqlite(connection: sqlite3.Connection, rows: list[dict[str, Any]]) -> set[str]:
-    """`insert_new` for the intake's SQLite worker thread, in one transaction."""
-    stored: set[str] = set()
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        for row in rows:
-            cursor = connection.execute(
-                SQLITE_INSERT,
-                (
-                    row["source"],
-                    row["dedupe_key"],
-                    row["event_type"],
-                    row["room"],
-                    row["tenant"],
-                    _sqlite_time(row["occurred_at"]),
-                    _sqlite_time(row["received_at"]),
-                    row.get("payload_text") or json.dumps(row["payload"]),
-                    json.dumps(row["sightings"]),
-                ),
-            )
-            if cursor.fetchone() is not None:
-                stored.add(row["dedupe_key"])
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    return stored
+def sqlite_row(row: dict[str, Any]) -> list[str]:
+    """A row for the SQLite writer (`plugin.db.sqlite_writer.COLUMNS`), stored exactly as
+    SQLAlchemy would store it (tests read these rows back through the models): naive-UTC
+    text times, JSON text. `payload_text` is the body as received, when there is one."""
+    return [
+        row["source"],
+        row["dedupe_key"],
+        row["event_type"],
+        row["room"],
+        row["tenant"],
+        _sqlite_time(row["occurred_at"]),
+        _sqlite_time(row["received_at"]),
+        row.get("payload_text") or json.dumps(row["payload"]),
+        json.dumps(row["sightings"]),
+    ]
 
 
 async def purge(db: AsyncSession, before: datetime) -> None:

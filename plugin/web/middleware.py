@@ -27,6 +27,7 @@ BASE_CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'"
 )
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 ERROR_MESSAGES = {
     400: messages.BAD_REQUEST,
     403: messages.FORBIDDEN,
@@ -58,9 +59,10 @@ async def metrics_middleware(request: web.Request, handler: Handler) -> web.Stre
         status = exc.status
         raise
     finally:
-        route = _route_name(request)
-        metrics.requests.labels(request.method, route, str(status)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
+        # Any token is a valid HTTP method: unknown ones share a label, so a client cannot
+        # grow the metrics without bound.
+        method = request.method if request.method in KNOWN_METHODS else "other"
+        metrics.observe_request(method, _route_name(request), status, time.perf_counter() - started)
 
 
 @web.middleware

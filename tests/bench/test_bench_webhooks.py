@@ -1,9 +1,13 @@
 """`make bench`: webhook intake with durable commits, against a no-op aiohttp handler.
 
 Both run as their own process on this machine; wrk drives each with 32 connections for the
-same time. Every request is a new event, so the service commits (SQLite, synchronous=FULL)
-before each 200; concurrent requests share a commit. Target: at least 25% of the no-op
-handler's requests per second, and p99 under 20 ms.
+same time, after a 2-second warm-up. Every request is a new event, so the service commits
+(SQLite, synchronous=FULL) before each 200; concurrent requests share a commit. Target: at
+least 25% of the no-op handler's requests per second, and p99 under 20 ms.
+
+wrk runs as one thread at the lowest CPU priority for both, so on a 2-core machine the load
+generator takes what the server leaves rather than competing with it (on a real deployment
+Prosody sends from its own process or machine).
 """
 
 from __future__ import annotations
@@ -38,14 +42,16 @@ def _wait_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("server did not listen")
 
 
-def _wrk(port: int) -> tuple[float, float]:
+def _wrk(port: int, seconds: str = SECONDS) -> tuple[float, float]:
     assert WRK, "wrk is missing: `make bench` installs it"
     out = subprocess.run(
         [
+            "nice",
+            "-n19",
             WRK,
-            "-t2",
+            "-t1",
             "-c32",
-            f"-d{SECONDS}s",
+            f"-d{seconds}s",
             "--latency",
             "-s",
             str(LUA),
@@ -73,6 +79,7 @@ def test_webhook_intake_against_a_noop_handler(tmp_path: Path) -> None:
     )
     try:
         _wait_port(port, noop)
+        _wrk(port, "2")
         base_rps, base_p99 = _wrk(port)
     finally:
         noop.terminate()
@@ -93,6 +100,7 @@ def test_webhook_intake_against_a_noop_handler(tmp_path: Path) -> None:
     service = subprocess.Popen([sys.executable, "-m", "plugin", "serve"], env=env)
     try:
         _wait_port(port, service)
+        warmed = _wrk(port, "2")[0] * 2
         rps, p99 = _wrk(port)
     finally:
         service.terminate()
@@ -105,6 +113,6 @@ def test_webhook_intake_against_a_noop_handler(tmp_path: Path) -> None:
         f"p99 {p99:.2f} ms; events stored: {stored}"
     )
     # Every 2xx was a new event committed before it was sent: the file holds them all.
-    assert stored >= int(rps * float(SECONDS) * 0.95)
+    assert stored >= int((warmed + rps * float(SECONDS)) * 0.95)
     assert rps >= 0.25 * base_rps
     assert p99 < 20
