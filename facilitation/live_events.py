@@ -22,3 +22,5 @@ class LiveEvent(StrEnum):
     CONNECTION_INTERRUPTED = "connectionInterrupted"
     CONNECTION_RESTORED = "connectionRestored"
     SESSION_ENDED = "sessionEnded"
+    KEYPAD_ANSWER = "keypadAnswer"  # a phone caller pressed 1-9 during the meeting
+    CHECKOUT_FLAGGED = "checkoutFlagged"  # a check-out needs a host's attention

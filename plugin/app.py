@@ -13,12 +13,14 @@ from facilitation.passwords import PasswordPolicy
 from plugin import keys
 from plugin.clock import Clock
 from plugin.db import accounts
+from plugin.db import phone as phone_db
 from plugin.db.engine import Database, make_engine
 from plugin.i18n import load_translations
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.metrics import Metrics
+from plugin.phone import PhoneDesk
 from plugin.security.passwords import Passwords, load_common_passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
@@ -26,6 +28,7 @@ from plugin.templating import Templates
 from plugin.web import (
     routes_accounts,
     routes_auth,
+    routes_dialin,
     routes_live,
     routes_ops,
     routes_sessions,
@@ -36,6 +39,7 @@ from plugin.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
+from webhooks import phone_routes
 from webhooks import routes as webhook_routes
 
 log = logging.getLogger(__name__)
@@ -66,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_intake)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(_connector)
+    app.cleanup_ctx.append(_phone)
     app.on_shutdown.append(_close_consoles)
 
     for table in (
@@ -74,7 +79,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_accounts.routes,
         routes_sessions.routes,
         routes_live.routes,
+        routes_dialin.routes,
         webhook_routes.routes,
+        phone_routes.routes,
     ):
         app.router.add_routes(table)
     static = app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
@@ -108,8 +115,16 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             timedelta(hours=settings.webhook_keep_hours), timedelta(days=settings.retention_days)
         )
 
+    async def purge_phone() -> None:
+        now = app[keys.CLOCK].now()
+        async with app[keys.DATABASE].session() as db:
+            await phone_db.purge_pins(db, now - timedelta(days=settings.pin_keep_days))
+            await phone_db.purge_deliveries(db, now - timedelta(hours=settings.webhook_keep_hours))
+            await db.commit()
+
     tasks.every(PURGE_EVERY_SECONDS, purge, "purge-expired-logins")
     tasks.every(PURGE_EVERY_SECONDS, purge_webhooks, "purge-old-webhooks")
+    tasks.every(PURGE_EVERY_SECONDS, purge_phone, "purge-unused-pins")
     yield
     await tasks.close()
 
@@ -130,6 +145,18 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
     await connector.open()
     yield
     await connector.close()
+
+
+async def _phone(app: web.Application) -> AsyncIterator[None]:
+    connector = app[keys.CONNECTOR]
+    app[keys.PHONE] = PhoneDesk(
+        app[keys.SETTINGS],
+        app[keys.DATABASE],
+        app[keys.CLOCK],
+        app[keys.HUB],
+        has_assistant=lambda session_id: connector.enabled and session_id in connector.bots,
+    )
+    yield
 
 
 async def _close_consoles(app: web.Application) -> None:

@@ -1,12 +1,14 @@
-"""`facilitate`: serve, db upgrade, users add|list|disable, check."""
+"""`facilitate`: serve, db upgrade, users add|list|disable, check, pbx-secret."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import gc
 import getpass
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -59,11 +61,17 @@ def _parser() -> argparse.ArgumentParser:
     disable = users.add_parser("disable", help="disable an account and sign it out everywhere")
     disable.add_argument("username")
     sub.add_parser("check", help="validate the settings and the database connection")
+    sub.add_parser(
+        "pbx-secret", help="print a new FACILITATE_PBX_WEBHOOK_SECRET (Standard Webhooks whsec_)"
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "pbx-secret":  # needs no settings: it is how you make one
+        print("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
+        return 0
     try:
         settings = load_settings(args.config)
     except SettingsError as exc:

@@ -12,6 +12,7 @@ from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.metrics import Metrics
+from plugin.phone import PhoneDesk
 from plugin.security.passwords import Passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
@@ -28,6 +29,7 @@ HUB = web.AppKey("hub", LiveHub)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 CONNECTOR = web.AppKey("connector", Connector)
 INTAKE = web.AppKey("intake", Intake)
+PHONE = web.AppKey("phone", PhoneDesk)
 
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)

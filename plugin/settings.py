@@ -22,9 +22,17 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 
+from facilitation.dialin import (
+    DEFAULT_COUNTRY,
+    MAX_PIN_DIGITS,
+    MIN_PIN_DIGITS,
+    DialInNumber,
+    parse_numbers,
+)
 from facilitation.meeting_link import JitsiBase
 from plugin.i18n import has_catalogue
 
@@ -75,6 +83,15 @@ class Settings(BaseModel):
     webhook_tolerance_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
     webhook_keep_hours: Annotated[int, Field(ge=72, le=24 * 3650)] = 72
     jigasi_users: tuple[str, ...] = ("jigasi",)
+    dial_in_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = DEFAULT_COUNTRY
+    dial_in_numbers: tuple[str, ...] = ()
+    pin_digits: Annotated[int, Field(ge=MIN_PIN_DIGITS, le=MAX_PIN_DIGITS)] = 7
+    pin_keep_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    jigasi_sip_uri: str | None = None
+    jigasi_room_header: Annotated[str, Field(pattern=r"^X-[A-Za-z0-9-]{1,64}$")] = "X-Room-Name"
+    twiml_auth_token: SecretStr | None = None
+    pbx_webhook_secret: tuple[SecretStr, ...] = ()
+    phone_languages: tuple[str, ...] = ("en",)
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     behind_proxy: bool = False
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
@@ -84,7 +101,15 @@ class Settings(BaseModel):
     language: str = "en"
     log_level: str = "INFO"
 
-    @field_validator("jitsi_url", "jaas_secret", "jigasi_users", mode="before")
+    @field_validator(
+        "jitsi_url",
+        "jaas_secret",
+        "jigasi_users",
+        "dial_in_numbers",
+        "pbx_webhook_secret",
+        "phone_languages",
+        mode="before",
+    )
     @classmethod
     def _split_lists(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -98,6 +123,44 @@ class Settings(BaseModel):
             raise ValueError("give at least one Jitsi base URL, e.g. https://meet.example.org")
         for url in value:
             JitsiBase.parse(url)
+        return value
+
+    @field_validator("dial_in_numbers")
+    @classmethod
+    def _check_numbers(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        parse_numbers(value, info.data.get("dial_in_region") or DEFAULT_COUNTRY)
+        return value
+
+    @field_validator("jigasi_sip_uri")
+    @classmethod
+    def _check_sip(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"sips?:[^\s<>\"]+@[^\s<>\"]+", value):
+            raise ValueError(
+                f"must be a SIP URI such as sip:jigasi@jigasi.example.org, got {value!r}"
+            )
+        return value
+
+    @field_validator("pbx_webhook_secret")
+    @classmethod
+    def _check_pbx_secret(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
+        for secret in value:
+            if not secret.get_secret_value().startswith("whsec_"):
+                raise ValueError(
+                    "each secret is whsec_ followed by base64 (Standard Webhooks); "
+                    "make one with: facilitate pbx-secret"
+                )
+        return value
+
+    @field_validator("phone_languages")
+    @classmethod
+    def _check_phone_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("give at least one language, e.g. en")
+        if len(value) > 9:
+            raise ValueError("at most 9 languages: callers choose one with a single key")
+        missing = [code for code in value if code != "en" and not has_catalogue(code)]
+        if missing:
+            raise ValueError(f"no compiled translation for {', '.join(missing)}")
         return value
 
     @field_validator("base_url")
@@ -179,6 +242,10 @@ class Settings(BaseModel):
         if self.bot_enabled is not None:
             return self.bot_enabled
         return bool(self.xmpp_websocket_url) or EXAMPLE_JITSI not in self.jitsi_url
+
+    @property
+    def dial_in(self) -> tuple[DialInNumber, ...]:
+        return parse_numbers(self.dial_in_numbers, self.dial_in_region)
 
     @property
     def secure_cookies(self) -> bool:

@@ -85,6 +85,8 @@
       setAssistant("reconnecting"); log(text("interrupted"));
     },
     connectionRestored: function () { setAssistant("connected"); log(text("restored")); },
+    keypadAnswer: function (e) { log(text("keypad", nameOf(e.id)).replace("{key}", String(e.answer))); },
+    checkoutFlagged: function (e) { log(text(e.level === "urgent" ? "urgent" : "flagged")); },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };
 

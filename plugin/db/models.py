@@ -142,3 +142,67 @@ class Attendance(SQLModel, table=True):
     joined_at: datetime = _ts()
     last_joined_at: datetime | None = _ts(nullable=True)
     left_at: datetime | None = _ts(nullable=True)
+
+
+class ConferencePin(SQLModel, table=True):
+    """A room's dial-in PIN: stable while the room is in use, never shared by two rooms."""
+
+    __tablename__ = "conference_pin"
+    id: int | None = Field(default=None, primary_key=True)
+    conference: str = Field(max_length=500, unique=True)  # room@muc, as Jitsi Meet asks
+    pin: str = Field(max_length=9, unique=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime = _ts(index=True)
+
+
+class PhoneCall(SQLModel, table=True):
+    """One phone call, in either dialect: where it is in the conversation and whom it is."""
+
+    __tablename__ = "phone_call"
+    id: int | None = Field(default=None, primary_key=True)
+    call_key: str = Field(max_length=160, unique=True)  # dialect:provider's call id
+    dialect: str = Field(max_length=10)  # "twiml" | "pbx"
+    step: str = Field(max_length=20)
+    language: str = Field(max_length=10)
+    tries: int = 0
+    hand_up: bool = False
+    conference: str | None = Field(default=None, max_length=500)
+    session_id: str | None = Field(
+        default=None, foreign_key="meeting_session.id", index=True, max_length=32
+    )
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    caller_tail: str = Field(default="", max_length=3)  # last 3 digits: all anyone sees
+    # The full number, encrypted, only while the call lasts (for a call-back request).
+    caller_sealed: str | None = Field(default=None, max_length=400)
+    feeling: str | None = Field(default=None, max_length=20)
+    contact: str | None = Field(default=None, max_length=20)
+    started_at: datetime = _ts()
+    connected_at: datetime | None = _ts(nullable=True)
+    ended_at: datetime | None = _ts(nullable=True)
+
+
+class Checkout(SQLModel, table=True):
+    """A participant's wellbeing check-out (web form or phone keypad) and its flag."""
+
+    __tablename__ = "checkout"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    phone_call_id: int | None = Field(default=None, foreign_key="phone_call.id", unique=True)
+    source: str = Field(max_length=10)  # "web" | "phone"
+    display_name: str = Field(default="", max_length=120)
+    feeling: str = Field(max_length=20)
+    contact: str = Field(max_length=20)
+    # Encrypted at rest (Fernet): a call-back number or other contact way, only if asked.
+    contact_detail: str | None = Field(default=None, max_length=2000)
+    flag_level: str | None = Field(default=None, max_length=10)
+    flag_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _ts(index=True)
+
+
+class PhoneDelivery(SQLModel, table=True):
+    """PBX webhook ids already handled: a replay is refused, not acted on twice."""
+
+    __tablename__ = "phone_delivery"
+    webhook_id: str = Field(primary_key=True, max_length=128)
+    received_at: datetime = _ts(index=True)

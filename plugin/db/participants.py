@@ -58,6 +58,10 @@ async def apply_event(
         return
     row = await _open_row(db, session_id, jitsi_id)
     if event is LiveEvent.PARTICIPANT_JOINED:
+        if row is None and data.get("kind") == "phone":
+            row = await _caller_seen_by_phone(db, session_id, str(data.get("displayName", "")))
+            if row is not None:
+                row.jitsi_id = jitsi_id  # the same person: keep their row, and their hand
         if row is None:
             row = Participant(
                 session_id=session_id,
@@ -86,6 +90,29 @@ async def apply_event(
     else:
         return
     db.add(row)
+
+
+async def _caller_seen_by_phone(
+    db: AsyncSession, session_id: str, shown_name: str
+) -> Participant | None:
+    """A caller the phone line put in the meeting before the assistant saw them (see
+    plugin.db.phone.participant_for): Jigasi's participant is that caller."""
+    query = (
+        select(Participant)
+        .where(
+            Participant.session_id == session_id,
+            col(Participant.jitsi_id).startswith("call-"),
+            col(Participant.left_at).is_(None),
+        )
+        .order_by(col(Participant.joined_at))
+    )
+    waiting = list((await db.exec(query)).all())
+    digits = "".join(c for c in shown_name if c.isdigit())
+    for row in waiting:
+        tail = "".join(c for c in row.display_name if c.isdigit())
+        if tail and digits.endswith(tail):
+            return row
+    return waiting[0] if waiting else None
 
 
 async def present(db: AsyncSession, session_id: str) -> list[Participant]:

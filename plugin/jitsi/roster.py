@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from facilitation.attendance import masked_phone_name
 from facilitation.live_events import LiveEvent
 from plugin.jitsi.stanzas import Presence
 
@@ -79,7 +80,12 @@ class Roster:
             hand = current.hand_raised_at if current and current.hand_raised_at else now_ms
         seen = Member(
             id=nick,
-            display_name=presence.display_name,
+            # Jigasi shows a caller's number as their name: only its last 3 digits are kept.
+            display_name=(
+                masked_phone_name(presence.display_name)
+                if presence.is_jigasi
+                else presence.display_name
+            ),
             role=presence.role,
             kind="phone" if presence.is_jigasi else "web",
             hand_raised_at=hand,

@@ -143,3 +143,11 @@ def safe_next(target: str | None) -> str:
     ):
         return "/"
     return target
+
+
+def client_ip(request: web.Request) -> str:
+    if request.app[keys.SETTINGS].behind_proxy:
+        forwarded = request.headers.get("X-Forwarded-For", "")
+        if forwarded:
+            return forwarded.split(",")[-1].strip()  # the hop our own proxy added
+    return request.remote or "unknown"

@@ -17,7 +17,7 @@ from plugin.db import accounts, audit
 from plugin.db.models import SetupToken
 from plugin.web import messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
-from plugin.web.auth import cookie_name, current_account, safe_next, set_sid_cookie
+from plugin.web.auth import client_ip, cookie_name, current_account, safe_next, set_sid_cookie
 from plugin.web.forms import form_fields
 from plugin.web.pages import gettext, page
 
@@ -37,14 +37,6 @@ def _throttles(request: web.Request) -> tuple[ThrottlePolicy, ThrottlePolicy]:
     per_user = ThrottlePolicy(settings.login_max_failures, window)
     per_ip = ThrottlePolicy(settings.login_max_failures * IP_ALLOWANCE, window)
     return per_user, per_ip
-
-
-def client_ip(request: web.Request) -> str:
-    if request.app[keys.SETTINGS].behind_proxy:
-        forwarded = request.headers.get("X-Forwarded-For", "")
-        if forwarded:
-            return forwarded.split(",")[-1].strip()  # the hop our own proxy added
-    return request.remote or "unknown"
 
 
 @routes.get("/login", name="login")

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.attendance import Kind, Stay, masked_phone_name
+from facilitation.dialin import conference_jid, grouped, tel_link
 from facilitation.live_events import LiveEvent
 from facilitation.meeting_link import LinkProblem, MeetingLinkError, MeetingRef, parse_meeting_link
 from facilitation.roles import Role
@@ -16,6 +17,7 @@ from plugin import keys
 from plugin.db import attendance as attendance_db
 from plugin.db import audit
 from plugin.db import participants as participants_db
+from plugin.db import phone as phone_db
 from plugin.db import sessions as sessions_db
 from plugin.db.models import MeetingSession
 from plugin.web import messages
@@ -151,6 +153,31 @@ def _attendee(stay: Stay, now: datetime) -> dict[str, object]:
     }
 
 
+async def dial_in_context(
+    request: web.Request, db: AsyncSession, session: MeetingSession
+) -> dict[str, object]:
+    """The numbers and this meeting's PIN (allocated on first need), for the templates."""
+    settings = request.app[keys.SETTINGS]
+    numbers = settings.dial_in
+    if not numbers or session.ended_at is not None:
+        return {"dial_in": ()}
+    jid = conference_jid(session.room, session.tenant or "", settings.muc_domain)
+    pin = await phone_db.pin_for(db, jid, settings.pin_digits, request.app[keys.CLOCK].now())
+    await db.commit()
+    return {
+        "dial_in": [
+            {
+                "formatted": number.formatted,
+                "country": number.country,
+                "toll_free": number.toll_free,
+                "tel": tel_link(number, pin),
+            }
+            for number in numbers
+        ],
+        "dial_in_pin_grouped": grouped(pin),
+    }
+
+
 @routes.get(SESSION_PATH, name="console")
 @require_login
 async def console(request: web.Request) -> web.StreamResponse:
@@ -159,6 +186,7 @@ async def console(request: web.Request) -> web.StreamResponse:
         people = await participants_db.present(db, session.id)
         now = request.app[keys.CLOCK].now()
         stays = await attendance_db.for_session(db, session, now)
+        dial_in = await dial_in_context(request, db, session)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
         "session": session,
@@ -166,6 +194,7 @@ async def console(request: web.Request) -> web.StreamResponse:
         "attendance": [_attendee(stay, now) for stay in stays],
         "assistant": request.app[keys.CONNECTOR].state(session.id),
         "join_url": f"{base_url}/join/{session.join_code}",
+        **dial_in,
     }
     return page(request, "console.html", context)
 
@@ -206,8 +235,9 @@ async def join(request: web.Request) -> web.StreamResponse:
     code = request.match_info["code"]
     async with request.app[keys.DATABASE].session() as db:
         session = await sessions_db.by_join_code(db, code)
-    if session is None:
-        raise web.HTTPNotFound()
+        if session is None:
+            raise web.HTTPNotFound()
+        dial_in = await dial_in_context(request, db, session)
     headers = {
         # A capability URL: never leak it to other sites; Jitsi may frame this page.
         "Referrer-Policy": "no-referrer",
@@ -216,4 +246,4 @@ async def join(request: web.Request) -> web.StreamResponse:
             frame_ancestors="'self' " + " ".join(request.app[keys.SETTINGS].jitsi_origins)
         ),
     }
-    return page(request, "join.html", {"session": session}, headers=headers)
+    return page(request, "join.html", {"session": session, **dial_in}, headers=headers)

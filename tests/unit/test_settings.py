@@ -147,3 +147,36 @@ def test_webhook_secrets_are_checked_and_lists_split() -> None:
         "old-secret-0123456789",
     ]
     assert settings.jigasi_users == ("jigasi", "sipgw")
+
+
+def test_phone_settings_are_checked_and_each_problem_named() -> None:
+    with pytest.raises(SettingsError) as caught:
+        load_settings(
+            environ={
+                "FACILITATE_DIAL_IN_NUMBERS": "+44 20 7946 0000, +44 12",
+                "FACILITATE_PIN_DIGITS": "5",
+                "FACILITATE_JIGASI_SIP_URI": "jigasi.example.org",
+                "FACILITATE_JIGASI_ROOM_HEADER": "Room Name",
+                "FACILITATE_PBX_WEBHOOK_SECRET": "not-a-standard-webhooks-secret",
+                "FACILITATE_PHONE_LANGUAGES": "en,xx",
+            }
+        )
+    text = "\n".join(caught.value.problems)
+    assert "FACILITATE_DIAL_IN_NUMBERS: '+44 12' is not a valid phone number" in text
+    assert "FACILITATE_PIN_DIGITS" in text
+    assert "FACILITATE_JIGASI_SIP_URI: must be a SIP URI" in text
+    assert "FACILITATE_JIGASI_ROOM_HEADER" in text
+    assert "FACILITATE_PBX_WEBHOOK_SECRET: each secret is whsec_" in text
+    assert "FACILITATE_PHONE_LANGUAGES: no compiled translation for xx" in text
+
+
+def test_phone_settings_that_work() -> None:
+    settings = load_settings(
+        environ={
+            "FACILITATE_DIAL_IN_REGION": "US",
+            "FACILITATE_DIAL_IN_NUMBERS": "(212) 555-0100, +44 800 123 4567 tollfree",
+            "FACILITATE_JIGASI_SIP_URI": "sip:jigasi@10.0.0.5:5060;transport=tcp",
+        }
+    )
+    assert [n.e164 for n in settings.dial_in] == ["+12125550100", "+448001234567"]
+    assert settings.dial_in[1].toll_free

@@ -1,0 +1,320 @@
+"""The phone desk: one place where both phone dialects meet the meeting.
+
+The TwiML and PBX handlers translate their requests into these calls and render the
+`Reply` they get back; the conversation itself is `facilitation.phone`. Here: PINs to
+rooms, the call's state in the database, the caller as a participant of the session
+(linked to the Jigasi participant the assistant sees), `*9` as a raised hand, keypad
+answers on the console, and the keypad check-out stored with the same flag rules as the
+web form.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation import phone as conversation
+from facilitation.checkout import Answers, Contact, flag_for
+from facilitation.dialin import BadConference, conference_jid, parse_conference
+from facilitation.live_events import LiveEvent
+from facilitation.phone import CallState, Effect, Outcome, Reply, Step
+from facilitation.throttle import ThrottlePolicy
+from plugin.clock import Clock
+from plugin.db import accounts
+from plugin.db import phone as phone_db
+from plugin.db.engine import Database
+from plugin.db.models import Checkout, Participant, PhoneCall
+from plugin.live import LiveHub
+from plugin.security.sealing import Sealer
+from plugin.settings import Settings
+
+log = logging.getLogger(__name__)
+# Wrong PINs from one number across calls: 10 in 30 minutes locks that number out.
+CALLER_LOCKOUT = ThrottlePolicy(max_failures=10, window=timedelta(minutes=30))
+
+
+class UnknownCall(LookupError):
+    """No such call (or it belongs to the other dialect): the sender's mistake, 404."""
+
+
+class CallOver(Exception):
+    """The call has ended: nothing more can happen on it (409)."""
+
+
+class PhoneDesk:
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        clock: Clock,
+        hub: LiveHub,
+        has_assistant: Callable[[str], bool],
+    ) -> None:
+        self.settings = settings
+        self.database = database
+        self.clock = clock
+        self.hub = hub
+        self.has_assistant = has_assistant
+        self.sealer = Sealer(settings.secret())
+
+    def _caller_key(self, caller: str) -> str:
+        digits = "".join(c for c in caller if c.isdigit())
+        mac = hmac.new(self.settings.secret(), b"pin-failures:" + digits.encode(), hashlib.sha256)
+        return "pin:" + mac.hexdigest()[:40]
+
+    async def started(
+        self,
+        dialect: str,
+        call_id: str,
+        caller: str,
+        *,
+        pin: str | None = None,
+        room: str | None = None,
+        language: str | None = None,
+    ) -> Reply:
+        """A new call. A PBX may already have the PIN or the room; TwiML never does."""
+        settings = self.settings
+        languages = settings.phone_languages
+        if language in languages:
+            languages = (language, *(code for code in languages if code != language))
+        now = self.clock.now()
+        digits = "".join(c for c in caller if c.isdigit())
+        row = PhoneCall(
+            call_key=f"{dialect}:{call_id}",
+            dialect=dialect,
+            step=Step.PIN.value,
+            language=languages[0],
+            caller_tail=digits[-3:] if len(digits) >= 6 else "",
+            caller_sealed=self.sealer.seal(caller) if digits else None,
+            started_at=now,
+        )
+        async with self.database.session() as db:
+            if await phone_db.call(db, row.call_key) is not None:
+                raise CallOver("this call has already started")
+            outcome = conversation.start(languages, settings.pin_digits)
+            if digits and await self._locked_out(db, caller):
+                outcome = Outcome(
+                    replace(outcome.state, step=Step.LOCKED),
+                    Reply((conversation.LOCKED_OUT,), conversation.Hangup(), languages[0]),
+                )
+            elif room is not None:
+                state = CallState(Step.PIN, languages[0])
+                try:
+                    jid = self._conference(room)
+                except BadConference:
+                    outcome = await self._press(db, row, state, "", caller)
+                else:
+                    connected = CallState(Step.MEETING, state.language, room_jid=jid)
+                    reply = Reply(
+                        (conversation.CONNECTING,), conversation.Connect(jid), state.language
+                    )
+                    outcome = Outcome(connected, reply)
+            elif pin is not None:
+                state = CallState(Step.PIN, languages[0])
+                outcome = await self._press(db, row, state, pin, caller)
+            await self._settle(db, row, outcome)
+            await db.commit()
+        assert outcome.reply is not None
+        return outcome.reply
+
+    async def first_delivery(self, webhook_id: str) -> bool:
+        """Record a PBX delivery id; False if it was handled before (a replay)."""
+        async with self.database.session() as db:
+            replayed = await phone_db.seen_before(db, webhook_id, self.clock.now())
+            await db.commit()
+        return not replayed
+
+    async def pressed(
+        self, dialect: str, call_id: str, digits: str, caller: str = ""
+    ) -> Reply | None:
+        """Keys pressed ("" when the caller pressed nothing in time)."""
+        if digits:
+            conversation.check_digits(digits)
+        async with self.database.session() as db:
+            row = await self._live_call(db, dialect, call_id)
+            outcome = await self._press(db, row, phone_db.state_of(row), digits, caller)
+            await self._settle(db, row, outcome)
+            await db.commit()
+        return outcome.reply
+
+    async def left_meeting(self, dialect: str, call_id: str) -> Reply:
+        """The meeting leg ended with the caller still on the line: the keypad check-out."""
+        async with self.database.session() as db:
+            row = await self._live_call(db, dialect, call_id)
+            outcome = conversation.meeting_left(phone_db.state_of(row))
+            await self._settle(db, row, outcome)
+            await db.commit()
+        assert outcome.reply is not None
+        return outcome.reply
+
+    async def ended(self, dialect: str, call_id: str) -> None:
+        """The caller hung up. Idempotent: a second report changes nothing."""
+        async with self.database.session() as db:
+            row = await phone_db.call(db, f"{dialect}:{call_id}")
+            if row is None:
+                raise UnknownCall(f"no call {call_id!r}")
+            if row.ended_at is not None:
+                return
+            state = phone_db.state_of(row)
+            effect = conversation.hung_up(state)
+            await self._apply(db, row, state, effect)
+            row.ended_at = self.clock.now()
+            row.caller_sealed = None  # the number is kept only in a call-back request
+            await self._leave(db, row)
+            db.add(row)
+            await db.commit()
+
+    async def _live_call(self, db: AsyncSession, dialect: str, call_id: str) -> PhoneCall:
+        row = await phone_db.call(db, f"{dialect}:{call_id}")
+        if row is None:
+            raise UnknownCall(f"no call {call_id!r}: it must start first")
+        if row.ended_at is not None or row.step in (Step.DONE.value, Step.LOCKED.value):
+            raise CallOver(f"call {call_id!r} is over")
+        return row
+
+    def _conference(self, room: str) -> str:
+        """A PBX's room: a conference JID, or a bare room name on the main MUC."""
+        text = room if "@" in room else f"{room}@{self.settings.muc_domain}"
+        name, tenant = parse_conference(text, self.settings.muc_domain)
+        return conference_jid(name, tenant, self.settings.muc_domain)
+
+    async def _locked_out(self, db: AsyncSession, caller: str) -> bool:
+        now = self.clock.now()
+        key = self._caller_key(caller)
+        failures = await accounts.failures_since(db, key, now - CALLER_LOCKOUT.window)
+        return CALLER_LOCKOUT.retry_after(failures, now) is not None
+
+    async def _press(
+        self, db: AsyncSession, row: PhoneCall, state: CallState, digits: str, caller: str
+    ) -> Outcome:
+        now = self.clock.now()
+        rooms: dict[str, str | None] = {}
+        if state.step is Step.PIN and digits.rstrip("#").isdigit():
+            pin = digits.rstrip("#")
+            rooms[pin] = await phone_db.conference_for(db, pin, now)
+        outcome = conversation.press(
+            state,
+            digits,
+            languages=self.settings.phone_languages,
+            pin_length=self.settings.pin_digits,
+            lookup=lambda pin: rooms.get(pin),
+        )
+        if state.step is Step.PIN and outcome.state.step is not Step.MEETING:
+            caller_digits = caller or self.sealer.open(row.caller_sealed or "") or ""
+            if caller_digits:
+                await accounts.record_failure(db, [self._caller_key(caller_digits)], now)
+            if await self._locked_out(db, caller_digits) and outcome.state.step is Step.PIN:
+                locked = replace(outcome.state, step=Step.LOCKED)
+                reply = Reply((conversation.LOCKED_OUT,), conversation.Hangup(), state.language)
+                outcome = Outcome(locked, reply)
+        return outcome
+
+    async def _settle(self, db: AsyncSession, row: PhoneCall, outcome: Outcome) -> None:
+        before = row.step
+        phone_db.keep_state(row, outcome.state)
+        if before != Step.MEETING.value and outcome.state.step is Step.MEETING:
+            await self._connected(db, row)
+        db.add(row)
+        await db.flush()
+        await self._apply(db, row, outcome.state, outcome.effect)
+        if before == Step.MEETING.value and outcome.state.step is not Step.MEETING:
+            await self._leave(db, row)
+
+    async def _connected(self, db: AsyncSession, row: PhoneCall) -> None:
+        row.connected_at = self.clock.now()
+        if row.conference is None:
+            return
+        room, tenant = parse_conference(row.conference, self.settings.muc_domain)
+        session = await phone_db.live_session(db, room, tenant)
+        row.session_id = session.id if session else None
+        if session is None or self.has_assistant(session.id):
+            return  # the assistant will see Jigasi's participant; linked when needed
+        # No assistant in this meeting: the call itself puts the caller on the list.
+        db.add(row)
+        await db.flush()
+        person = await phone_db.participant_for(db, row, self.clock.now())
+        if person is not None:
+            self.hub.publish(
+                session.id,
+                LiveEvent.PARTICIPANT_JOINED,
+                {"id": person.jitsi_id, "displayName": person.display_name, "kind": "phone"},
+            )
+
+    async def _apply(
+        self, db: AsyncSession, row: PhoneCall, state: CallState, effect: Effect
+    ) -> None:
+        now = self.clock.now()
+        if effect.hand is not None and row.session_id is not None:
+            person = await phone_db.participant_for(db, row, now)
+            if person is not None:
+                person.hand_raised_at = now if effect.hand else None
+                db.add(person)
+                stamp = int(now.timestamp() * 1000) if effect.hand else 0
+                self.hub.publish(
+                    row.session_id,
+                    LiveEvent.RAISE_HAND_UPDATED,
+                    {"id": person.jitsi_id, "handRaised": stamp, "source": "keypad"},
+                )
+        if effect.keypad_answer is not None and row.session_id is not None:
+            person = await phone_db.participant_for(db, row, now)
+            self.hub.publish(
+                row.session_id,
+                LiveEvent.KEYPAD_ANSWER,
+                {"id": person.jitsi_id if person else None, "answer": effect.keypad_answer},
+            )
+        if effect.checkout and row.session_id is not None and state.feeling is not None:
+            await self._store_checkout(db, row, state)
+
+    async def _store_checkout(self, db: AsyncSession, row: PhoneCall, state: CallState) -> None:
+        assert state.feeling is not None
+        assert row.session_id is not None
+        contact = state.contact or Contact.NONE
+        flag = flag_for(Answers(state.feeling, contact))
+        person = await phone_db.participant_for(db, row, self.clock.now())
+        number = self.sealer.open(row.caller_sealed) if row.caller_sealed else None
+        db.add(
+            Checkout(
+                session_id=row.session_id,
+                participant_id=person.id if person else None,
+                phone_call_id=row.id,
+                source="phone",
+                display_name=person.display_name if person else "",
+                feeling=state.feeling.value,
+                contact=contact.value,
+                contact_detail=(
+                    self.sealer.seal(number) if number and contact is Contact.CALL_LATER else None
+                ),
+                flag_level=flag.level.value if flag else None,
+                flag_reasons=[reason.value for reason in flag.reasons] if flag else [],
+                created_at=self.clock.now(),
+            )
+        )
+        if flag is not None:
+            self.hub.publish(
+                row.session_id,
+                LiveEvent.CHECKOUT_FLAGGED,
+                {"level": flag.level.value, "source": "phone"},
+            )
+
+    async def _leave(self, db: AsyncSession, row: PhoneCall) -> None:
+        """The caller is out of the meeting: their own participant row (if the assistant
+        never saw them) leaves too, hand down."""
+        if row.participant_id is None or row.id is None:
+            return
+        person = await db.get(Participant, row.participant_id)
+        if person is None or person.left_at is not None:
+            return
+        if person.jitsi_id == phone_db.call_participant_id(row.id):
+            person.left_at = self.clock.now()
+            person.hand_raised_at = None
+            db.add(person)
+            if row.session_id:
+                self.hub.publish(
+                    row.session_id, LiveEvent.PARTICIPANT_LEFT, {"id": person.jitsi_id}
+                )
