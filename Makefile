@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+MO := $(patsubst %.po,%.mo,$(wildcard plugin/locale/*/LC_MESSAGES/messages.po))
 
 .PHONY: run test bench lint typecheck unit install system-deps browser-deps postgres messages clean
 
@@ -18,7 +19,11 @@ bench: install system-deps
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/pytest -q -s -p no:cacheprovider tests/bench
 
-install: $(STAMP)
+install: $(STAMP) $(MO)
+
+# Compiled translations (git-ignored), rebuilt when a .po changes.
+%.mo: %.po | $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@ >/dev/null
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -54,10 +54,12 @@ def check_digits(digits: str) -> str:
 
 @dataclass(frozen=True)
 class Say:
-    """Something spoken: N_-marked English text and its %(name)s values."""
+    """Something spoken: N_-marked English text and its %(name)s values, in the reply's
+    language unless `language` says otherwise."""
 
     text: str
     values: Mapping[str, str] = field(default_factory=dict)
+    language: str | None = None
 
 
 @dataclass(frozen=True)
@@ -184,7 +186,11 @@ def joined_directly(language: str, room_jid: str) -> CallState:
 def _language_menu(languages: tuple[str, ...]) -> Reply:
     # Each option is spoken in its own language, so everyone hears theirs.
     say = tuple(
-        Say(CHOOSE_LANGUAGE, {"language": LANGUAGE_NAMES.get(code, code), "key": str(n)})
+        Say(
+            CHOOSE_LANGUAGE,
+            {"language": LANGUAGE_NAMES.get(code, code), "key": str(n)},
+            language=code,
+        )
         for n, code in enumerate(languages, start=1)
     )
     return Reply(say, Gather(1), languages[0])

@@ -321,7 +321,11 @@ def render(
     if reply is None:
         return {"action": "none"}
     say = [
-        {"text": _spoken(item, reply.language, translate), "prompt": prompt_id(item.text)}
+        {
+            "text": _spoken(item, item.language or reply.language, translate),
+            "prompt": prompt_id(item.text),
+            "language": item.language or reply.language,
+        }
         for item in reply.say
     ]
     then = reply.then

@@ -6,9 +6,11 @@ Thin: check the signature, parse, hand the call to the phone desk, render its re
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
+from babel.support import NullTranslations
 
 from facilitation.phone import UNREACHABLE, BadDigits, Hangup, Reply
 from plugin import keys
@@ -24,8 +26,13 @@ FAILED_DIALS = frozenset({"busy", "no-answer", "failed", "canceled"})
 VOICES = {"en": "en-GB", "cy": "cy-GB", "es": "es-ES", "fr": "fr-FR"}
 
 
+@lru_cache(maxsize=16)
+def _catalogue(language: str) -> NullTranslations:
+    return load_translations(language)
+
+
 def _translate(language: str, text: str) -> str:
-    return load_translations(language).gettext(text)
+    return _catalogue(language).gettext(text)
 
 
 def _desk(request: web.Request) -> PhoneDesk:

@@ -168,9 +168,11 @@ def _says(
     translate: Callable[[str, str], str],
     voice_language: Callable[[str], str],
 ) -> None:
-    voice = voice_language(reply.language)
     for say in reply.say:
-        ET.SubElement(parent, "Say", language=voice).text = _spoken(say, reply.language, translate)
+        language = say.language or reply.language  # a language menu speaks each in its own
+        ET.SubElement(parent, "Say", language=voice_language(language)).text = _spoken(
+            say, language, translate
+        )
 
 
 def _sip(sip_uri: str, room_header: str, room_jid: str) -> str:

@@ -43,7 +43,11 @@ async def browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture
 async def base_url(aiohttp_server: Any, settings: Settings, clock: FixedClock) -> str:
-    server = await aiohttp_server(create_app(settings, clock=clock))
+    # Dial-in numbers on, so the console and join pages are checked with their phone panel.
+    phone = settings.model_copy(
+        update={"dial_in_numbers": ("+44 20 7946 0000", "0800 123 4567 tollfree")}
+    )
+    server = await aiohttp_server(create_app(phone, clock=clock))
     return str(server.make_url("")).rstrip("/")
 
 

@@ -54,6 +54,7 @@ async def test_every_page_passes_axe_and_live_updates_connect(
     await page.get_by_role("button", name="Start session").click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text("CoproCircle")
     await expect(page.locator("#live-status")).to_have_text("Live updates are on.")
+    await expect(page.locator(".dial-in .pin")).to_have_text(re.compile(r"^\d{3} \d{4} #$"))
     await audit(page, "console")
     join_href = await page.locator(".join-link a").get_attribute("href")
     assert join_href is not None
@@ -67,6 +68,9 @@ async def test_every_page_passes_axe_and_live_updates_connect(
         "button", name="Add account"
     ).click()  # browser validation stops empty fields
     await page.goto(f"{base_url}{join_path}")
+    await expect(page.locator(".dial-in a").first).to_have_attribute(
+        "href", re.compile(r"^tel:\+442079460000,,,\d{7}%23$")
+    )
     await audit(page, "join")
     # Only the deliberate wrong password (403) and bad meeting link (400).
     assert failures == [f"{base_url}/login", f"{base_url}/sessions"]

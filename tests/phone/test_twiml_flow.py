@@ -209,3 +209,24 @@ async def test_the_caller_is_one_participant_and_adopted_by_the_assistants_sight
         await db.commit()
     people = [p for p in await _rows(client, Participant) if p.left_at is None]
     assert [(p.jitsi_id, p.kind, p.display_name) for p in people] == [("a1b2c3d4", "phone", "…123")]
+
+
+async def test_callers_choose_their_language_when_there_are_several(
+    aiohttp_client: Any, settings: Any, clock: Any
+) -> None:
+    from plugin.app import create_app
+
+    both = settings.model_copy(update={"phone_languages": ("en", "es")})
+    client = await aiohttp_client(create_app(both, clock=clock))
+    menu = parse_twiml(await (await post_twiml(client, "incoming", twilio_call("CA07"))).text())
+    offers = [(say.get("language"), say.text) for say in menu.iter("Say")]
+    assert offers == [("en-GB", "For English, press 1."), ("es-ES", "Para Español, pulse 2.")]
+    spanish = parse_twiml(
+        await (await post_twiml(client, "gather", twilio_call("CA07", Digits="2"))).text()
+    )
+    says = [(say.get("language"), say.text) for say in spanish.iter("Say")]
+    assert ("es-ES", "Marque el PIN de la reunión y después pulse la tecla almohadilla.") in says
+    wrong = parse_twiml(
+        await (await post_twiml(client, "gather", twilio_call("CA07", Digits="1111111#"))).text()
+    )
+    assert "El PIN es el número de 7 cifras" in _says(wrong)

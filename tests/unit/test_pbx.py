@@ -415,7 +415,11 @@ def render(reply: Reply | None, translate: Any = english) -> dict[str, Any]:
 
 def spoken(*says: Say) -> list[dict[str, str]]:
     return [
-        {"text": s.text % s.values if s.values else s.text, "prompt": pbx.prompt_id(s.text)}
+        {
+            "text": s.text % s.values if s.values else s.text,
+            "prompt": pbx.prompt_id(s.text),
+            "language": "en",
+        }
         for s in says
     ]
 
@@ -430,10 +434,15 @@ def test_render_gather_from_the_start_of_a_call() -> None:
         "action": "gather",
         "language": "en",
         "say": [
-            {"text": "Welcome to the meeting line.", "prompt": pbx.prompt_id(phone.WELCOME.text)},
+            {
+                "text": "Welcome to the meeting line.",
+                "prompt": pbx.prompt_id(phone.WELCOME.text),
+                "language": "en",
+            },
             {
                 "text": "Please type the meeting PIN, then press the hash key.",
                 "prompt": pbx.prompt_id(phone.ASK_PIN.text),
+                "language": "en",
             },
         ],
         "max_digits": 8,
@@ -466,6 +475,7 @@ def test_render_hangup() -> None:
             {
                 "text": "Thank you for coming. Take care. Goodbye.",
                 "prompt": pbx.prompt_id(phone.GOODBYE.text),
+                "language": "en",
             }
         ],
     }
@@ -480,9 +490,9 @@ def test_render_uses_the_translation_and_applies_values() -> None:
 
     def translate(language: str, text: str) -> str:
         calls.append((language, text))
-        return {
-            phone.CHOOSE_LANGUAGE: "Ar gyfer %(language)s, pwyswch %(key)s.",
-        }.get(text, "[cy] " + text)
+        if language == "cy" and text == phone.CHOOSE_LANGUAGE:
+            return "Ar gyfer %(language)s, pwyswch %(key)s."
+        return f"[{language}] " + text
 
     reply = phone.start(("cy", "en"), 7).reply
     assert reply is not None
@@ -493,16 +503,19 @@ def test_render_uses_the_translation_and_applies_values() -> None:
             {
                 "text": "Ar gyfer Cymraeg, pwyswch 1.",
                 "prompt": pbx.prompt_id(phone.CHOOSE_LANGUAGE),
+                "language": "cy",
             },
             {
-                "text": "Ar gyfer English, pwyswch 2.",
+                "text": "[en] For English, press 2.",
                 "prompt": pbx.prompt_id(phone.CHOOSE_LANGUAGE),
+                "language": "en",
             },
         ],
         "max_digits": 1,
         "timeout_seconds": 10,
     }
-    assert calls == [("cy", phone.CHOOSE_LANGUAGE), ("cy", phone.CHOOSE_LANGUAGE)]
+    # Each choice is offered in its own language.
+    assert calls == [("cy", phone.CHOOSE_LANGUAGE), ("en", phone.CHOOSE_LANGUAGE)]
 
 
 def test_render_pin_help_fills_in_the_length() -> None:
