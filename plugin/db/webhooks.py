@@ -37,7 +37,8 @@ async def insert_new(connection: AsyncConnection, rows: list[dict[str, Any]]) ->
 
 
 def _sqlite_time(value: datetime) -> str:
-    return value.astimezone(UTC).replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # What SQLAlchemy's SQLite DateTime stores: "YYYY-MM-DD HH:MM:SS.ffffff", naive UTC.
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def sqlite_row(row: dict[str, Any]) -> list[str]:
