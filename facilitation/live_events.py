@@ -24,3 +24,4 @@ class LiveEvent(StrEnum):
     SESSION_ENDED = "sessionEnded"
     KEYPAD_ANSWER = "keypadAnswer"  # a phone caller pressed 1-9 during the meeting
     CHECKOUT_FLAGGED = "checkoutFlagged"  # a check-out needs a host's attention
+    QUEUE_UPDATED = "queueUpdated"  # the speaking queue changed (order, reasons, speaker)

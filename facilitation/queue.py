@@ -227,3 +227,45 @@ def undo(queue: Queue, *, based_on: int | None = None) -> Queue:
 def not_heard(queue: Queue, present: Iterable[str]) -> list[str]:
     """For the summary hosts see afterwards: who was there and never got a turn."""
     return [p for p in dict.fromkeys(present) if queue.turns.get(p, 0) == 0 and p != queue.speaker]
+
+
+def _state_record(queue: Queue) -> dict[str, object]:
+    return {
+        "policy": queue.policy.value,
+        "hands": [[h.participant, h.raised_at.isoformat(), h.source.value] for h in queue.hands],
+        "overrides": list(queue.overrides),
+        "turns": dict(queue.turns),
+        "speaker": queue.speaker,
+        "round": list(queue.round),
+        "seq": queue.seq,
+    }
+
+
+def _state_from(record: Mapping[str, object]) -> Queue:
+    hands = record.get("hands") or []
+    turns = record.get("turns") or {}
+    assert isinstance(hands, list)
+    assert isinstance(turns, dict)
+    return Queue(
+        policy=Policy(str(record.get("policy", Policy.FIRST_COME.value))),
+        hands=tuple(
+            Hand(str(p), datetime.fromisoformat(str(when)), Source(str(source)))
+            for p, when, source in hands
+        ),
+        overrides=tuple(str(p) for p in record.get("overrides") or []),  # type: ignore[attr-defined]
+        turns={str(k): int(v) for k, v in turns.items()},
+        speaker=str(record["speaker"]) if record.get("speaker") else None,
+        round=tuple(str(p) for p in record.get("round") or []),  # type: ignore[attr-defined]
+        seq=int(record.get("seq", 0)),  # type: ignore[call-overload]
+    )
+
+
+def to_record(queue: Queue) -> dict[str, object]:
+    """JSON-ready, undo history included."""
+    return {**_state_record(queue), "previous": [_state_record(p) for p in queue.previous]}
+
+
+def from_record(record: Mapping[str, object]) -> Queue:
+    previous = record.get("previous") or []
+    assert isinstance(previous, list)
+    return replace(_state_from(record), previous=tuple(_state_from(p) for p in previous))

@@ -23,6 +23,7 @@ from plugin.metrics import Metrics
 from plugin.phone import PhoneDesk
 from plugin.security.passwords import Passwords, load_common_passwords
 from plugin.settings import Settings
+from plugin.speaking import QueueDesk
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
 from plugin.web import (
@@ -31,6 +32,7 @@ from plugin.web import (
     routes_dialin,
     routes_live,
     routes_ops,
+    routes_queue,
     routes_sessions,
 )
 from plugin.web.auth import identity_middleware
@@ -70,6 +72,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_intake)
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(_connector)
+    app.cleanup_ctx.append(_queue)
     app.cleanup_ctx.append(_phone)
     app.on_shutdown.append(_close_consoles)
 
@@ -80,6 +83,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_sessions.routes,
         routes_live.routes,
         routes_dialin.routes,
+        routes_queue.routes,
         webhook_routes.routes,
         phone_routes.routes,
     ):
@@ -147,6 +151,20 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
     await connector.close()
 
 
+async def _queue(app: web.Application) -> AsyncIterator[None]:
+    desk = QueueDesk(
+        app[keys.DATABASE],
+        app[keys.CLOCK],
+        app[keys.HUB],
+        app[keys.CONNECTOR],
+        app[keys.TRANSLATIONS].gettext,
+    )
+    app[keys.QUEUE] = desk
+    desk.open()
+    yield
+    await desk.close()
+
+
 async def _phone(app: web.Application) -> AsyncIterator[None]:
     connector = app[keys.CONNECTOR]
     app[keys.PHONE] = PhoneDesk(
@@ -155,6 +173,7 @@ async def _phone(app: web.Application) -> AsyncIterator[None]:
         app[keys.CLOCK],
         app[keys.HUB],
         has_assistant=lambda session_id: connector.enabled and session_id in connector.bots,
+        on_hand=app[keys.QUEUE].keypad,
     )
     yield
 

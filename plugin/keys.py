@@ -15,6 +15,7 @@ from plugin.metrics import Metrics
 from plugin.phone import PhoneDesk
 from plugin.security.passwords import Passwords
 from plugin.settings import Settings
+from plugin.speaking import QueueDesk
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
 
@@ -30,6 +31,7 @@ TASKS = web.AppKey("tasks", BackgroundTasks)
 CONNECTOR = web.AppKey("connector", Connector)
 INTAKE = web.AppKey("intake", Intake)
 PHONE = web.AppKey("phone", PhoneDesk)
+QUEUE = web.AppKey("queue", QueueDesk)
 
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)

@@ -13,9 +13,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,6 +48,17 @@ class CallOver(Exception):
     """The call has ended: nothing more can happen on it (409)."""
 
 
+@dataclass
+class _Later:
+    """What to tell consoles and the queue once the call's changes are committed."""
+
+    events: list[tuple[str, LiveEvent, dict[str, Any]]] = field(default_factory=list)
+    hands: list[tuple[str, str, bool]] = field(default_factory=list)  # session, who, up
+
+
+HandHook = Callable[[str, str, bool], Awaitable[None]]
+
+
 class PhoneDesk:
     def __init__(
         self,
@@ -55,12 +67,14 @@ class PhoneDesk:
         clock: Clock,
         hub: LiveHub,
         has_assistant: Callable[[str], bool],
+        on_hand: HandHook | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.clock = clock
         self.hub = hub
         self.has_assistant = has_assistant
+        self.on_hand = on_hand  # the speaking queue: *9 raises or lowers a hand there
         self.sealer = Sealer(settings.secret())
 
     def _caller_key(self, caller: str) -> str:
@@ -81,6 +95,7 @@ class PhoneDesk:
         """A new call. A PBX may already have the PIN or the room; TwiML never does."""
         settings = self.settings
         languages = settings.phone_languages
+        later = _Later()
         if language in languages:
             languages = (language, *(code for code in languages if code != language))
         now = self.clock.now()
@@ -118,8 +133,9 @@ class PhoneDesk:
             elif pin is not None:
                 state = CallState(Step.PIN, languages[0])
                 outcome = await self._press(db, row, state, pin, caller)
-            await self._settle(db, row, outcome)
+            await self._settle(db, row, outcome, later)
             await db.commit()
+        await self._after(later)
         assert outcome.reply is not None
         return outcome.reply
 
@@ -136,25 +152,30 @@ class PhoneDesk:
         """Keys pressed ("" when the caller pressed nothing in time)."""
         if digits:
             conversation.check_digits(digits)
+        later = _Later()
         async with self.database.session() as db:
             row = await self._live_call(db, dialect, call_id)
             outcome = await self._press(db, row, phone_db.state_of(row), digits, caller)
-            await self._settle(db, row, outcome)
+            await self._settle(db, row, outcome, later)
             await db.commit()
+        await self._after(later)
         return outcome.reply
 
     async def left_meeting(self, dialect: str, call_id: str) -> Reply:
         """The meeting leg ended with the caller still on the line: the keypad check-out."""
+        later = _Later()
         async with self.database.session() as db:
             row = await self._live_call(db, dialect, call_id)
             outcome = conversation.meeting_left(phone_db.state_of(row))
-            await self._settle(db, row, outcome)
+            await self._settle(db, row, outcome, later)
             await db.commit()
+        await self._after(later)
         assert outcome.reply is not None
         return outcome.reply
 
     async def ended(self, dialect: str, call_id: str) -> None:
         """The caller hung up. Idempotent: a second report changes nothing."""
+        later = _Later()
         async with self.database.session() as db:
             row = await phone_db.call(db, f"{dialect}:{call_id}")
             if row is None:
@@ -163,12 +184,20 @@ class PhoneDesk:
                 return
             state = phone_db.state_of(row)
             effect = conversation.hung_up(state)
-            await self._apply(db, row, state, effect)
+            await self._apply(db, row, state, effect, later)
             row.ended_at = self.clock.now()
             row.caller_sealed = None  # the number is kept only in a call-back request
-            await self._leave(db, row)
+            await self._leave(db, row, later)
             db.add(row)
             await db.commit()
+        await self._after(later)
+
+    async def _after(self, later: _Later) -> None:
+        for session_id, event, data in later.events:
+            self.hub.publish(session_id, event, data)
+        if self.on_hand is not None:
+            for session_id, participant, up in later.hands:
+                await self.on_hand(session_id, participant, up)
 
     async def _live_call(self, db: AsyncSession, dialect: str, call_id: str) -> PhoneCall:
         row = await phone_db.call(db, f"{dialect}:{call_id}")
@@ -215,18 +244,20 @@ class PhoneDesk:
                 outcome = Outcome(locked, reply)
         return outcome
 
-    async def _settle(self, db: AsyncSession, row: PhoneCall, outcome: Outcome) -> None:
+    async def _settle(
+        self, db: AsyncSession, row: PhoneCall, outcome: Outcome, later: _Later
+    ) -> None:
         before = row.step
         phone_db.keep_state(row, outcome.state)
         if before != Step.MEETING.value and outcome.state.step is Step.MEETING:
-            await self._connected(db, row)
+            await self._connected(db, row, later)
         db.add(row)
         await db.flush()
-        await self._apply(db, row, outcome.state, outcome.effect)
+        await self._apply(db, row, outcome.state, outcome.effect, later)
         if before == Step.MEETING.value and outcome.state.step is not Step.MEETING:
-            await self._leave(db, row)
+            await self._leave(db, row, later)
 
-    async def _connected(self, db: AsyncSession, row: PhoneCall) -> None:
+    async def _connected(self, db: AsyncSession, row: PhoneCall, later: _Later) -> None:
         row.connected_at = self.clock.now()
         if row.conference is None:
             return
@@ -240,14 +271,16 @@ class PhoneDesk:
         await db.flush()
         person = await phone_db.participant_for(db, row, self.clock.now())
         if person is not None:
-            self.hub.publish(
-                session.id,
-                LiveEvent.PARTICIPANT_JOINED,
-                {"id": person.jitsi_id, "displayName": person.display_name, "kind": "phone"},
+            later.events.append(
+                (
+                    session.id,
+                    LiveEvent.PARTICIPANT_JOINED,
+                    {"id": person.jitsi_id, "displayName": person.display_name, "kind": "phone"},
+                )
             )
 
     async def _apply(
-        self, db: AsyncSession, row: PhoneCall, state: CallState, effect: Effect
+        self, db: AsyncSession, row: PhoneCall, state: CallState, effect: Effect, later: _Later
     ) -> None:
         now = self.clock.now()
         if effect.hand is not None and row.session_id is not None:
@@ -256,22 +289,30 @@ class PhoneDesk:
                 person.hand_raised_at = now if effect.hand else None
                 db.add(person)
                 stamp = int(now.timestamp() * 1000) if effect.hand else 0
-                self.hub.publish(
-                    row.session_id,
-                    LiveEvent.RAISE_HAND_UPDATED,
-                    {"id": person.jitsi_id, "handRaised": stamp, "source": "keypad"},
+                later.events.append(
+                    (
+                        row.session_id,
+                        LiveEvent.RAISE_HAND_UPDATED,
+                        {"id": person.jitsi_id, "handRaised": stamp, "source": "keypad"},
+                    )
                 )
+                if person.jitsi_id:
+                    later.hands.append((row.session_id, person.jitsi_id, effect.hand))
         if effect.keypad_answer is not None and row.session_id is not None:
             person = await phone_db.participant_for(db, row, now)
-            self.hub.publish(
-                row.session_id,
-                LiveEvent.KEYPAD_ANSWER,
-                {"id": person.jitsi_id if person else None, "answer": effect.keypad_answer},
+            later.events.append(
+                (
+                    row.session_id,
+                    LiveEvent.KEYPAD_ANSWER,
+                    {"id": person.jitsi_id if person else None, "answer": effect.keypad_answer},
+                )
             )
         if effect.checkout and row.session_id is not None and state.feeling is not None:
-            await self._store_checkout(db, row, state)
+            await self._store_checkout(db, row, state, later)
 
-    async def _store_checkout(self, db: AsyncSession, row: PhoneCall, state: CallState) -> None:
+    async def _store_checkout(
+        self, db: AsyncSession, row: PhoneCall, state: CallState, later: _Later
+    ) -> None:
         assert state.feeling is not None
         assert row.session_id is not None
         contact = state.contact or Contact.NONE
@@ -296,13 +337,15 @@ class PhoneDesk:
             )
         )
         if flag is not None:
-            self.hub.publish(
-                row.session_id,
-                LiveEvent.CHECKOUT_FLAGGED,
-                {"level": flag.level.value, "source": "phone"},
+            later.events.append(
+                (
+                    row.session_id,
+                    LiveEvent.CHECKOUT_FLAGGED,
+                    {"level": flag.level.value, "source": "phone"},
+                )
             )
 
-    async def _leave(self, db: AsyncSession, row: PhoneCall) -> None:
+    async def _leave(self, db: AsyncSession, row: PhoneCall, later: _Later) -> None:
         """The caller is out of the meeting: their own participant row (if the assistant
         never saw them) leaves too, hand down."""
         if row.participant_id is None or row.id is None:
@@ -315,6 +358,8 @@ class PhoneDesk:
             person.hand_raised_at = None
             db.add(person)
             if row.session_id:
-                self.hub.publish(
-                    row.session_id, LiveEvent.PARTICIPANT_LEFT, {"id": person.jitsi_id}
+                later.events.append(
+                    (row.session_id, LiveEvent.PARTICIPANT_LEFT, {"id": person.jitsi_id})
                 )
+                if person.jitsi_id:
+                    later.hands.append((row.session_id, person.jitsi_id, False))

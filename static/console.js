@@ -87,8 +87,74 @@
     connectionRestored: function () { setAssistant("connected"); log(text("restored")); },
     keypadAnswer: function (e) { log(text("keypad", nameOf(e.id)).replace("{key}", String(e.answer))); },
     checkoutFlagged: function (e) { log(text(e.level === "urgent" ? "urgent" : "flagged")); },
+    queueUpdated: function (e) { announce(e); refreshQueue(); },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };
+
+  // The speaking queue: the server renders the panel; after any change this fetches it
+  // again, keeps keyboard focus on the same button, and says who speaks now and next.
+  var queueBody = document.getElementById("queue-body");
+  var announcer = document.getElementById("queue-announce");
+  var lastSpeaker = null;
+  function announce(e) {
+    if (!announcer) { return; }
+    var now = e.speaker ? e.speaker.name : null;
+    var next = e.entries && e.entries.length ? e.entries[0].name : null;
+    var words = now ? text("now", now) : text("nobody");
+    if (next) { words += " " + text("next", next); }
+    if (now !== lastSpeaker || !now) { announcer.textContent = words; }
+    lastSpeaker = now;
+  }
+  function focusKey() {
+    var el = document.activeElement;
+    if (!el || !queueBody || !queueBody.contains(el) || !el.form) { return null; }
+    var who = el.form.querySelector("input[name=participant]");
+    return { value: el.value, who: who ? who.value : "" };
+  }
+  function restoreFocus(key) {
+    if (!key) { return; }
+    var buttons = queueBody.querySelectorAll("button[name=action]");
+    for (var i = 0; i < buttons.length; i += 1) {
+      var who = buttons[i].form.querySelector("input[name=participant]");
+      if (buttons[i].value === key.value && (who ? who.value : "") === key.who && !buttons[i].disabled) {
+        buttons[i].focus();
+        return;
+      }
+    }
+    var main = queueBody.querySelector("button[value=next]");
+    if (main) { main.focus(); }
+  }
+  function refreshQueue() {
+    if (!queueBody) { return; }
+    var key = focusKey();
+    fetch(queueBody.getAttribute("data-queue-url"), { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (html === null) { return; }
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("main") || doc.body;
+        queueBody.textContent = "";
+        while (fresh.firstChild) { queueBody.appendChild(fresh.firstChild); }
+        restoreFocus(key);
+      })
+      .catch(function () { /* the next event or a reload will catch up */ });
+  }
+  if (queueBody && window.fetch && window.FormData) {
+    queueBody.addEventListener("submit", function (ev) {
+      var form = ev.target;
+      if (!form.hasAttribute("data-queue-form")) { return; }
+      ev.preventDefault();
+      var data = new FormData(form);
+      if (ev.submitter && ev.submitter.name) { data.append(ev.submitter.name, ev.submitter.value); }
+      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) {
+          if (r.status === 409) { say(text("stale")); }
+          else if (!r.ok) { say(text("refused")); }
+          refreshQueue();
+        })
+        .catch(function () { form.submit(); });
+    });
+  }
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";

@@ -206,3 +206,13 @@ class PhoneDelivery(SQLModel, table=True):
     __tablename__ = "phone_delivery"
     webhook_id: str = Field(primary_key=True, max_length=128)
     received_at: datetime = _ts(index=True)
+
+
+class SpeakingQueue(SQLModel, table=True):
+    """A session's speaking queue (facilitation.queue), so a restart loses no hand."""
+
+    __tablename__ = "speaking_queue"
+    session_id: str = Field(foreign_key="meeting_session.id", primary_key=True, max_length=32)
+    seq: int = 0
+    state: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,9 @@ class Connector:
         self.clock = clock
         self.metrics = metrics
         self.bots: dict[str, MeetingBot] = {}
+        # Called with every event of every bot, in order (the speaking queue listens);
+        # they must not block.
+        self.listeners: list[Callable[[str, LiveEvent, dict[str, Any]], None]] = []
         self._runs: dict[str, asyncio.Task[Any]] = {}
         self._tasks = BackgroundTasks()
         # Unbounded on purpose: while the database is down, events wait here rather than
@@ -158,6 +162,8 @@ class Connector:
     def _emitter(self, session_id: str) -> Emit:
         def emit(event: LiveEvent, data: dict[str, Any]) -> None:
             self.hub.publish(session_id, event, data)
+            for listener in self.listeners:
+                listener(session_id, event, data)
             if event is LiveEvent.CONNECTION_RESTORED:
                 self.metrics.bot_reconnects.inc()
             self._queued += 1

@@ -187,6 +187,7 @@ async def console(request: web.Request) -> web.StreamResponse:
         now = request.app[keys.CLOCK].now()
         stays = await attendance_db.for_session(db, session, now)
         dial_in = await dial_in_context(request, db, session)
+    queue = await request.app[keys.QUEUE].view(session.id)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
         "session": session,
@@ -194,6 +195,9 @@ async def console(request: web.Request) -> web.StreamResponse:
         "attendance": [_attendee(stay, now) for stay in stays],
         "assistant": request.app[keys.CONNECTOR].state(session.id),
         "join_url": f"{base_url}/join/{session.join_code}",
+        "queue": queue,
+        "stale": request.query.get("stale") == "1",
+        "present": [p for p in people if p.jitsi_id],
         **dial_in,
     }
     return page(request, "console.html", context)

@@ -187,3 +187,16 @@ def test_invariants_hold_under_any_sequence(steps: list[tuple[object, ...]]) -> 
                     assert not (earlier.raised_at > later.raised_at and earlier.turns > later.turns)
                     assert earlier.turns <= later.turns
         assert queue.seq >= before.seq
+
+
+@settings(max_examples=200, derandomize=True)
+@given(st.lists(actions, max_size=25))
+def test_the_queue_survives_storage(steps: list[tuple[object, ...]]) -> None:
+    queue = Queue()
+    for step in steps:
+        queue = apply(queue, step)
+    import json
+
+    again = q.from_record(json.loads(json.dumps(q.to_record(queue))))
+    assert again == queue
+    assert q.order(again) == q.order(queue)

@@ -1,0 +1,293 @@
+"""The speaking queue of each session: stored, shared by every facilitator, fed by every
+source of a raised hand, and announced in the meeting.
+
+Hands arrive from the assistant's events (Jitsi's raised hand, "hand" in the chat), from
+the phone desk (`*9`) and from facilitators. Each change is made under the session's lock,
+stored, and pushed to every console as `queueUpdated` with the order and the reasons. The
+ordering rules are `facilitation.queue`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+
+from facilitation import queue as rules
+from facilitation.live_events import LiveEvent
+from facilitation.queue import Policy, Queue, Source
+from plugin.clock import Clock
+from plugin.db.engine import Database
+from plugin.db.models import Participant, SpeakingQueue
+from plugin.jitsi import commands
+from plugin.jitsi.commands import CommandRefused
+from plugin.jitsi.connector import Connector
+from plugin.live import LiveHub
+from plugin.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+ACTIONS = frozenset({"next", "skip", "lower", "up", "down", "top", "undo", "policy", "raise"})
+Translate = Callable[[str], str]
+
+
+class BadAction(ValueError):
+    """A facilitator's action that makes no sense (unknown action, no participant)."""
+
+
+def _from_ms(value: Any) -> datetime | None:
+    from plugin.db.participants import from_ms
+
+    return from_ms(value)
+
+
+class QueueDesk:
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        hub: LiveHub,
+        connector: Connector,
+        translate: Translate,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.hub = hub
+        self.connector = connector
+        self.translate = translate
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._events: asyncio.Queue[tuple[str, LiveEvent, dict[str, Any]]] = asyncio.Queue()
+        self._tasks = BackgroundTasks()
+
+    def open(self) -> None:
+        self.connector.listeners.append(self.on_event)
+        self._tasks.spawn(self._consume(), "speaking-queue-events")
+
+    async def close(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.connector.listeners.remove(self.on_event)
+        await self._tasks.close()
+
+    # --- sources ----------------------------------------------------------------------
+
+    def on_event(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
+        """The assistant's events, in order (called from the connector, must not block)."""
+        if event in (
+            LiveEvent.RAISE_HAND_UPDATED,
+            LiveEvent.PARTICIPANT_JOINED,
+            LiveEvent.PARTICIPANT_LEFT,
+            LiveEvent.INCOMING_MESSAGE,
+        ):
+            self._events.put_nowait((session_id, event, data))
+
+    async def _consume(self) -> None:
+        while True:
+            session_id, event, data = await self._events.get()
+            try:
+                await self._from_meeting(session_id, event, data)
+            except Exception:  # one bad event must not stop the queue for everyone
+                log.exception("speaking queue: could not apply %s", event.value)
+            finally:
+                self._events.task_done()
+
+    async def settled(self) -> None:
+        """Wait until every event received so far has been applied (for tests)."""
+        await self._events.join()
+
+    async def _from_meeting(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
+        who = data.get("from") if event is LiveEvent.INCOMING_MESSAGE else data.get("id")
+        if not isinstance(who, str) or data.get("self"):
+            return
+        now = self.clock.now()
+        if event is LiveEvent.INCOMING_MESSAGE:
+            intent = rules.chat_intent(str(data.get("message", "")))
+            if intent is True:
+                await self.change(session_id, lambda q: rules.raise_hand(q, who, now, Source.CHAT))
+            elif intent is False:
+                await self.change(session_id, lambda q: rules.lower_hand(q, who))
+            return
+        if event is LiveEvent.PARTICIPANT_LEFT:
+            await self.change(session_id, lambda q: rules.lower_hand(q, who))
+            return
+        raised = _from_ms(data.get("handRaised"))
+        if raised is not None:
+            await self.change(session_id, lambda q: rules.raise_hand(q, who, raised, Source.JITSI))
+        elif event is LiveEvent.RAISE_HAND_UPDATED:
+            await self.change(session_id, lambda q: rules.lower_hand(q, who))
+
+    async def keypad(self, session_id: str, participant: str, up: bool) -> None:
+        """`*9` from the phone desk."""
+        now = self.clock.now()
+        if up:
+            await self.change(
+                session_id, lambda q: rules.raise_hand(q, participant, now, Source.KEYPAD)
+            )
+        else:
+            await self.change(session_id, lambda q: rules.lower_hand(q, participant))
+
+    # --- facilitators -----------------------------------------------------------------
+
+    async def act(
+        self,
+        session_id: str,
+        action: str,
+        *,
+        participant: str | None = None,
+        policy: str | None = None,
+        based_on: int | None = None,
+    ) -> Queue:
+        """A facilitator's action, refused with rules.Stale if the queue moved on."""
+        if action not in ACTIONS:
+            raise BadAction(f"unknown queue action {action!r}")
+        needs_person = action in ("skip", "lower", "up", "down", "top", "raise")
+        if needs_person and not participant:
+            raise BadAction("choose whom this is for")
+        who = participant or ""
+        now = self.clock.now()
+        present = await self._present(session_id)
+        steps: dict[str, Callable[[Queue], Queue]] = {
+            "next": lambda q: rules.next_speaker(q, based_on=based_on),
+            "skip": lambda q: rules.skip(q, who, based_on=based_on),
+            "lower": lambda q: rules.lower_hand(q, who, based_on=based_on),
+            "up": lambda q: rules.move(q, who, "up", based_on=based_on),
+            "down": lambda q: rules.move(q, who, "down", based_on=based_on),
+            "top": lambda q: rules.move(q, who, "top", based_on=based_on),
+            "undo": lambda q: rules.undo(q, based_on=based_on),
+            "raise": lambda q: rules.raise_hand(q, who, now, Source.FACILITATOR, based_on=based_on),
+        }
+        if action == "policy":
+            try:
+                chosen = Policy(policy or "")
+            except ValueError as exc:
+                raise BadAction(f"unknown ordering {policy!r}") from exc
+            steps["policy"] = lambda q: rules.set_policy(
+                q, chosen, [p.jitsi_id or "" for p in present], based_on=based_on
+            )
+        before, after = await self.change(session_id, steps[action])
+        if action == "next" and after.speaker != before.speaker:
+            await self._announce(session_id, after)
+        if action in ("lower", "skip") and before.hand_of(who) is not None:
+            hand = before.hand_of(who)
+            if hand is not None and hand.source is Source.JITSI:
+                await self._lower_in_jitsi(session_id, who)
+        return after
+
+    async def change(self, session_id: str, step: Callable[[Queue], Queue]) -> tuple[Queue, Queue]:
+        async with self._locks[session_id], self.database.session() as db:
+            row = await db.get(SpeakingQueue, session_id)
+            before = rules.from_record(row.state) if row is not None else Queue()
+            after = step(before)
+            if after is before:
+                return before, after
+            if row is None:
+                row = SpeakingQueue(session_id=session_id, updated_at=self.clock.now())
+            row.state = rules.to_record(after)
+            row.seq = after.seq
+            row.updated_at = self.clock.now()
+            db.add(row)
+            await db.commit()
+        await self.publish(session_id, after)
+        return before, after
+
+    async def load(self, session_id: str) -> Queue:
+        async with self.database.session() as db:
+            row = await db.get(SpeakingQueue, session_id)
+        return rules.from_record(row.state) if row is not None else Queue()
+
+    async def view(self, session_id: str) -> dict[str, Any]:
+        """What a console shows: the order with names and reasons, and who speaks now."""
+        queue = await self.load(session_id)
+        return await self._view(session_id, queue)
+
+    async def publish(self, session_id: str, queue: Queue) -> None:
+        self.hub.publish(session_id, LiveEvent.QUEUE_UPDATED, await self._view(session_id, queue))
+
+    async def _view(self, session_id: str, queue: Queue) -> dict[str, Any]:
+        people = await self._people(session_id)
+
+        def describe(pid: str | None) -> dict[str, Any] | None:
+            if pid is None:
+                return None
+            person = people.get(pid)
+            return {
+                "id": pid,
+                "name": (person.display_name if person else "") or self.translate("Someone"),
+                "phone": bool(person and person.kind == "phone"),
+            }
+
+        entries = []
+        for entry in rules.order(queue):
+            line = describe(entry.participant) or {}
+            line.update(
+                reason=entry.reason,
+                override=entry.override,
+                turns=entry.turns,
+                raisedAt=entry.raised_at.isoformat() if entry.raised_at else None,
+            )
+            entries.append(line)
+        return {
+            "seq": queue.seq,
+            "policy": queue.policy.value,
+            "speaker": describe(queue.speaker),
+            "entries": entries,
+            "canUndo": bool(queue.previous),
+        }
+
+    async def _people(self, session_id: str) -> dict[str, Participant]:
+        async with self.database.session() as db:
+            rows = (
+                await db.exec(select(Participant).where(Participant.session_id == session_id))
+            ).all()
+        found: dict[str, Participant] = {}
+        for row in rows:  # the newest row for an id wins (someone who rejoined)
+            if row.jitsi_id:
+                found[row.jitsi_id] = row
+        return found
+
+    async def _present(self, session_id: str) -> list[Participant]:
+        async with self.database.session() as db:
+            query = (
+                select(Participant)
+                .where(Participant.session_id == session_id, col(Participant.left_at).is_(None))
+                .order_by(col(Participant.joined_at))
+            )
+            return list((await db.exec(query)).all())
+
+    # --- in the meeting ---------------------------------------------------------------
+
+    async def _announce(self, session_id: str, queue: Queue) -> None:
+        """ "Now: A. Next: B" in the meeting chat, and a private word to B."""
+        bot = self.connector.bot(session_id)
+        view = await self._view(session_id, queue)
+        speaker = view["speaker"]
+        following = view["entries"][0] if view["entries"] else None
+        if bot is None or speaker is None:
+            return
+        if following is not None:
+            text = self.translate("Now: %(now)s. Next: %(next)s.") % {
+                "now": speaker["name"],
+                "next": following["name"],
+            }
+        else:
+            text = self.translate("Now: %(now)s.") % {"now": speaker["name"]}
+        try:
+            await commands.send_chat_message(bot, text)
+            if following is not None and not following["phone"]:
+                note = self.translate("You are next, after %(now)s.") % {"now": speaker["name"]}
+                await commands.send_chat_message(bot, note, to=following["id"])
+        except (CommandRefused, OSError, TimeoutError) as exc:
+            log.info("could not announce the next speaker: %s", exc)
+
+    async def _lower_in_jitsi(self, session_id: str, participant: str) -> None:
+        bot = self.connector.bot(session_id)
+        if bot is None:
+            return
+        try:
+            await commands.lower_hand(bot, participant)
+        except (CommandRefused, OSError, TimeoutError) as exc:
+            log.info("could not lower the hand in Jitsi: %s", exc)

@@ -1,0 +1,76 @@
+"""The speaking queue from the console: one form posts every action. Works without
+JavaScript (the page reloads); the console script sends the same form and asks for JSON."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from facilitation.queue import Stale
+from plugin import keys
+from plugin.db import participants as participants_db
+from plugin.speaking import BadAction
+from plugin.web.auth import require_login
+from plugin.web.forms import form_fields
+from plugin.web.pages import page
+from plugin.web.routes_sessions import SESSION_PATH, session_for, starters_only
+
+routes = web.RouteTableDef()
+
+
+def _wants_json(request: web.Request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@routes.get(SESSION_PATH + "/queue", name="queue_panel")
+@require_login
+async def queue_panel(request: web.Request) -> web.StreamResponse:
+    """The queue panel alone, for the console script to refresh after a change. A browser
+    that opens it as a page is sent to the console instead."""
+    async with request.app[keys.DATABASE].session() as db:
+        session = await session_for(request, db)
+        people = await participants_db.present(db, session.id)
+    if request.headers.get("X-Requested-With") != "console":
+        raise web.HTTPSeeOther(f"/sessions/{session.id}#queue")
+    context = {
+        "session": session,
+        "queue": await request.app[keys.QUEUE].view(session.id),
+        "present": [p for p in people if p.jitsi_id],
+        "stale": False,
+    }
+    return page(request, "_queue_panel.html", context)
+
+
+@routes.post(SESSION_PATH + "/queue", name="queue_action")
+@starters_only
+async def queue_action(request: web.Request) -> web.StreamResponse:
+    fields = await form_fields(request, "action", "participant", "policy", "seq")
+    async with request.app[keys.DATABASE].session() as db:
+        session = await session_for(request, db)
+    console = f"/sessions/{session.id}"
+    if session.ended_at is not None:
+        raise web.HTTPConflict(reason="The session has ended")
+    seq = fields["seq"].strip()
+    if seq and not (seq.isdigit() and len(seq) < 12):
+        raise web.HTTPBadRequest(reason="seq must be a number")
+    try:
+        queue = await request.app[keys.QUEUE].act(
+            session.id,
+            fields["action"],
+            participant=fields["participant"][:120] or None,
+            policy=fields["policy"] or None,
+            based_on=int(seq) if seq else None,
+        )
+    except BadAction as exc:
+        if _wants_json(request):
+            return web.json_response({"error": str(exc)}, status=400)
+        raise web.HTTPBadRequest(reason=str(exc)) from exc
+    except Stale:
+        current = await request.app[keys.QUEUE].load(session.id)
+        if _wants_json(request):
+            return web.json_response(
+                {"error": "the queue changed; nothing was done", "seq": current.seq}, status=409
+            )
+        raise web.HTTPSeeOther(f"{console}?stale=1#queue") from None
+    if _wants_json(request):
+        return web.json_response({"seq": queue.seq})
+    raise web.HTTPSeeOther(f"{console}#queue")

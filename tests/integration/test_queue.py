@@ -1,0 +1,145 @@
+"""The speaking queue through the console's forms (no JavaScript), shared by facilitators,
+fed by every source, kept across a restart."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from facilitation.live_events import LiveEvent
+from plugin import keys
+from plugin.app import create_app
+from plugin.db import participants
+from tests.conftest import Client, app_of, csrf_from, login, post_form
+
+
+async def _session(client: Client) -> str:
+    response = await post_form(client, "/sessions", {"meeting": "https://meet.example.org/Circle"})
+    return str(response.headers["Location"].rsplit("/", 1)[-1])
+
+
+async def _joined(client: Client, session_id: str, nick: str, name: str, kind: str = "web") -> None:
+    async with app_of(client)[keys.DATABASE].session() as db:
+        await participants.apply_event(
+            db,
+            session_id,
+            LiveEvent.PARTICIPANT_JOINED,
+            {"id": nick, "displayName": name, "kind": kind},
+            app_of(client)[keys.CLOCK].now(),
+        )
+        await db.commit()
+
+
+def _seq(page: str) -> str:
+    found = re.search(r'name="seq" value="(\d+)"', page)
+    assert found
+    return found.group(1)
+
+
+async def _act(client: Client, session_id: str, action: str, **fields: str) -> Any:
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    data = {"action": action, "seq": fields.pop("seq", _seq(page)), **fields}
+    data["csrf_token"] = await csrf_from(client, f"/sessions/{session_id}")
+    return await client.post(f"/sessions/{session_id}/queue", data=data, allow_redirects=False)
+
+
+def _order(page: str) -> list[str]:
+    block = page.split('id="queue-list"', 1)[1].split("</ol>", 1)[0]
+    return re.findall(r'<span class="name">([^<]+)</span>', block)
+
+
+async def test_hands_from_every_source_in_one_queue_with_reasons(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    session_id = await _session(client)
+    desk = app_of(client)[keys.QUEUE]
+    clock = app_of(client)[keys.CLOCK]
+    for nick, name, kind in (("a1", "Ann", "web"), ("b2", "Bob", "web"), ("p3", "…456", "phone")):
+        await _joined(client, session_id, nick, name, kind)
+    # Jitsi's raised hand carries Jitsi's own time: Ann raised first though it arrives last.
+    early = int((clock.now() - timedelta(seconds=30)).timestamp() * 1000)
+    desk.on_event(session_id, LiveEvent.INCOMING_MESSAGE, {"from": "b2", "message": "hand"})
+    await desk.keypad(session_id, "p3", True)
+    desk.on_event(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": "a1", "handRaised": early})
+    await desk.settled()
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert _order(page) == ["Ann", "Bob", "…456"]
+    assert "hand up at 09:59:30 UTC" in page
+    assert (await _act(client, session_id, "next")).status == 303
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert 'id="queue-speaker">Ann<' in page
+    assert _order(page) == ["Bob", "…456"]
+    # "lower" in chat lowers it again.
+    desk.on_event(session_id, LiveEvent.INCOMING_MESSAGE, {"from": "b2", "message": "/lower"})
+    await desk.settled()
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert _order(page) == ["…456"]
+
+
+async def test_moves_policy_and_undo_from_forms(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    session_id = await _session(client)
+    for nick, name in (("a1", "Ann"), ("b2", "Bob"), ("c3", "Cat")):
+        await _joined(client, session_id, nick, name)
+        assert (await _act(client, session_id, "raise", participant=nick)).status == 303
+    assert (await _act(client, session_id, "top", participant="c3")).status == 303
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert _order(page) == ["Cat", "Ann", "Bob"]
+    assert "moved here by a facilitator" in page
+    assert (await _act(client, session_id, "undo")).status == 303
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert _order(page) == ["Ann", "Bob", "Cat"]
+    assert (await _act(client, session_id, "policy", policy="go_round")).status == 303
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert "next in the round" in page
+    assert (await _act(client, session_id, "policy", policy="nonsense")).status == 400
+    assert (await _act(client, session_id, "juggle")).status == 400
+    assert (await _act(client, session_id, "skip")).status == 400  # whom?
+
+
+async def test_two_facilitators_never_call_the_same_speaker_twice(
+    client: Client, second_client: Client, signed_in_facilitator: None, add_account: Any
+) -> None:
+    session_id = await _session(client)
+    await add_account("sam")
+    await login(second_client, "sam")
+    # Sam joins as co-facilitator by starting the same meeting.
+    await post_form(second_client, "/sessions", {"meeting": "https://meet.example.org/Circle"})
+    for nick, name in (("a1", "Ann"), ("b2", "Bob")):
+        await _joined(client, session_id, nick, name)
+        await _act(client, session_id, "raise", participant=nick)
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    seen = _seq(page)
+    first = await _act(client, session_id, "next", seq=seen)
+    second = await _act(second_client, session_id, "next", seq=seen)  # pressed on the old view
+    assert first.status == 303
+    assert second.status == 303
+    assert second.headers["Location"].endswith("?stale=1#queue")
+    page = await (await second_client.get(second.headers["Location"])).text()
+    assert "The queue changed while you were looking" in page
+    assert 'id="queue-speaker">Ann<' in page
+    assert _order(page) == ["Bob"]  # Bob was not called by the stale press
+    json_reply = await second_client.post(
+        f"/sessions/{session_id}/queue",
+        data={
+            "action": "next",
+            "seq": seen,
+            "csrf_token": await csrf_from(second_client, f"/sessions/{session_id}"),
+        },
+        headers={"Accept": "application/json"},
+    )
+    assert json_reply.status == 409
+    assert (await json_reply.json())["seq"] > int(seen)
+
+
+async def test_the_queue_survives_a_restart(
+    client: Client, signed_in_facilitator: None, aiohttp_client: Any, settings: Any, clock: Any
+) -> None:
+    session_id = await _session(client)
+    await _joined(client, session_id, "a1", "Ann")
+    await _act(client, session_id, "raise", participant="a1")
+    again = await aiohttp_client(create_app(settings, clock=clock))
+    queue = await app_of(again)[keys.QUEUE].load(session_id)
+    assert [hand.participant for hand in queue.hands] == ["a1"]
