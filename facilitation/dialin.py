@@ -81,10 +81,13 @@ def jitsi_numbers(numbers: Iterable[DialInNumber]) -> list[dict[str, object]]:
     ]
 
 
-def tel_link(number: DialInNumber, pin: str) -> str:
+def tel_link(number: DialInNumber, pin: str | None) -> str:
     """A `tel:` link that dials the number, waits, types the PIN and #: one tap on a phone.
 
-    Each comma is a pause of about two seconds, time for the greeting to start."""
+    Each comma is a pause of about two seconds, time for the greeting to start. Without a
+    PIN (callers choose a language first) it only dials."""
+    if pin is None:
+        return f"tel:{number.e164}"
     return f"tel:{number.e164},,,{pin}{quote('#')}"
 
 
@@ -133,9 +136,12 @@ def parse_conference(text: str, muc_domain: str) -> tuple[str, str]:
     if domain != muc_domain:
         head, _, rest = muc_domain.partition(".")
         inner = domain.removeprefix(head + ".").removesuffix("." + rest) if rest else ""
-        if tenant or not rest or domain != f"{head}.{inner}.{rest}" or not inner or "." in inner:
+        # A tenant may itself contain dots (a path segment such as team.a).
+        if tenant or not rest or domain != f"{head}.{inner}.{rest}" or not inner:
             raise BadConference(f"conference must be a room on {muc_domain}, got {domain!r}")
         tenant = inner
+    if any(not part for part in tenant.split(".")) if tenant else False:
+        raise BadConference("conference tenant is not valid")
     if len(room) > 200 or len(tenant) > 200 or any(c in room for c in "\"&'/:<>@\\ "):
         raise BadConference("conference room name is not valid")
     return room, tenant
@@ -165,4 +171,7 @@ def pick_phone_participant(
             digits = "".join(c for c in name if c.isdigit())
             if digits.endswith(caller_tail):
                 return pid
+        # Someone else's digits are not this caller; only a name without digits (Jigasi
+        # set to hide numbers) may still be them.
+        eligible = [item for item in eligible if not any(c.isdigit() for c in item[2])]
     return eligible[0][1] if eligible else None

@@ -46,6 +46,34 @@ class BadDigits(ValueError):
     """Keypad input that is not 1 to 12 of 0-9, * and #."""
 
 
+# What providers send instead of a number when the caller withholds it (Twilio's stand-ins
+# for anonymous, unknown, blocked, restricted and unavailable, and common PBX words).
+WITHHELD = frozenset(
+    {
+        "+266696687",
+        "+86282452253",
+        "+8656696687",
+        "+7378742833",
+        "+2562533",
+        "anonymous",
+        "restricted",
+        "unknown",
+        "unavailable",
+        "private",
+        "withheld",
+    }
+)
+
+
+def caller_number(caller: str) -> str:
+    """The caller's digits, or "" when there is no usable number (withheld, too short)."""
+    text = caller.strip()
+    digits = "".join(c for c in text if c.isdigit())
+    if text.lower() in WITHHELD or len(digits) < 6:
+        return ""
+    return digits
+
+
 def check_digits(digits: str) -> str:
     if not DIGITS.fullmatch(digits):
         raise BadDigits("digits must be 1 to 12 of 0-9, * and #")
@@ -105,6 +133,7 @@ class CallState:
     feeling: Feeling | None = None
     contact: Contact | None = None
     hand_up: bool = False
+    can_call_back: bool = True  # False when the number is withheld: nothing to call
 
 
 @dataclass(frozen=True)
@@ -270,6 +299,10 @@ def meeting_left(state: CallState) -> Outcome:
 
 def _feeling(state: CallState, keys: str) -> Outcome:
     feeling = KEYPAD_FEELINGS.get(keys)
+    if feeling is not None and not state.can_call_back:
+        # No number to call back: never offer what cannot be done.
+        done = replace(state, step=Step.DONE, tries=0, feeling=feeling, contact=Contact.NONE)
+        return Outcome(done, Reply((THANKS,), Hangup(), state.language), Effect(checkout=True))
     if feeling is not None:
         nxt = replace(state, step=Step.CALLBACK, tries=0, feeling=feeling)
         return Outcome(nxt, Reply((ASK_CALLBACK,), Gather(1), state.language))

@@ -124,6 +124,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
         async with app[keys.DATABASE].session() as db:
             await phone_db.purge_pins(db, now - timedelta(days=settings.pin_keep_days))
             await phone_db.purge_deliveries(db, now - timedelta(hours=settings.webhook_keep_hours))
+            await phone_db.purge_calls(db, now, timedelta(days=settings.retention_days))
             await db.commit()
 
     tasks.every(PURGE_EVERY_SECONDS, purge, "purge-expired-logins")

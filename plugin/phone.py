@@ -10,6 +10,7 @@ web form.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -24,13 +25,13 @@ from facilitation import phone as conversation
 from facilitation.checkout import Answers, Contact, flag_for
 from facilitation.dialin import BadConference, conference_jid, parse_conference
 from facilitation.live_events import LiveEvent
-from facilitation.phone import CallState, Effect, Outcome, Reply, Step
+from facilitation.phone import CallState, Effect, Outcome, Reply, Step, caller_number
 from facilitation.throttle import ThrottlePolicy
 from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database
-from plugin.db.models import Checkout, Participant, PhoneCall
+from plugin.db.models import Checkout, MeetingSession, Participant, PhoneCall
 from plugin.live import LiveHub
 from plugin.security.sealing import Sealer
 from plugin.settings import Settings
@@ -77,9 +78,8 @@ class PhoneDesk:
         self.on_hand = on_hand  # the speaking queue: *9 raises or lowers a hand there
         self.sealer = Sealer(settings.secret())
 
-    def _caller_key(self, caller: str) -> str:
-        digits = "".join(c for c in caller if c.isdigit())
-        mac = hmac.new(self.settings.secret(), b"pin-failures:" + digits.encode(), hashlib.sha256)
+    def _caller_key(self, number: str) -> str:
+        mac = hmac.new(self.settings.secret(), b"pin-failures:" + number.encode(), hashlib.sha256)
         return "pin:" + mac.hexdigest()[:40]
 
     async def started(
@@ -97,23 +97,24 @@ class PhoneDesk:
         languages = settings.phone_languages
         later = _Later()
         if language in languages:
-            languages = (language, *(code for code in languages if code != language))
+            languages = (language,)  # the PBX already knows: no language menu
         now = self.clock.now()
-        digits = "".join(c for c in caller if c.isdigit())
+        digits = caller_number(caller)  # "" when withheld: no call-back, no per-number limit
         row = PhoneCall(
             call_key=f"{dialect}:{call_id}",
             dialect=dialect,
             step=Step.PIN.value,
             language=languages[0],
-            caller_tail=digits[-3:] if len(digits) >= 6 else "",
-            caller_sealed=self.sealer.seal(caller) if digits else None,
+            caller_tail=digits[-3:],
+            caller_sealed=self.sealer.seal(caller.strip()) if digits else None,
             started_at=now,
         )
         async with self.database.session() as db:
             if await phone_db.call(db, row.call_key) is not None:
                 raise CallOver("this call has already started")
             outcome = conversation.start(languages, settings.pin_digits)
-            if digits and await self._locked_out(db, caller):
+            outcome = replace(outcome, state=replace(outcome.state, can_call_back=bool(digits)))
+            if digits and await self._locked_out(db, digits):
                 outcome = Outcome(
                     replace(outcome.state, step=Step.LOCKED),
                     Reply((conversation.LOCKED_OUT,), conversation.Hangup(), languages[0]),
@@ -146,6 +147,12 @@ class PhoneDesk:
             await db.commit()
         return not replayed
 
+    async def forget_delivery(self, webhook_id: str) -> None:
+        with contextlib.suppress(Exception):  # best effort: the database may be the trouble
+            async with self.database.session() as db:
+                await phone_db.forget_delivery(db, webhook_id)
+                await db.commit()
+
     async def pressed(
         self, dialect: str, call_id: str, digits: str, caller: str = ""
     ) -> Reply | None:
@@ -166,22 +173,33 @@ class PhoneDesk:
         later = _Later()
         async with self.database.session() as db:
             row = await self._live_call(db, dialect, call_id)
-            outcome = conversation.meeting_left(phone_db.state_of(row))
+            state = phone_db.state_of(row)
+            if row.session_id is None and row.conference is not None:
+                await self._find_session(db, row)  # a session may have started since
+            if row.session_id is None:
+                # Not a facilitated meeting: no one would see a check-out, so ask none.
+                done = replace(state, step=Step.DONE)
+                outcome = Outcome(
+                    done, Reply((conversation.GOODBYE,), conversation.Hangup(), state.language)
+                )
+            else:
+                outcome = conversation.meeting_left(state)
             await self._settle(db, row, outcome, later)
             await db.commit()
         await self._after(later)
         assert outcome.reply is not None
         return outcome.reply
 
-    async def ended(self, dialect: str, call_id: str) -> None:
-        """The caller hung up. Idempotent: a second report changes nothing."""
+    async def ended(self, dialect: str, call_id: str) -> str:
+        """The caller hung up (or the call could go no further). Idempotent: a second report
+        changes nothing. Returns the call's language, for any last words."""
         later = _Later()
         async with self.database.session() as db:
             row = await phone_db.call(db, f"{dialect}:{call_id}")
             if row is None:
                 raise UnknownCall(f"no call {call_id!r}")
             if row.ended_at is not None:
-                return
+                return row.language
             state = phone_db.state_of(row)
             effect = conversation.hung_up(state)
             await self._apply(db, row, state, effect, later)
@@ -189,8 +207,10 @@ class PhoneDesk:
             row.caller_sealed = None  # the number is kept only in a call-back request
             await self._leave(db, row, later)
             db.add(row)
+            language = row.language
             await db.commit()
         await self._after(later)
+        return language
 
     async def _after(self, later: _Later) -> None:
         for session_id, event, data in later.events:
@@ -235,10 +255,11 @@ class PhoneDesk:
             lookup=lambda pin: rooms.get(pin),
         )
         if state.step is Step.PIN and outcome.state.step is not Step.MEETING:
-            caller_digits = caller or self.sealer.open(row.caller_sealed or "") or ""
-            if caller_digits:
-                await accounts.record_failure(db, [self._caller_key(caller_digits)], now)
-            if await self._locked_out(db, caller_digits) and outcome.state.step is Step.PIN:
+            number = caller_number(caller or self.sealer.open(row.caller_sealed or "") or "")
+            if not number:
+                return outcome  # withheld numbers share no limit: 3 tries per call only
+            await accounts.record_failure(db, [self._caller_key(number)], now)
+            if await self._locked_out(db, number) and outcome.state.step is Step.PIN:
                 locked = replace(outcome.state, step=Step.LOCKED)
                 reply = Reply((conversation.LOCKED_OUT,), conversation.Hangup(), state.language)
                 outcome = Outcome(locked, reply)
@@ -261,9 +282,7 @@ class PhoneDesk:
         row.connected_at = self.clock.now()
         if row.conference is None:
             return
-        room, tenant = parse_conference(row.conference, self.settings.muc_domain)
-        session = await phone_db.live_session(db, room, tenant)
-        row.session_id = session.id if session else None
+        session = await self._find_session(db, row)
         if session is None or self.has_assistant(session.id):
             return  # the assistant will see Jigasi's participant; linked when needed
         # No assistant in this meeting: the call itself puts the caller on the list.
@@ -279,13 +298,26 @@ class PhoneDesk:
                 )
             )
 
+    async def _find_session(self, db: AsyncSession, row: PhoneCall) -> MeetingSession | None:
+        """The live session of the call's room, if any (a room with no session is a plain
+        Jitsi meeting: the caller joins it, nobody facilitates)."""
+        if row.conference is None:
+            return None
+        try:
+            room, tenant = parse_conference(row.conference, self.settings.muc_domain)
+        except BadConference:
+            return None
+        session = await phone_db.live_session(db, room, tenant)
+        row.session_id = session.id if session else None
+        return session
+
     async def _apply(
         self, db: AsyncSession, row: PhoneCall, state: CallState, effect: Effect, later: _Later
     ) -> None:
         now = self.clock.now()
         if effect.hand is not None and row.session_id is not None:
             person = await phone_db.participant_for(db, row, now)
-            if person is not None:
+            if person is not None and person.left_at is None:
                 person.hand_raised_at = now if effect.hand else None
                 db.add(person)
                 stamp = int(now.timestamp() * 1000) if effect.hand else 0

@@ -35,6 +35,7 @@ from facilitation.dialin import (
 )
 from facilitation.meeting_link import JitsiBase
 from plugin.i18n import has_catalogue
+from plugin.security.standard_webhooks import decode_secret
 
 ENV_PREFIX = "FACILITATE_"
 _DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
@@ -144,11 +145,7 @@ class Settings(BaseModel):
     @classmethod
     def _check_pbx_secret(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
         for secret in value:
-            if not secret.get_secret_value().startswith("whsec_"):
-                raise ValueError(
-                    "each secret is whsec_ followed by base64 (Standard Webhooks); "
-                    "make one with: facilitate pbx-secret"
-                )
+            decode_secret(secret.get_secret_value())  # its message says what is wrong
         return value
 
     @field_validator("phone_languages")
@@ -326,6 +323,11 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
         found.append(
             f"{env_name('jwt_app_id')} and {env_name('jwt_app_secret')}: set both or neither "
             "(they must match Prosody's app_id and app_secret)"
+        )
+    if values.get("twiml_auth_token") and not values.get("jigasi_sip_uri"):
+        found.append(
+            f"{env_name('jigasi_sip_uri')}: needed with {env_name('twiml_auth_token')}, "
+            "to put TwiML callers through to Jigasi"
         )
     token = values.get("prosody_token")
     if token is not None and len(str(token)) < 24:

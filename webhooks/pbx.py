@@ -50,7 +50,6 @@ dialplan that plays recordings instead; see `prompt_id`.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -71,8 +70,6 @@ from pydantic import (
 from facilitation.phone import Connect, Gather, Hangup, Reply, Say
 from webhooks.body import Rejected, invalid, parse_object
 
-WHSEC = "whsec_"
-MIN_KEY_BYTES = 24
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
@@ -85,22 +82,6 @@ PROMPT_WORDS = 6
 
 
 # --- Secret and signature --------------------------------------------------------------
-
-
-def decode_secret(value: str) -> bytes:
-    """The HMAC key in a Standard Webhooks secret, `whsec_<base64>`."""
-    if not value.startswith(WHSEC):
-        raise ValueError("a Standard Webhooks secret starts with whsec_ (facilitate pbx-secret)")
-    try:
-        key = base64.b64decode(value.removeprefix(WHSEC), validate=True)
-    except (binascii.Error, ValueError) as exc:  # non-ASCII text is a ValueError
-        raise ValueError("the part of the secret after whsec_ is not valid base64") from exc
-    if len(key) < MIN_KEY_BYTES:
-        raise ValueError(
-            f"the secret's key is {len(key)} bytes; it must be at least {MIN_KEY_BYTES} "
-            "(make one with: facilitate pbx-secret)"
-        )
-    return key
 
 
 def sign(key: bytes, webhook_id: str, timestamp: int, raw: bytes) -> str:

@@ -16,6 +16,7 @@ from facilitation.phone import UNREACHABLE, BadDigits, Hangup, Reply
 from plugin import keys
 from plugin.i18n import load_translations
 from plugin.phone import CallOver, PhoneDesk, UnknownCall
+from plugin.security.standard_webhooks import decode_secret
 from webhooks import pbx, twiml
 from webhooks.body import Rejected, header_bytes, read_limited
 
@@ -23,6 +24,7 @@ routes = web.RouteTableDef()
 TWIML = "/webhooks/phone/twiml"
 MAX_FORM_BYTES = 16 * 1024
 FAILED_DIALS = frozenset({"busy", "no-answer", "failed", "canceled"})
+FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 VOICES = {"en": "en-GB", "cy": "cy-GB", "es": "es-ES", "fr": "fr-FR"}
 
 
@@ -113,8 +115,7 @@ async def twiml_dial_ended(request: web.Request) -> web.StreamResponse:
     try:
         call = await _twiml_request(request)
         if call.dial_status in FAILED_DIALS:
-            await desk.ended("twiml", call.call_id)
-            language = request.app[keys.SETTINGS].phone_languages[0]
+            language = await desk.ended("twiml", call.call_id)
             return _twiml_response(request, Reply((UNREACHABLE,), Hangup(), language))
         reply: Reply | None = await desk.left_meeting("twiml", call.call_id)
     except (Rejected, UnknownCall, CallOver, BadDigits) as exc:
@@ -124,10 +125,11 @@ async def twiml_dial_ended(request: web.Request) -> web.StreamResponse:
 
 @routes.post(TWIML + "/status", name="twiml_status")
 async def twiml_status(request: web.Request) -> web.StreamResponse:
-    """The call's status callback: when it completes, the call is over."""
+    """The call's status callback: once it has finished, the call is over."""
     try:
         call = await _twiml_request(request)
-        await _desk(request).ended("twiml", call.call_id)
+        if call.call_status in FINAL_STATUSES:
+            await _desk(request).ended("twiml", call.call_id)
     except (Rejected, UnknownCall, CallOver, BadDigits) as exc:
         return _refusal(exc)
     return _twiml_response(request, None)
@@ -146,7 +148,7 @@ async def pbx_events(request: web.Request) -> web.StreamResponse:
                 401, "PBX phone events are not configured (FACILITATE_PBX_WEBHOOK_SECRET)"
             )
         raw = await read_limited(request, MAX_FORM_BYTES)
-        secrets = [pbx.decode_secret(s.get_secret_value()) for s in settings.pbx_webhook_secret]
+        secrets = [decode_secret(s.get_secret_value()) for s in settings.pbx_webhook_secret]
         now = request.app[keys.CLOCK].now()
         webhook_id = pbx.verify(
             secrets, request.headers, raw, now.timestamp(), settings.webhook_tolerance_seconds
@@ -156,7 +158,15 @@ async def pbx_events(request: web.Request) -> web.StreamResponse:
             raise Rejected(
                 409, f"webhook-id {webhook_id} was already handled (a replay)", "webhook-id"
             )
-        reply = await _dispatch(desk, event)
+        try:
+            reply = await _dispatch(desk, event)
+        except (Rejected, UnknownCall, CallOver, BadDigits):
+            raise  # handled: refused for good, a retry would be refused the same way
+        except BaseException:
+            # Not handled after all (database trouble, say): a retry with the same id must
+            # get through, not a 409.
+            await desk.forget_delivery(webhook_id)
+            raise
     except (Rejected, UnknownCall, CallOver, BadDigits) as exc:
         return _refusal(exc)
     body: dict[str, Any] = pbx.render(

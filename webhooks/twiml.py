@@ -38,6 +38,19 @@ CALL_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DIGITS = re.compile(r"[0-9*#]{1,12}")
 ROOM_HEADER = re.compile(r"X-[A-Za-z0-9-]{1,64}")
 MAX_CALLER = 64
+CALL_STATUSES = frozenset(
+    {
+        "queued",
+        "initiated",
+        "ringing",
+        "in-progress",
+        "completed",
+        "busy",
+        "failed",
+        "no-answer",
+        "canceled",
+    }
+)
 DIAL_STATUSES = frozenset({"completed", "answered", "busy", "no-answer", "failed", "canceled"})
 # Characters XML 1.0 cannot carry at all, not even escaped.
 NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -117,6 +130,7 @@ class CallRequest:
     caller: str
     digits: str | None
     dial_status: str | None
+    call_status: str | None = None
 
 
 def _field(params: Sequence[tuple[str, str]], name: str) -> str | None:
@@ -146,7 +160,14 @@ def call_request(params: Sequence[tuple[str, str]]) -> CallRequest:
             f"DialCallStatus: must be one of {', '.join(sorted(DIAL_STATUSES))}",
             "DialCallStatus",
         )
-    return CallRequest(call_id, caller, digits, dial_status)
+    call_status = _field(params, "CallStatus") or None
+    if call_status is not None and call_status not in CALL_STATUSES:
+        raise Rejected(
+            400,
+            f"CallStatus: must be one of {', '.join(sorted(CALL_STATUSES))}",
+            "CallStatus",
+        )
+    return CallRequest(call_id, caller, digits, dial_status, call_status)
 
 
 # --- Reply -----------------------------------------------------------------------------

@@ -57,11 +57,15 @@ async def apply_event(
     if not isinstance(jitsi_id, str) or data.get("self"):
         return
     row = await _open_row(db, session_id, jitsi_id)
+    adopted = False
+    keypad_hand = None
     if event is LiveEvent.PARTICIPANT_JOINED:
         if row is None and data.get("kind") == "phone":
             row = await _caller_seen_by_phone(db, session_id, str(data.get("displayName", "")))
             if row is not None:
                 row.jitsi_id = jitsi_id  # the same person: keep their row, and their hand
+                keypad_hand = row.hand_raised_at
+                adopted = True
         if row is None:
             row = Participant(
                 session_id=session_id,
@@ -73,7 +77,7 @@ async def apply_event(
         row.kind = str(data.get("kind", "web"))
         row.display_name = str(data.get("displayName", ""))[:MAX_NAME]
         row.role = str(data.get("role", ""))[:20]
-        row.hand_raised_at = from_ms(data.get("handRaised"))
+        row.hand_raised_at = from_ms(data.get("handRaised")) or (keypad_hand if adopted else None)
     elif row is None:
         return
     elif event is LiveEvent.PARTICIPANT_LEFT:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.dialin import new_pin, pick_phone_participant
 from facilitation.phone import CallState, Step
 from plugin.db.models import (
+    Checkout,
     ConferencePin,
     MeetingSession,
     Participant,
@@ -20,6 +21,7 @@ from plugin.db.models import (
     PhoneDelivery,
 )
 
+CALL_HOURS = 12
 PIN_ATTEMPTS = 50  # a clash is one in millions per try; 50 tries never all clash
 
 
@@ -82,6 +84,7 @@ def state_of(row: PhoneCall) -> CallState:
         feeling=Feeling(row.feeling) if row.feeling else None,
         contact=Contact(row.contact) if row.contact else None,
         hand_up=row.hand_up,
+        can_call_back=row.caller_sealed is not None,
     )
 
 
@@ -105,6 +108,27 @@ async def seen_before(db: AsyncSession, webhook_id: str, now: datetime) -> bool:
     return False
 
 
+async def forget_delivery(db: AsyncSession, webhook_id: str) -> None:
+    await db.exec(delete(PhoneDelivery).where(col(PhoneDelivery.webhook_id) == webhook_id))
+
+
+async def purge_calls(db: AsyncSession, now: datetime, retention: timedelta) -> None:
+    """A caller's sealed number lives only as long as a call can (12 hours, in case the
+    hang-up was never reported); calls and their check-outs go after the retention period."""
+    await db.exec(
+        update(PhoneCall)
+        .where(
+            col(PhoneCall.started_at) < now - timedelta(hours=CALL_HOURS),
+            col(PhoneCall.caller_sealed).is_not(None),
+        )
+        .values(caller_sealed=None)
+    )
+    old = select(PhoneCall.id).where(col(PhoneCall.started_at) < now - retention)
+    await db.exec(delete(Checkout).where(col(Checkout.created_at) < now - retention))
+    await db.exec(delete(Checkout).where(col(Checkout.phone_call_id).in_(old)))
+    await db.exec(delete(PhoneCall).where(col(PhoneCall.started_at) < now - retention))
+
+
 async def purge_deliveries(db: AsyncSession, before: datetime) -> None:
     await db.exec(delete(PhoneDelivery).where(col(PhoneDelivery.received_at) < before))
 
@@ -124,9 +148,9 @@ async def participant_for(db: AsyncSession, row: PhoneCall, now: datetime) -> Pa
     if row.session_id is None or row.id is None:
         return None
     if row.participant_id is not None:
-        linked = await db.get(Participant, row.participant_id)
-        if linked is not None and linked.left_at is None:
-            return linked
+        # Once linked, always the same person, even after they left the meeting (their
+        # check-out comes after): never re-pick, or it could land on someone else.
+        return await db.get(Participant, row.participant_id)
     taken = set(
         (
             await db.exec(

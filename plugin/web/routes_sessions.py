@@ -162,6 +162,7 @@ async def dial_in_context(
     if not numbers or session.ended_at is not None:
         return {"dial_in": ()}
     jid = conference_jid(session.room, session.tenant or "", settings.muc_domain)
+    one_language = len(settings.phone_languages) == 1
     pin = await phone_db.pin_for(db, jid, settings.pin_digits, request.app[keys.CLOCK].now())
     await db.commit()
     return {
@@ -170,7 +171,8 @@ async def dial_in_context(
                 "formatted": number.formatted,
                 "country": number.country,
                 "toll_free": number.toll_free,
-                "tel": tel_link(number, pin),
+                # With a language menu first, typed PIN digits would answer the menu.
+                "tel": tel_link(number, pin if one_language else None),
             }
             for number in numbers
         ],

@@ -11,12 +11,14 @@ from typing import Any
 
 from sqlmodel import select
 
+from facilitation import phone
 from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.clock import Clock
 from plugin.db.models import Checkout, Participant
 from tests.conftest import Client, app_of, login
 from tests.phone.conftest import PBX_SECRET, post_pbx, start_catchup
+from webhooks import pbx
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "facilitate-pbx-event"
 
@@ -130,7 +132,7 @@ async def test_refusals_are_clear_4xx(client: Client) -> None:
 
 
 async def test_the_dialplan_helper_script_against_a_real_server(
-    aiohttp_server: Any, settings: Any, add_account: Any
+    aiohttp_server: Any, settings: Any, add_account: Any, tmp_path: Path
 ) -> None:
     from aiohttp.test_utils import TestClient
 
@@ -158,14 +160,32 @@ async def test_the_dialplan_helper_script_against_a_real_server(
             assert process.returncode == 0
             return out.decode().strip()
 
-        assert await run("call.started", "1700000000.42", "+447700900789", pin) == (
-            "connect catchup@muc.meet.jitsi"
+        def sounds(*says: Any) -> str:
+            return "&".join(f"custom/facilitate-{pbx.prompt_id(say.text)}" for say in says)
+
+        call = "1700000000.42"
+        assert await run("call.started", call, "+447700900789", pin) == (
+            f"connect catchup@muc.meet.jitsi {sounds(phone.CONNECTING)}"
         )
-        assert await run("dtmf", "1700000000.42", "*9") == "none"
-        assert await run("call.left_meeting", "1700000000.42") == "gather 1"
-        assert await run("dtmf", "1700000000.42", "1") == "gather 1"
-        assert await run("dtmf", "1700000000.42", "2") == "hangup"
-        assert await run("call.ended", "1700000000.42") == "none"
+        assert await run("dtmf", call, "*9") == "none"
+        assert await run("call.left_meeting", call) == f"gather 1 {sounds(phone.ASK_FEELING)}"
+        assert await run("dtmf", call, "7") == (
+            f"gather 1 {sounds(phone.NOT_AN_OPTION, phone.ASK_FEELING)}"
+        )
+        assert await run("dtmf", call, "1") == f"gather 1 {sounds(phone.ASK_CALLBACK)}"
+        assert await run("dtmf", call, "#") == (
+            f"gather 1 {sounds(phone.NO_DIGITS, phone.ASK_CALLBACK)}"
+        )
+        assert await run("dtmf", call, "2") == f"hangup {sounds(phone.THANKS)}"
+        assert await run("call.ended", call) == "none"
         assert (await run("dtmf", "no-such-call", "1")).startswith("error 404")
+        # The secret may come from a file instead of the environment.
+        secret_file = tmp_path / "pbx-secret"
+        secret_file.write_text(PBX_SECRET + "\n")
+        del env["FACILITATE_PBX_WEBHOOK_SECRET"]
+        env["FACILITATE_PBX_WEBHOOK_SECRET_FILE"] = str(secret_file)
+        assert await run("call.started", "1700000000.43", "anonymous") == (
+            f"gather 8 {sounds(phone.WELCOME, phone.ASK_PIN)}"
+        )
     finally:
         await client.close()

@@ -92,6 +92,8 @@ def test_conferences_on_the_muc_and_on_a_tenant() -> None:
     assert parse_conference("CatchUp@muc.meet.jitsi", "muc.meet.jitsi") == ("catchup", "")
     assert parse_conference("catchup@muc.acme.meet.jitsi", "muc.meet.jitsi") == ("catchup", "acme")
     assert parse_conference("[acme]catchup@muc.meet.jitsi", "muc.meet.jitsi") == ("catchup", "acme")
+    dotted = parse_conference("room1@muc.team.a.meet.jitsi", "muc.meet.jitsi")
+    assert dotted == ("room1", "team.a")
     assert conference_jid("catchup", "acme", "muc.meet.jitsi") == "catchup@muc.acme.meet.jitsi"
     assert conference_jid("catchup", "", "muc.meet.jitsi") == "catchup@muc.meet.jitsi"
 
@@ -102,7 +104,7 @@ def test_conferences_on_the_muc_and_on_a_tenant() -> None:
         "catchup",
         "@muc.meet.jitsi",
         "catchup@conference.other.org",
-        "catchup@muc.a.b.meet.jitsi",
+        "catchup@muc..meet.jitsi",
         "catchup@muc.meet.jitsi/resource",
         "cat chup@muc.meet.jitsi",
         "x" * 201 + "@muc.meet.jitsi",
@@ -116,8 +118,13 @@ def test_other_domains_and_bad_rooms_are_refused(text: str) -> None:
 def test_a_call_is_matched_to_the_phone_participant_by_its_last_digits() -> None:
     people = [(1, "…555", 100.0), (2, "…123", 101.0), (3, "…777", 90.0)]
     assert pick_phone_participant("123", people, connected_at=99.0) == 2
-    # No match on digits: the first to join after the call was put through.
-    assert pick_phone_participant("999", people, connected_at=99.0) == 1
+    # Other callers' digits are never this caller.
+    assert pick_phone_participant("999", people, connected_at=99.0) is None
     # Anyone who joined well before the call connected is someone else.
-    assert pick_phone_participant("777", people, connected_at=99.0) == 1
+    assert pick_phone_participant("777", people, connected_at=99.0) is None
+    # Jigasi hiding numbers: the first to join after the call was put through.
+    hidden = [(4, "Phone caller", 102.0), (5, "Phone caller", 100.5)]
+    assert pick_phone_participant("999", hidden, connected_at=99.0) == 5
+    # A withheld number: the first to join after the call was put through.
+    assert pick_phone_participant("", people, connected_at=99.0) == 1
     assert pick_phone_participant("", [], connected_at=99.0) is None

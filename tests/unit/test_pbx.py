@@ -10,6 +10,7 @@ import pytest
 
 from facilitation import phone
 from facilitation.phone import CallState, Connect, Gather, Hangup, Reply, Say, Step
+from plugin.security.standard_webhooks import decode_secret
 from webhooks import pbx
 from webhooks.body import Rejected
 
@@ -20,7 +21,7 @@ TIMESTAMP = 1614265330
 PAYLOAD = b'{"test": 2432232314}'
 EXPECTED = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
-KEY = pbx.decode_secret(SECRET)
+KEY = decode_secret(SECRET)
 OTHER_KEY = b"another-pbx-signing-key-0123456789"
 TOLERANCE = 300
 ROOM = "catchup@muc.meet.jitsi"
@@ -79,7 +80,7 @@ def test_decode_secret_is_the_base64_after_the_prefix() -> None:
 )
 def test_decode_secret_refuses(value: str, words: str) -> None:
     with pytest.raises(ValueError, match=words):
-        pbx.decode_secret(value)
+        decode_secret(value)
 
 
 # --- Signature -------------------------------------------------------------------------

@@ -166,8 +166,20 @@ def test_phone_settings_are_checked_and_each_problem_named() -> None:
     assert "FACILITATE_PIN_DIGITS" in text
     assert "FACILITATE_JIGASI_SIP_URI: must be a SIP URI" in text
     assert "FACILITATE_JIGASI_ROOM_HEADER" in text
-    assert "FACILITATE_PBX_WEBHOOK_SECRET: each secret is whsec_" in text
+    assert "FACILITATE_PBX_WEBHOOK_SECRET: a Standard Webhooks secret starts with whsec_" in text
     assert "FACILITATE_PHONE_LANGUAGES: no compiled translation for xx" in text
+    with pytest.raises(SettingsError) as short:
+        load_settings(
+            environ={
+                "FACILITATE_PBX_WEBHOOK_SECRET": "whsec_c2hvcnQ=",
+                "FACILITATE_TWIML_AUTH_TOKEN": "token-without-a-sip-uri",
+            }
+        )
+    assert "must be at least 24" in short.value.problems[0]
+    assert (
+        "FACILITATE_JIGASI_SIP_URI: needed with FACILITATE_TWIML_AUTH_TOKEN"
+        in short.value.problems[1]
+    )
 
 
 def test_phone_settings_that_work() -> None:
