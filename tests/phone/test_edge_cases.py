@@ -1,0 +1,176 @@
+"""Calls at the edges: two callers at once, withheld numbers, rooms without a session,
+tenants with dots, and how long a caller's data is kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from facilitation.live_events import LiveEvent
+from plugin import keys
+from plugin.app import create_app
+from plugin.db import participants
+from plugin.db import phone as phone_db
+from plugin.db.models import Checkout, Participant, PhoneCall
+from tests.conftest import Client, app_of, post_form
+from tests.phone.conftest import post_pbx, post_twiml, start_catchup, twilio_call
+
+
+async def _rows(client: Client, model: Any) -> list[Any]:
+    async with app_of(client)[keys.DATABASE].session() as db:
+        return list((await db.exec(select(model))).all())
+
+
+def _started(call: str, caller: str, pin: str) -> dict[str, Any]:
+    return {"type": "call.started", "call_id": call, "caller_id": caller, "pin": pin}
+
+
+async def _seen(client: Client, session_id: str, nick: str, name: str) -> None:
+    async with app_of(client)[keys.DATABASE].session() as db:
+        await participants.apply_event(
+            db,
+            session_id,
+            LiveEvent.PARTICIPANT_JOINED,
+            {"id": nick, "kind": "phone", "displayName": name},
+            app_of(client)[keys.CLOCK].now(),
+        )
+        await db.commit()
+
+
+async def _left(client: Client, session_id: str, nick: str) -> None:
+    async with app_of(client)[keys.DATABASE].session() as db:
+        await participants.apply_event(
+            db,
+            session_id,
+            LiveEvent.PARTICIPANT_LEFT,
+            {"id": nick},
+            app_of(client)[keys.CLOCK].now(),
+        )
+        await db.commit()
+
+
+async def test_two_callers_each_keep_their_own_checkout(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    session_id, pin = await start_catchup(client)
+    await post_pbx(client, _started("a", "+447700900111", pin))
+    await post_pbx(client, _started("b", "+447700900222", pin))
+    await _seen(client, session_id, "jig-b", "…222")
+    await _seen(client, session_id, "jig-a", "…111")
+    await post_pbx(client, {"type": "dtmf", "call_id": "a", "digits": "*9"})  # links A
+    await _left(client, session_id, "jig-a")  # A's meeting leg ends; B is still there
+    await post_pbx(client, {"type": "call.left_meeting", "call_id": "a"})
+    await post_pbx(client, {"type": "dtmf", "call_id": "a", "digits": "3"})
+    await post_pbx(client, {"type": "dtmf", "call_id": "a", "digits": "2"})
+    (checkout,) = await _rows(client, Checkout)
+    assert checkout.display_name == "…111"
+    people = {p.id: p for p in await _rows(client, Participant)}
+    assert people[checkout.participant_id].jitsi_id == "jig-a"
+    assert people[checkout.participant_id].hand_raised_at is None
+    assert [p.jitsi_id for p in people.values() if p.hand_raised_at] == []
+
+
+async def test_a_withheld_number_is_never_offered_a_call_back(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    _, pin = await start_catchup(client)
+    await post_pbx(client, _started("w", "anonymous", pin))
+    await post_pbx(client, {"type": "call.left_meeting", "call_id": "w"})
+    done = await (await post_pbx(client, {"type": "dtmf", "call_id": "w", "digits": "3"})).json()
+    assert done["action"] == "hangup"  # no "would you like a call back?"
+    (checkout,) = await _rows(client, Checkout)
+    assert (checkout.feeling, checkout.contact, checkout.contact_detail) == (
+        "struggling",
+        "none",
+        None,
+    )
+
+
+async def test_withheld_callers_do_not_lock_each_other_out(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    _, pin = await start_catchup(client)
+    for n in range(5):
+        await post_twiml(client, "incoming", twilio_call(f"CW{n}", caller="+266696687"))
+        for _ in range(3):
+            await post_twiml(
+                client, "gather", twilio_call(f"CW{n}", caller="+266696687", Digits="1111111#")
+            )
+    await post_twiml(client, "incoming", twilio_call("CW9", caller="+266696687"))
+    reply = await post_twiml(
+        client, "gather", twilio_call("CW9", caller="+266696687", Digits=pin + "#")
+    )
+    assert "<Dial" in await reply.text()
+
+
+async def test_no_checkout_when_the_room_has_no_session(client: Client) -> None:
+    mapping = await client.get(
+        "/dial-in/conference-mapper", params={"conference": "plain@muc.meet.jitsi"}
+    )
+    pin = str((await mapping.json())["id"])
+    await post_pbx(client, _started("n", "+447700900333", pin))
+    bye = await (await post_pbx(client, {"type": "call.left_meeting", "call_id": "n"})).json()
+    assert bye["action"] == "hangup"
+    assert await _rows(client, Checkout) == []
+
+
+async def test_a_tenant_with_a_dot(client: Client, signed_in_facilitator: None) -> None:
+    response = await post_form(
+        client, "/sessions", {"meeting": "https://meet.example.org/team.a/Room1"}
+    )
+    session_id = response.headers["Location"].rsplit("/", 1)[-1]
+    mapping = await client.get(
+        "/dial-in/conference-mapper", params={"conference": "room1@muc.team.a.meet.jitsi"}
+    )
+    assert mapping.status == 200
+    pin = str((await mapping.json())["id"])
+    reply = await (await post_pbx(client, _started("t", "+447700900444", pin))).json()
+    assert reply["room"] == "room1@muc.team.a.meet.jitsi"
+    (call,) = await _rows(client, PhoneCall)
+    assert call.session_id == session_id
+
+
+async def test_numbers_are_cleared_after_12_hours_and_calls_go_after_retention(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    _, pin = await start_catchup(client)
+    await post_pbx(client, _started("r", "+447700900555", pin))  # never reported as ended
+    await post_pbx(client, {"type": "call.left_meeting", "call_id": "r"})
+    await post_pbx(client, {"type": "dtmf", "call_id": "r", "digits": "2"})
+    await post_pbx(client, {"type": "dtmf", "call_id": "r", "digits": "1"})  # call me back
+    app = app_of(client)
+    clock = app[keys.CLOCK]
+    retention = timedelta(days=app[keys.SETTINGS].retention_days)
+
+    async def purge() -> None:
+        async with app[keys.DATABASE].session() as db:
+            await phone_db.purge_calls(db, clock.now(), retention)
+            await db.commit()
+
+    clock.advance(timedelta(hours=13))
+    await purge()
+    (call,) = await _rows(client, PhoneCall)
+    assert call.caller_sealed is None
+    (checkout,) = await _rows(client, Checkout)
+    assert checkout.contact_detail is not None  # they asked: kept for the retention period
+    clock.advance(retention)
+    await purge()
+    assert await _rows(client, PhoneCall) == []
+    assert await _rows(client, Checkout) == []
+
+
+async def test_no_pin_in_the_tel_link_when_callers_choose_a_language(
+    aiohttp_client: Any, settings: Any, clock: Any, add_account: Any
+) -> None:
+    from tests.conftest import login
+
+    client = await aiohttp_client(
+        create_app(settings.model_copy(update={"phone_languages": ("en", "es")}), clock=clock)
+    )
+    await add_account("fran")
+    await login(client, "fran")
+    session_id, _ = await start_catchup(client)
+    console = await (await client.get(f"/sessions/{session_id}")).text()
+    assert 'href="tel:+442079460000"' in console
