@@ -11,6 +11,7 @@ from sqlmodel import select
 from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.app import create_app
+from plugin.clock import FixedClock
 from plugin.db import participants
 from plugin.db import phone as phone_db
 from plugin.db.models import Checkout, Participant, PhoneCall
@@ -142,6 +143,7 @@ async def test_numbers_are_cleared_after_12_hours_and_calls_go_after_retention(
     await post_pbx(client, {"type": "dtmf", "call_id": "r", "digits": "1"})  # call me back
     app = app_of(client)
     clock = app[keys.CLOCK]
+    assert isinstance(clock, FixedClock)
     retention = timedelta(days=app[keys.SETTINGS].retention_days)
 
     async def purge() -> None:
