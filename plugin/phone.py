@@ -357,7 +357,7 @@ class PhoneDesk:
                 participant_id=person.id if person else None,
                 phone_call_id=row.id,
                 source="phone",
-                display_name=person.display_name if person else "",
+                display_name=person.shown_name if person else "",
                 feeling=state.feeling.value,
                 contact=contact.value,
                 contact_detail=(

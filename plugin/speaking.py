@@ -216,7 +216,7 @@ class QueueDesk:
             person = people.get(pid)
             return {
                 "id": pid,
-                "name": (person.display_name if person else "") or self.translate("Someone"),
+                "name": (person.shown_name if person else "") or self.translate("Someone"),
                 "phone": bool(person and person.kind == "phone"),
             }
 

@@ -94,6 +94,12 @@ class Participant(SQLModel, table=True):
     left_at: datetime | None = _ts(nullable=True)
     # Jitsi's own raised-hand time, kept so a restart or reconnect loses no hand.
     hand_raised_at: datetime | None = _ts(nullable=True)
+    # A name a facilitator gave (a phone caller is otherwise "…123"); shown instead.
+    given_name: str | None = Field(default=None, max_length=60)
+
+    @property
+    def shown_name(self) -> str:
+        return self.given_name or self.display_name
 
 
 class AuditEntry(SQLModel, table=True):

@@ -20,7 +20,7 @@ def from_ms(value: Any) -> datetime | None:
     return datetime.fromtimestamp(value / 1000, UTC)
 
 
-async def _open_row(db: AsyncSession, session_id: str, jitsi_id: str) -> Participant | None:
+async def open_row(db: AsyncSession, session_id: str, jitsi_id: str) -> Participant | None:
     query = (
         select(Participant)
         .where(
@@ -56,7 +56,7 @@ async def apply_event(
     jitsi_id = data.get("id")
     if not isinstance(jitsi_id, str) or data.get("self"):
         return
-    row = await _open_row(db, session_id, jitsi_id)
+    row = await open_row(db, session_id, jitsi_id)
     adopted = False
     keypad_hand = None
     if event is LiveEvent.PARTICIPANT_JOINED:

@@ -1,15 +1,18 @@
-"""The speaking queue from the console: one form posts every action. Works without
-JavaScript (the page reloads); the console script sends the same form and asks for JSON."""
+"""Console actions on people: the speaking queue (one form posts every action) and naming
+phone callers. Both work without JavaScript (the page reloads); the console script sends the
+same queue form and asks for JSON."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from facilitation.live_events import LiveEvent
 from facilitation.queue import Stale
 from plugin import keys
+from plugin.db import audit
 from plugin.db import participants as participants_db
 from plugin.speaking import BadAction
-from plugin.web.auth import require_login
+from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.pages import page
 from plugin.web.routes_sessions import SESSION_PATH, session_for, starters_only
@@ -74,3 +77,39 @@ async def queue_action(request: web.Request) -> web.StreamResponse:
     if _wants_json(request):
         return web.json_response({"seq": queue.seq})
     raise web.HTTPSeeOther(f"{console}#queue")
+
+
+@routes.post(SESSION_PATH + "/participants/name", name="name_participant")
+@starters_only
+async def name_participant(request: web.Request) -> web.StreamResponse:
+    """A facilitator names a phone caller (who is otherwise "…123"): shown on the console,
+    in the queue and with their check-out. Never sent into the meeting."""
+    fields = await form_fields(request, "participant", "name")
+    name = " ".join(fields["name"].split())
+    if len(name) > 60 or any(not c.isprintable() for c in name):
+        raise web.HTTPBadRequest(reason="A name has at most 60 printable characters")
+    async with request.app[keys.DATABASE].session() as db:
+        session = await session_for(request, db)
+        person = await participants_db.open_row(db, session.id, fields["participant"][:120])
+        if person is None:
+            raise web.HTTPNotFound()
+        person.given_name = name or None
+        db.add(person)
+        audit.record(
+            db,
+            at=request.app[keys.CLOCK].now(),
+            actor_id=signed_in(request).id,
+            action="participant.named",
+            target=f"session:{session.id}",
+        )
+        await db.commit()
+        shown = person.shown_name
+    request.app[keys.HUB].publish(
+        session.id,
+        LiveEvent.DISPLAY_NAME_CHANGE,
+        {"id": fields["participant"], "displayname": shown},
+    )
+    await request.app[keys.QUEUE].publish(
+        session.id, await request.app[keys.QUEUE].load(session.id)
+    )
+    raise web.HTTPSeeOther(f"/sessions/{session.id}")

@@ -176,3 +176,46 @@ async def test_no_pin_in_the_tel_link_when_callers_choose_a_language(
     session_id, _ = await start_catchup(client)
     console = await (await client.get(f"/sessions/{session_id}")).text()
     assert 'href="tel:+442079460000"' in console
+
+
+async def test_a_facilitator_names_a_caller_everywhere_but_the_meeting(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    from tests.conftest import csrf_from
+
+    session_id, pin = await start_catchup(client)
+    await post_pbx(client, _started("g", "+447700900666", pin))  # no assistant: listed by the call
+    (person,) = await _rows(client, Participant)
+    assert person.display_name == "…666"
+    form = {
+        "participant": person.jitsi_id,
+        "name": "  Gwen   from Tuesday group ",
+        "csrf_token": await csrf_from(client, f"/sessions/{session_id}"),
+    }
+    saved = await client.post(
+        f"/sessions/{session_id}/participants/name", data=form, allow_redirects=False
+    )
+    assert saved.status == 303
+    await post_pbx(client, {"type": "dtmf", "call_id": "g", "digits": "*9"})
+    console = await (await client.get(f"/sessions/{session_id}")).text()
+    assert console.count("Gwen from Tuesday group") >= 2  # people list and queue
+    await post_pbx(client, {"type": "call.left_meeting", "call_id": "g"})
+    await post_pbx(client, {"type": "dtmf", "call_id": "g", "digits": "1"})
+    await post_pbx(client, {"type": "dtmf", "call_id": "g", "digits": "2"})
+    (checkout,) = await _rows(client, Checkout)
+    assert checkout.display_name == "Gwen from Tuesday group"
+    too_long = {
+        **form,
+        "name": "x" * 61,
+        "csrf_token": await csrf_from(client, f"/sessions/{session_id}"),
+    }
+    refused = await client.post(f"/sessions/{session_id}/participants/name", data=too_long)
+    assert refused.status == 400
+    nobody = {
+        **form,
+        "participant": "nobody",
+        "csrf_token": await csrf_from(client, f"/sessions/{session_id}"),
+    }
+    assert (
+        await client.post(f"/sessions/{session_id}/participants/name", data=nobody)
+    ).status == 404

@@ -1,4 +1,4 @@
-"""speaking queue
+"""speaking queue, and names facilitators give participants
 
 Revision ID: 0005
 Revises: 0004
@@ -29,6 +29,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("session_id"),
     )
 
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("given_name", sa.String(length=60), nullable=True))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("participant", schema=None) as batch_op:
+        batch_op.drop_column("given_name")
     op.drop_table("speaking_queue")
