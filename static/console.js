@@ -146,7 +146,8 @@
       ev.preventDefault();
       var data = new FormData(form);
       if (ev.submitter && ev.submitter.name) { data.append(ev.submitter.name, ev.submitter.value); }
-      fetch(form.action, { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
+      // form.action would be the buttons named "action": read the attribute itself.
+      fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) {
           if (r.status === 409) { say(text("stale")); }
           else if (!r.ok) { say(text("refused")); }
