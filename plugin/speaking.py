@@ -78,6 +78,7 @@ class QueueDesk:
     def on_event(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
         """The assistant's events, in order (called from the connector, must not block)."""
         if event in (
+            LiveEvent.CONFERENCE_JOINED,
             LiveEvent.RAISE_HAND_UPDATED,
             LiveEvent.PARTICIPANT_JOINED,
             LiveEvent.PARTICIPANT_LEFT,
@@ -100,6 +101,19 @@ class QueueDesk:
         await self._events.join()
 
     async def _from_meeting(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
+        if event is LiveEvent.CONFERENCE_JOINED:
+            # The assistant (re)joined and sees the room afresh: hands of people who left
+            # while it was away go down; everyone still here keeps their place.
+            here = {p.get("id") for p in data.get("participants", ()) if isinstance(p, dict)}
+
+            def gone(queue: Queue) -> Queue:
+                for hand in queue.hands:
+                    if hand.participant not in here and hand.source is not Source.KEYPAD:
+                        queue = rules.lower_hand(queue, hand.participant)
+                return queue
+
+            await self.change(session_id, gone)
+            return
         who = data.get("from") if event is LiveEvent.INCOMING_MESSAGE else data.get("id")
         if not isinstance(who, str) or data.get("self"):
             return
@@ -230,12 +244,19 @@ class QueueDesk:
                 raisedAt=entry.raised_at.isoformat() if entry.raised_at else None,
             )
             entries.append(line)
+        present = [p.jitsi_id for p in people.values() if p.jitsi_id and p.left_at is None]
         return {
             "seq": queue.seq,
             "policy": queue.policy.value,
             "speaker": describe(queue.speaker),
             "entries": entries,
             "canUndo": bool(queue.previous),
+            # For the summary: everyone's turns, and who has not spoken yet.
+            "turns": [
+                {**(describe(pid) or {}), "turns": count}
+                for pid, count in sorted(queue.turns.items(), key=lambda item: -item[1])
+            ],
+            "notHeard": [describe(pid) for pid in rules.not_heard(queue, present)],
         }
 
     async def _people(self, session_id: str) -> dict[str, Participant]:

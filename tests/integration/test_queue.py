@@ -143,3 +143,41 @@ async def test_the_queue_survives_a_restart(
     again = await aiohttp_client(create_app(settings, clock=clock))
     queue = await app_of(again)[keys.QUEUE].load(session_id)
     assert [hand.participant for hand in queue.hands] == ["a1"]
+
+
+async def test_a_bot_reconnect_keeps_the_queue_and_drops_who_left_meanwhile(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    session_id = await _session(client)
+    desk = app_of(client)[keys.QUEUE]
+    clock = app_of(client)[keys.CLOCK]
+    stamp = int(clock.now().timestamp() * 1000)
+    for nick, name in (("a1", "Ann"), ("b2", "Bob")):
+        await _joined(client, session_id, nick, name)
+        desk.on_event(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": nick, "handRaised": stamp})
+    await _joined(client, session_id, "p3", "…456", "phone")
+    await desk.keypad(session_id, "p3", True)
+    await desk.settled()
+    # The assistant comes back: Ann is still here (her presence repeats her hand), Bob left.
+    desk.on_event(
+        session_id, LiveEvent.CONFERENCE_JOINED, {"participants": [{"id": "a1"}, {"id": "p3"}]}
+    )
+    desk.on_event(session_id, LiveEvent.PARTICIPANT_JOINED, {"id": "a1", "handRaised": stamp})
+    await desk.settled()
+    queue = await desk.load(session_id)
+    assert [hand.participant for hand in queue.hands] == ["a1", "p3"]
+    ann = queue.hand_of("a1")
+    assert ann is not None
+    assert ann.raised_at == clock.now()  # Jitsi's time, not the time of the repeat
+
+
+async def test_turns_and_who_has_not_spoken(client: Client, signed_in_facilitator: None) -> None:
+    session_id = await _session(client)
+    for nick, name in (("a1", "Ann"), ("b2", "Bob"), ("c3", "Cat")):
+        await _joined(client, session_id, nick, name)
+    await _act(client, session_id, "raise", participant="a1")
+    await _act(client, session_id, "next")
+    await _act(client, session_id, "next")  # Ann done
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert "Ann: 1 turn" in page
+    assert "Not heard yet: Bob, Cat" in page
