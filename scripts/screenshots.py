@@ -8,15 +8,18 @@ from __future__ import annotations
 import asyncio
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright
 
+from facilitation.live_events import LiveEvent
 from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
+from plugin import keys
 from plugin.app import create_app
 from plugin.clock import Clock
-from plugin.db import accounts
+from plugin.db import accounts, participants
 from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import upgrade_in_thread
 from plugin.security.passwords import Passwords
@@ -24,6 +27,32 @@ from plugin.settings import Settings
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 PASSWORD = "plum-orbit-lantern-42"
+
+
+async def _people_and_hands(app: Any, session_id: str) -> None:
+    """A few people, one of them on the phone, and three hands in the queue."""
+    now = Clock().now()
+    async with app[keys.DATABASE].session() as db:
+        for nick, name, kind in (
+            ("a1", "Ann", "web"),
+            ("b2", "Bob", "web"),
+            ("p3", "…456", "phone"),
+            ("c4", "Chi", "web"),
+        ):
+            await participants.apply_event(
+                db,
+                session_id,
+                LiveEvent.PARTICIPANT_JOINED,
+                {"id": nick, "displayName": name, "kind": kind},
+                now,
+            )
+        await db.commit()
+    desk = app[keys.QUEUE]
+    await desk.act(session_id, "raise", participant="b2")
+    await desk.act(session_id, "next")
+    for nick in ("a1", "p3", "c4"):
+        await desk.act(session_id, "raise", participant=nick)
+    await desk.act(session_id, "policy", policy="fair_turns")
 
 
 async def main() -> None:
@@ -42,7 +71,11 @@ async def main() -> None:
             )
             await db.commit()
         await database.close()
-        settings = Settings(database_url=url, data_dir=Path(tmp))
+        settings = Settings(
+            database_url=url,
+            data_dir=Path(tmp),
+            dial_in_numbers=("+44 20 7946 0000", "0800 123 4567 tollfree"),
+        )
         server = TestServer(create_app(settings), port=8080)
         await server.start_server()
         base = "http://127.0.0.1:8080"
@@ -68,6 +101,9 @@ async def main() -> None:
             await page.screenshot(path=OUT / "start-error.png")
             await page.get_by_label("Meeting link").fill("https://meet.example.org/CoproCircle")
             await page.get_by_role("button", name="Start session").click()
+            await page.get_by_text("Live updates are on.").wait_for()
+            await _people_and_hands(server.app, page.url.rsplit("/", 1)[-1])
+            await page.reload()
             await page.get_by_text("Live updates are on.").wait_for()
             await page.screenshot(path=OUT / "console.png", full_page=True)
             join = await page.locator(".join-link a").get_attribute("href")
