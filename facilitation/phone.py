@@ -334,3 +334,15 @@ def hung_up(state: CallState) -> Effect:
     if state.step in (Step.MEETING, Step.FEELING):
         return Effect(hand=False if state.hand_up else None, missed_checkout=True)
     return Effect()
+
+
+def spoken(say: Say, language: str, translate: Callable[[str, str], str]) -> str:
+    """The words to speak: `translate(language, text)` with the values filled in. A
+    translation whose placeholders do not fit falls back to the English source."""
+    text = translate(language, say.text)
+    if say.values:
+        try:
+            text = text % say.values
+        except (KeyError, ValueError, TypeError):
+            text = say.text % say.values
+    return text

@@ -67,7 +67,7 @@ from pydantic import (
     field_validator,
 )
 
-from facilitation.phone import Connect, Gather, Hangup, Reply, Say
+from facilitation.phone import Connect, Gather, Hangup, Reply, spoken
 from webhooks.body import Rejected, invalid, parse_object
 
 ID_HEADER = "webhook-id"
@@ -283,16 +283,6 @@ def prompt_id(text: str) -> str:
     return f"{slug}-{digest}" if slug else digest
 
 
-def _spoken(say: Say, language: str, translate: Callable[[str, str], str]) -> str:
-    text = translate(language, say.text)
-    if say.values:
-        try:
-            text = text % say.values
-        except (KeyError, ValueError, TypeError):
-            text = say.text % say.values  # a broken translation: the English source
-    return text
-
-
 def render(
     reply: Reply | None, *, translate: Callable[[str, str], str], room_header: str
 ) -> dict[str, Any]:
@@ -303,7 +293,7 @@ def render(
         return {"action": "none"}
     say = [
         {
-            "text": _spoken(item, item.language or reply.language, translate),
+            "text": spoken(item, item.language or reply.language, translate),
             "prompt": prompt_id(item.text),
             "language": item.language or reply.language,
         }

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import assert_never
 from urllib.parse import parse_qsl, quote
 
-from facilitation.phone import Connect, Gather, Hangup, Reply, Say
+from facilitation.phone import Connect, Gather, Hangup, Reply, Say, spoken
 from webhooks.body import Rejected
 
 HEADER = "X-Twilio-Signature"
@@ -174,13 +174,7 @@ def call_request(params: Sequence[tuple[str, str]]) -> CallRequest:
 
 
 def _spoken(say: Say, language: str, translate: Callable[[str, str], str]) -> str:
-    text = translate(language, say.text)
-    if say.values:
-        try:
-            text = text % say.values
-        except (KeyError, ValueError, TypeError):
-            text = say.text % say.values  # a broken translation: the English source
-    return NOT_XML.sub("", text)
+    return NOT_XML.sub("", spoken(say, language, translate))
 
 
 def _says(

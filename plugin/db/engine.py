@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import NullPool
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from plugin.db.sqlite_writer import BUSY_TIMEOUT_MS, PRAGMAS
+from plugin.db.sqlite_pragmas import BUSY_TIMEOUT_MS, PRAGMAS
 
 SQLITE_BUSY_TIMEOUT_MS = BUSY_TIMEOUT_MS
 

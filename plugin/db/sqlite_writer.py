@@ -29,6 +29,8 @@ import sys
 import threading
 from typing import Any, BinaryIO
 
+from plugin.db.sqlite_pragmas import BUSY_TIMEOUT_MS, PRAGMAS
+
 log = logging.getLogger(__name__)
 
 COLUMNS = (
@@ -48,15 +50,6 @@ ROW = "(" + ",".join("?" * len(COLUMNS)) + ")"
 CHUNK = 100  # rows per statement: 900 parameters, under every SQLite's limit
 REPLY_TIMEOUT = 15.0
 CHECKPOINT_SECONDS = 0.5
-# Every SQLite connection the service opens (plugin.db.engine uses these too).
-# WAL + synchronous=FULL: an acknowledged commit survives power loss.
-BUSY_TIMEOUT_MS = 5000
-PRAGMAS = (
-    "journal_mode=WAL",
-    "synchronous=FULL",
-    f"busy_timeout={BUSY_TIMEOUT_MS}",
-    "foreign_keys=ON",
-)
 
 
 class WriterFailed(Exception):

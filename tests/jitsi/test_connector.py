@@ -76,6 +76,10 @@ async def test_bot_joins_through_focus_and_follows_the_room(
 
     connector = app_of(jitsi_client)[keys.CONNECTOR]
     await asyncio.wait_for(connector.flush(), 5)
+    # The caller's "hand" in the chat went into the speaking queue, and out when they left.
+    queue_desk = app_of(jitsi_client)[keys.QUEUE]
+    await asyncio.wait_for(queue_desk.settled(), 5)
+    assert (await queue_desk.load(session_id)).hands == ()
     async with app_of(jitsi_client)[keys.DATABASE].session() as db:
         rows = (
             await db.exec(select(Participant).where(Participant.session_id == session_id))
