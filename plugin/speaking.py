@@ -3,8 +3,10 @@ source of a raised hand, and announced in the meeting.
 
 Hands arrive from the assistant's events (Jitsi's raised hand, "hand" in the chat), from
 the phone desk (`*9`) and from facilitators. Each change is made under the session's lock,
-stored, and pushed to every console as `queueUpdated` with the order and the reasons. The
-ordering rules are `facilitation.queue`.
+stored, and pushed (still under the lock, so consoles get changes in order) as
+`queueUpdated` with the order and the reasons. The ordering rules are `facilitation.queue`.
+What the assistant then says or does in the meeting is best effort: a meeting it cannot
+reach never undoes or fails a change already made.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from facilitation import queue as rules
@@ -24,26 +27,22 @@ from facilitation.live_events import LiveEvent
 from facilitation.queue import Policy, Queue, Source
 from plugin.clock import Clock
 from plugin.db.engine import Database
-from plugin.db.models import Participant, SpeakingQueue
+from plugin.db.models import Participant, PhoneCall, SpeakingQueue
+from plugin.db.participants import from_ms
 from plugin.jitsi import commands
-from plugin.jitsi.commands import CommandRefused
 from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
 from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 ACTIONS = frozenset({"next", "skip", "lower", "up", "down", "top", "undo", "policy", "raise"})
+# A hand's time comes from the participant's own clock: never trust it to be in the future.
+CLOCK_SLACK = timedelta(seconds=2)
 Translate = Callable[[str], str]
 
 
 class BadAction(ValueError):
-    """A facilitator's action that makes no sense (unknown action, no participant)."""
-
-
-def _from_ms(value: Any) -> datetime | None:
-    from plugin.db.participants import from_ms
-
-    return from_ms(value)
+    """A facilitator's action that makes no sense (unknown action, no such participant)."""
 
 
 class QueueDesk:
@@ -101,48 +100,76 @@ class QueueDesk:
         await self._events.join()
 
     async def _from_meeting(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
+        now = self.clock.now()
         if event is LiveEvent.CONFERENCE_JOINED:
-            # The assistant (re)joined and sees the room afresh: hands of people who left
-            # while it was away go down; everyone still here keeps their place.
-            here = {p.get("id") for p in data.get("participants", ()) if isinstance(p, dict)}
+            # The assistant (re)joined and sees the room afresh. Jitsi hands of people who
+            # left, or lowered their hand, while it was away go down; the rest keep their
+            # place. (Keypad hands are the phone desk's to lower.)
+            seen = {p.get("id"): p for p in data.get("participants", ()) if isinstance(p, dict)}
 
-            def gone(queue: Queue) -> Queue:
+            def refresh(queue: Queue) -> Queue:
                 for hand in queue.hands:
-                    if hand.participant not in here and hand.source is not Source.KEYPAD:
-                        queue = rules.lower_hand(queue, hand.participant)
+                    person = seen.get(hand.participant)
+                    if hand.source is Source.KEYPAD:
+                        continue  # a call's own participant: the phone desk knows
+                    if person is None:
+                        queue = rules.left(queue, hand.participant)
+                    elif hand.source is Source.JITSI and not from_ms(person.get("handRaised")):
+                        queue = rules.hand_down(queue, hand.participant)
                 return queue
 
-            await self.change(session_id, gone)
+            await self.change(session_id, refresh)
             return
         who = data.get("from") if event is LiveEvent.INCOMING_MESSAGE else data.get("id")
         if not isinstance(who, str) or data.get("self"):
             return
-        now = self.clock.now()
         if event is LiveEvent.INCOMING_MESSAGE:
             intent = rules.chat_intent(str(data.get("message", "")))
             if intent is True:
-                await self.change(session_id, lambda q: rules.raise_hand(q, who, now, Source.CHAT))
+                await self.change(session_id, lambda q: rules.hand_up(q, who, now, Source.CHAT))
             elif intent is False:
-                await self.change(session_id, lambda q: rules.lower_hand(q, who))
+                await self.change(session_id, lambda q: rules.hand_down(q, who))
             return
         if event is LiveEvent.PARTICIPANT_LEFT:
-            await self.change(session_id, lambda q: rules.lower_hand(q, who))
+            await self.change(session_id, lambda q: rules.left(q, who))
             return
-        raised = _from_ms(data.get("handRaised"))
-        if raised is not None:
-            await self.change(session_id, lambda q: rules.raise_hand(q, who, raised, Source.JITSI))
-        elif event is LiveEvent.RAISE_HAND_UPDATED:
-            await self.change(session_id, lambda q: rules.lower_hand(q, who))
+        reported = from_ms(data.get("handRaised"))
+        if reported is not None:
+            raised = min(reported, now + CLOCK_SLACK)
+            joining = event is LiveEvent.PARTICIPANT_JOINED
+
+            def up(queue: Queue) -> Queue:
+                queue = rules.joined(queue, who) if joining else queue
+                return rules.hand_up(queue, who, raised, Source.JITSI)
+
+            await self.change(session_id, up)
+            return
+        if event is LiveEvent.PARTICIPANT_JOINED:
+            # Back with no hand up: a Jitsi hand lowered while we were not looking goes down.
+            def rejoined(queue: Queue) -> Queue:
+                hand = queue.hand_of(who)
+                queue = rules.joined(queue, who)
+                if hand is not None and hand.source is Source.JITSI:
+                    queue = rules.hand_down(queue, who)
+                return queue
+
+            await self.change(session_id, rejoined)
+        else:
+            await self.change(session_id, lambda q: rules.hand_down(q, who))
 
     async def keypad(self, session_id: str, participant: str, up: bool) -> None:
         """`*9` from the phone desk."""
         now = self.clock.now()
         if up:
             await self.change(
-                session_id, lambda q: rules.raise_hand(q, participant, now, Source.KEYPAD)
+                session_id, lambda q: rules.hand_up(q, participant, now, Source.KEYPAD)
             )
         else:
-            await self.change(session_id, lambda q: rules.lower_hand(q, participant))
+            await self.change(session_id, lambda q: rules.hand_down(q, participant))
+
+    async def finish(self, session_id: str) -> None:
+        """The session ended: the last speaker's turn counts."""
+        await self.change(session_id, rules.finish)
 
     # --- facilitators -----------------------------------------------------------------
 
@@ -164,6 +191,8 @@ class QueueDesk:
         who = participant or ""
         now = self.clock.now()
         present = await self._present(session_id)
+        if action == "raise" and who not in {p.jitsi_id for p in present}:
+            raise BadAction("that person is not in the meeting")
         steps: dict[str, Callable[[Queue], Queue]] = {
             "next": lambda q: rules.next_speaker(q, based_on=based_on),
             "skip": lambda q: rules.skip(q, who, based_on=based_on),
@@ -172,7 +201,7 @@ class QueueDesk:
             "down": lambda q: rules.move(q, who, "down", based_on=based_on),
             "top": lambda q: rules.move(q, who, "top", based_on=based_on),
             "undo": lambda q: rules.undo(q, based_on=based_on),
-            "raise": lambda q: rules.raise_hand(q, who, now, Source.FACILITATOR, based_on=based_on),
+            "raise": lambda q: rules.raise_hand(q, who, now, based_on=based_on),
         }
         if action == "policy":
             try:
@@ -183,29 +212,29 @@ class QueueDesk:
                 q, chosen, [p.jitsi_id or "" for p in present], based_on=based_on
             )
         before, after = await self.change(session_id, steps[action])
+        down = [h.participant for h in before.hands if after.hand_of(h.participant) is None]
+        if action in ("next", "lower", "skip") and down:
+            await self._hands_down_elsewhere(session_id, down)
         if action == "next" and after.speaker != before.speaker:
             await self._announce(session_id, after)
-        if action in ("lower", "skip") and before.hand_of(who) is not None:
-            hand = before.hand_of(who)
-            if hand is not None and hand.source is Source.JITSI:
-                await self._lower_in_jitsi(session_id, who)
         return after
 
     async def change(self, session_id: str, step: Callable[[Queue], Queue]) -> tuple[Queue, Queue]:
-        async with self._locks[session_id], self.database.session() as db:
-            row = await db.get(SpeakingQueue, session_id)
-            before = rules.from_record(row.state) if row is not None else Queue()
-            after = step(before)
-            if after is before:
-                return before, after
-            if row is None:
-                row = SpeakingQueue(session_id=session_id, updated_at=self.clock.now())
-            row.state = rules.to_record(after)
-            row.seq = after.seq
-            row.updated_at = self.clock.now()
-            db.add(row)
-            await db.commit()
-        await self.publish(session_id, after)
+        async with self._locks[session_id]:
+            async with self.database.session() as db:
+                row = await db.get(SpeakingQueue, session_id)
+                before = rules.from_record(row.state) if row is not None else Queue()
+                after = step(before)
+                if after is before or after == before:
+                    return before, before
+                if row is None:
+                    row = SpeakingQueue(session_id=session_id, updated_at=self.clock.now())
+                row.state = rules.to_record(after)
+                row.seq = after.seq
+                row.updated_at = self.clock.now()
+                db.add(row)
+                await db.commit()
+            await self.publish(session_id, after)  # under the lock: consoles see the order
         return before, after
 
     async def load(self, session_id: str) -> Queue:
@@ -228,9 +257,12 @@ class QueueDesk:
             if pid is None:
                 return None
             person = people.get(pid)
+            someone = self.translate("Someone")
             return {
                 "id": pid,
-                "name": (person.shown_name if person else "") or self.translate("Someone"),
+                "name": (person.shown_name if person else "") or someone,
+                # In the meeting a caller stays "…123": names facilitators give stay here.
+                "meetingName": (person.display_name if person else "") or someone,
                 "phone": bool(person and person.kind == "phone"),
             }
 
@@ -244,25 +276,29 @@ class QueueDesk:
                 raisedAt=entry.raised_at.isoformat() if entry.raised_at else None,
             )
             entries.append(line)
-        present = [p.jitsi_id for p in people.values() if p.jitsi_id and p.left_at is None]
         return {
             "seq": queue.seq,
+            "actionSeq": queue.action_seq,
             "policy": queue.policy.value,
             "speaker": describe(queue.speaker),
             "entries": entries,
             "canUndo": bool(queue.previous),
-            # For the summary: everyone's turns, and who has not spoken yet.
+            # For the summary: everyone's turns, and who has not spoken (everyone who came).
             "turns": [
                 {**(describe(pid) or {}), "turns": count}
                 for pid, count in sorted(queue.turns.items(), key=lambda item: -item[1])
             ],
-            "notHeard": [describe(pid) for pid in rules.not_heard(queue, present)],
+            "notHeard": [describe(pid) for pid in rules.not_heard(queue, list(people))],
         }
 
     async def _people(self, session_id: str) -> dict[str, Participant]:
         async with self.database.session() as db:
             rows = (
-                await db.exec(select(Participant).where(Participant.session_id == session_id))
+                await db.exec(
+                    select(Participant)
+                    .where(Participant.session_id == session_id)
+                    .order_by(col(Participant.joined_at))
+                )
             ).all()
         found: dict[str, Participant] = {}
         for row in rows:  # the newest row for an id wins (someone who rejoined)
@@ -281,6 +317,45 @@ class QueueDesk:
 
     # --- in the meeting ---------------------------------------------------------------
 
+    async def _hands_down_elsewhere(self, session_id: str, participants: list[str]) -> None:
+        """Served, skipped or lowered: the hand goes down everywhere it was up. In Jitsi
+        (whatever raised it in the queue), on the console's people list, and for a phone
+        call, so the caller's next `*9` raises it again."""
+        async with self.database.session() as db:
+            rows = (
+                await db.exec(
+                    select(Participant).where(
+                        Participant.session_id == session_id,
+                        col(Participant.jitsi_id).in_(participants),
+                        col(Participant.left_at).is_(None),
+                    )
+                )
+            ).all()
+            ids = [row.id for row in rows if row.id is not None]
+            for row in rows:
+                row.hand_raised_at = None
+                db.add(row)
+            if ids:
+                await db.exec(
+                    update(PhoneCall)
+                    .where(col(PhoneCall.participant_id).in_(ids))
+                    .values(hand_up=False)
+                )
+            await db.commit()
+        for who in participants:
+            self.hub.publish(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": who, "handRaised": 0})
+        bot = self.connector.bot(session_id)
+        if bot is None:
+            return
+        for who in participants:
+            member = bot.roster.members.get(who)
+            if member is None or not member.hand_raised_at:
+                continue
+            try:
+                await commands.lower_hand(bot, who)
+            except Exception as exc:  # best effort: not a moderator, reconnecting, ...
+                log.info("could not lower the hand in Jitsi: %s", exc)
+
     async def _announce(self, session_id: str, queue: Queue) -> None:
         """ "Now: A. Next: B" in the meeting chat, and a private word to B."""
         bot = self.connector.bot(session_id)
@@ -291,24 +366,17 @@ class QueueDesk:
             return
         if following is not None:
             text = self.translate("Now: %(now)s. Next: %(next)s.") % {
-                "now": speaker["name"],
-                "next": following["name"],
+                "now": speaker["meetingName"],
+                "next": following["meetingName"],
             }
         else:
-            text = self.translate("Now: %(now)s.") % {"now": speaker["name"]}
+            text = self.translate("Now: %(now)s.") % {"now": speaker["meetingName"]}
         try:
             await commands.send_chat_message(bot, text)
             if following is not None and not following["phone"]:
-                note = self.translate("You are next, after %(now)s.") % {"now": speaker["name"]}
+                note = self.translate("You are next, after %(now)s.") % {
+                    "now": speaker["meetingName"]
+                }
                 await commands.send_chat_message(bot, note, to=following["id"])
-        except (CommandRefused, OSError, TimeoutError) as exc:
+        except Exception as exc:  # best effort: the change is made whatever the meeting says
             log.info("could not announce the next speaker: %s", exc)
-
-    async def _lower_in_jitsi(self, session_id: str, participant: str) -> None:
-        bot = self.connector.bot(session_id)
-        if bot is None:
-            return
-        try:
-            await commands.lower_hand(bot, participant)
-        except (CommandRefused, OSError, TimeoutError) as exc:
-            log.info("could not lower the hand in Jitsi: %s", exc)

@@ -12,7 +12,7 @@
   var delay = 1000;
   // Words come from the page, already translated; "{name}" marks where a name goes.
   function text(key, name) {
-    return (root.getAttribute("data-text-" + key) || "").replace("{name}", name || "");
+    return (root.getAttribute("data-text-" + key) || "").replace("{name}", function () { return name || ""; });
   }
   function say(words) { status.textContent = words; }
   function nameOf(id) { return names[id] || text("someone"); }
@@ -96,8 +96,10 @@
   var queueBody = document.getElementById("queue-body");
   var announcer = document.getElementById("queue-announce");
   var lastSpeaker = null;
+  var lastSeq = -1;
   function announce(e) {
-    if (!announcer) { return; }
+    if (!announcer || e.seq < lastSeq) { return; }  // an older change arriving late
+    lastSeq = e.seq;
     var now = e.speaker ? e.speaker.name : null;
     var next = e.entries && e.entries.length ? e.entries[0].name : null;
     var words = now ? text("now", now) : text("nobody");
@@ -105,36 +107,59 @@
     if (now !== lastSpeaker || !now) { announcer.textContent = words; }
     lastSpeaker = now;
   }
+  // What has focus inside the panel, to find it again after the panel is replaced.
   function focusKey() {
     var el = document.activeElement;
-    if (!el || !queueBody || !queueBody.contains(el) || !el.form) { return null; }
-    var who = el.form.querySelector("input[name=participant]");
-    return { value: el.value, who: who ? who.value : "" };
+    if (!el || !queueBody || !queueBody.contains(el)) { return null; }
+    var who = el.form ? el.form.querySelector("input[name=participant]") : null;
+    return { name: el.name, value: el.value, who: who ? who.value : "", tag: el.tagName };
+  }
+  function keepChoices() {
+    var chosen = queueBody.querySelector("input[name=policy]:checked");
+    var select = queueBody.querySelector("select[name=participant]");
+    return { policy: chosen ? chosen.value : null, person: select ? select.value : null };
+  }
+  function restoreChoices(choices) {
+    if (choices.policy) {
+      var radio = queueBody.querySelector("input[name=policy][value='" + CSS.escape(choices.policy) + "']");
+      if (radio) { radio.checked = true; }
+    }
+    var select = queueBody.querySelector("select[name=participant]");
+    if (select && choices.person) { select.value = choices.person; }
   }
   function restoreFocus(key) {
     if (!key) { return; }
-    var buttons = queueBody.querySelectorAll("button[name=action]");
-    for (var i = 0; i < buttons.length; i += 1) {
-      var who = buttons[i].form.querySelector("input[name=participant]");
-      if (buttons[i].value === key.value && (who ? who.value : "") === key.who && !buttons[i].disabled) {
-        buttons[i].focus();
-        return;
-      }
+    var controls = queueBody.querySelectorAll("button, input, select");
+    for (var i = 0; i < controls.length; i += 1) {
+      var c = controls[i];
+      var who = c.form ? c.form.querySelector("input[name=participant]") : null;
+      var sameRow = (who ? who.value : "") === key.who || key.tag === "SELECT" || c.type === "radio";
+      if (c.name === key.name && c.value === key.value && sameRow && !c.disabled) { c.focus(); return; }
     }
-    var main = queueBody.querySelector("button[value=next]");
-    if (main) { main.focus(); }
+    // The row is gone (served, skipped, lowered): focus the queue's heading, never a button
+    // that a second key press would set off.
+    var heading = document.getElementById("queue-heading");
+    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
   }
+  var fetching = 0;
   function refreshQueue() {
     if (!queueBody) { return; }
-    var key = focusKey();
+    fetching += 1;
+    var mine = fetching;
     fetch(queueBody.getAttribute("data-queue-url"), { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
-      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (r) {
+        if (r.redirected) { window.location.href = r.url; return null; }  // signed out
+        return r.ok ? r.text() : null;
+      })
       .then(function (html) {
-        if (html === null) { return; }
+        if (html === null || mine !== fetching) { return; }  // a newer refresh is on its way
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.querySelector("main") || doc.body;
+        var key = focusKey();
+        var choices = keepChoices();
         queueBody.textContent = "";
         while (fresh.firstChild) { queueBody.appendChild(fresh.firstChild); }
+        restoreChoices(choices);
         restoreFocus(key);
       })
       .catch(function () { /* the next event or a reload will catch up */ });
@@ -149,17 +174,29 @@
       // form.action would be the buttons named "action": read the attribute itself.
       fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (r) {
+          if (r.redirected) { window.location.href = r.url; return; }  // signed out
           if (r.status === 409) { say(text("stale")); }
           else if (!r.ok) { say(text("refused")); }
           refreshQueue();
         })
-        .catch(function () { form.submit(); });
+        .catch(function () {
+          // No answer: send the form the ordinary way, with the button that was pressed.
+          if (ev.submitter && ev.submitter.name) {
+            var hidden = document.createElement("input");
+            hidden.type = "hidden";
+            hidden.name = ev.submitter.name;
+            hidden.value = ev.submitter.value;
+            form.appendChild(hidden);
+          }
+          form.submit();
+        });
     });
   }
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + root.getAttribute("data-live-url"));
+    socket.onopen = function () { refreshQueue(); };  // catch up on anything missed
     socket.onmessage = function (message) {
       var event;
       try { event = JSON.parse(message.data); } catch (err) { return; }

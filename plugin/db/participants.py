@@ -15,9 +15,14 @@ MAX_NAME = 120
 
 
 def from_ms(value: Any) -> datetime | None:
+    """Jitsi's millisecond time, or None for anything that is not one (a participant's
+    client sends it, so it may be anything, including a year past 9999)."""
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         return None
-    return datetime.fromtimestamp(value / 1000, UTC)
+    try:
+        return datetime.fromtimestamp(value / 1000, UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 async def open_row(db: AsyncSession, session_id: str, jitsi_id: str) -> Participant | None:

@@ -4,6 +4,8 @@ same queue form and asks for JSON."""
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from facilitation.live_events import LiveEvent
@@ -18,6 +20,7 @@ from plugin.web.pages import page
 from plugin.web.routes_sessions import SESSION_PATH, session_for, starters_only
 
 routes = web.RouteTableDef()
+SEQ = re.compile(r"[0-9]{1,11}")  # ASCII digits only ("²" is a digit to str.isdigit)
 
 
 def _wants_json(request: web.Request) -> bool:
@@ -53,7 +56,7 @@ async def queue_action(request: web.Request) -> web.StreamResponse:
     if session.ended_at is not None:
         raise web.HTTPConflict(reason="The session has ended")
     seq = fields["seq"].strip()
-    if seq and not (seq.isdigit() and len(seq) < 12):
+    if seq and not SEQ.fullmatch(seq):
         raise web.HTTPBadRequest(reason="seq must be a number")
     try:
         queue = await request.app[keys.QUEUE].act(
@@ -71,7 +74,8 @@ async def queue_action(request: web.Request) -> web.StreamResponse:
         current = await request.app[keys.QUEUE].load(session.id)
         if _wants_json(request):
             return web.json_response(
-                {"error": "the queue changed; nothing was done", "seq": current.seq}, status=409
+                {"error": "the queue changed; nothing was done", "seq": current.action_seq},
+                status=409,
             )
         raise web.HTTPSeeOther(f"{console}?stale=1#queue") from None
     if _wants_json(request):

@@ -232,6 +232,7 @@ async def end_session(request: web.Request) -> web.StreamResponse:
     except Exception:
         connector.start(session)  # not ended after all: the meeting keeps its assistant
         raise
+    await request.app[keys.QUEUE].finish(session.id)  # the last speaker's turn counts
     request.app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 

@@ -152,16 +152,16 @@ async def test_a_bot_reconnect_keeps_the_queue_and_drops_who_left_meanwhile(
     desk = app_of(client)[keys.QUEUE]
     clock = app_of(client)[keys.CLOCK]
     stamp = int(clock.now().timestamp() * 1000)
-    for nick, name in (("a1", "Ann"), ("b2", "Bob")):
+    for nick, name in (("a1", "Ann"), ("b2", "Bob"), ("c3", "Cat")):
         await _joined(client, session_id, nick, name)
         desk.on_event(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": nick, "handRaised": stamp})
     await _joined(client, session_id, "p3", "…456", "phone")
     await desk.keypad(session_id, "p3", True)
     await desk.settled()
-    # The assistant comes back: Ann is still here (her presence repeats her hand), Bob left.
-    desk.on_event(
-        session_id, LiveEvent.CONFERENCE_JOINED, {"participants": [{"id": "a1"}, {"id": "p3"}]}
-    )
+    # The assistant comes back and sees the room as it is now (as the bot reports it): Ann
+    # still has her hand up, Bob left, Cat lowered hers while the assistant was away.
+    here = [{"id": "a1", "handRaised": stamp}, {"id": "c3", "handRaised": 0}, {"id": "p3"}]
+    desk.on_event(session_id, LiveEvent.CONFERENCE_JOINED, {"participants": here})
     desk.on_event(session_id, LiveEvent.PARTICIPANT_JOINED, {"id": "a1", "handRaised": stamp})
     await desk.settled()
     queue = await desk.load(session_id)
@@ -181,3 +181,57 @@ async def test_turns_and_who_has_not_spoken(client: Client, signed_in_facilitato
     page = await (await client.get(f"/sessions/{session_id}")).text()
     assert "Ann: 1 turn" in page
     assert "Not heard yet: Bob, Cat" in page
+
+
+async def test_odd_input_is_a_clear_400(client: Client, signed_in_facilitator: None) -> None:
+    session_id = await _session(client)
+    await _joined(client, session_id, "a1", "Ann")
+    assert (await _act(client, session_id, "next", seq="\u00b2")).status == 400  # "²".isdigit()
+    assert (await _act(client, session_id, "next", seq="9" * 12)).status == 400
+    ghost = await _act(client, session_id, "raise", participant="ghost<script>")
+    assert ghost.status == 400  # only people in the meeting
+
+
+async def test_a_meeting_that_cannot_be_reached_never_fails_next(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    from types import SimpleNamespace
+
+    from plugin.jitsi.bot import NotConnected
+
+    session_id = await _session(client)
+    await _joined(client, session_id, "a1", "Ann")
+    await _joined(client, session_id, "b2", "Bob")
+    await _act(client, session_id, "raise", participant="a1")
+    await _act(client, session_id, "raise", participant="b2")
+
+    async def send(_stanza: object) -> None:
+        raise NotConnected("reconnecting")
+
+    broken = SimpleNamespace(
+        send=send,
+        role="moderator",
+        address=SimpleNamespace(jid="circle@muc", occupant=lambda nick: f"circle@muc/{nick}"),
+        roster=SimpleNamespace(members={"a1": SimpleNamespace(hand_raised_at=1)}),
+    )
+    connector = app_of(client)[keys.CONNECTOR]
+    connector.bot = lambda _session_id: broken  # type: ignore[method-assign,assignment]
+    response = await _act(client, session_id, "next")
+    assert response.status == 303  # the change is made; the meeting is told when it can be
+    queue = await app_of(client)[keys.QUEUE].load(session_id)
+    assert queue.speaker == "a1"
+
+
+async def test_the_summary_counts_the_last_turn_and_everyone_who_came(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    session_id = await _session(client)
+    for nick, name in (("a1", "Ann"), ("b2", "Bob")):
+        await _joined(client, session_id, nick, name)
+    await _act(client, session_id, "raise", participant="a1")
+    await _act(client, session_id, "next")  # Ann is speaking when the session ends
+    await post_form(client, f"/sessions/{session_id}/end", {}, page=f"/sessions/{session_id}")
+    queue = await app_of(client)[keys.QUEUE].load(session_id)
+    assert (queue.speaker, dict(queue.turns)) == (None, {"a1": 1})
+    view = await app_of(client)[keys.QUEUE].view(session_id)
+    assert [p["name"] for p in view["notHeard"]] == ["Bob"]  # though everyone has left now

@@ -189,3 +189,30 @@ async def test_the_dialplan_helper_script_against_a_real_server(
         )
     finally:
         await client.close()
+
+
+async def test_after_being_served_star_9_raises_the_hand_again(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    from tests.conftest import csrf_from
+
+    session_id, pin = await start_catchup(client)
+    await post_pbx(client, started("c-9", pin=pin))
+    await post_pbx(client, dtmf("c-9", "*9"))
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    seq = page.split('name="seq" value="', 1)[1].split('"', 1)[0]
+    served = await client.post(
+        f"/sessions/{session_id}/queue",
+        data={
+            "action": "next",
+            "seq": seq,
+            "csrf_token": await csrf_from(client, f"/sessions/{session_id}"),
+        },
+        allow_redirects=False,
+    )
+    assert served.status == 303
+    (caller,) = await _participants(client)
+    assert caller.hand_raised_at is None  # down everywhere once served
+    await post_pbx(client, dtmf("c-9", "*9"))  # one press raises it again, not lowers
+    queue = await app_of(client)[keys.QUEUE].load(session_id)
+    assert [hand.participant for hand in queue.hands] == [caller.jitsi_id]

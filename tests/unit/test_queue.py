@@ -24,9 +24,9 @@ def names(queue: Queue) -> list[str]:
 
 
 def test_first_come_orders_by_the_senders_time_not_arrival() -> None:
-    queue = q.raise_hand(Queue(), "ann", at(30), Source.JITSI)
-    queue = q.raise_hand(queue, "bob", at(10), Source.KEYPAD)  # arrived later, raised earlier
-    queue = q.raise_hand(queue, "cat", at(20), Source.CHAT)
+    queue = q.hand_up(Queue(), "ann", at(30), Source.JITSI)
+    queue = q.hand_up(queue, "bob", at(10), Source.KEYPAD)  # arrived later, raised earlier
+    queue = q.hand_up(queue, "cat", at(20), Source.CHAT)
     assert names(queue) == ["bob", "cat", "ann"]
     assert {entry.reason for entry in q.order(queue)} == {"first_come"}
 
@@ -34,7 +34,7 @@ def test_first_come_orders_by_the_senders_time_not_arrival() -> None:
 def test_fair_turns_puts_those_who_spoke_least_first() -> None:
     queue = Queue(turns={"ann": 2, "bob": 0, "cat": 1})
     for name, second in (("ann", 1), ("bob", 3), ("cat", 2)):
-        queue = q.raise_hand(queue, name, at(second), Source.JITSI)
+        queue = q.hand_up(queue, name, at(second), Source.JITSI)
     assert names(queue) == ["ann", "cat", "bob"]
     queue = q.set_policy(queue, Policy.FAIR_TURNS)
     assert names(queue) == ["bob", "cat", "ann"]
@@ -58,19 +58,21 @@ def test_go_round_visits_everyone_once_and_people_can_pass() -> None:
 def test_manual_moves_override_the_policy_and_say_so() -> None:
     queue = Queue()
     for n, name in enumerate(["ann", "bob", "cat", "dan"]):
-        queue = q.raise_hand(queue, name, at(n), Source.JITSI)
+        queue = q.hand_up(queue, name, at(n), Source.JITSI)
     queue = q.move(queue, "cat", "top")
     assert names(queue) == ["cat", "ann", "bob", "dan"]
     assert [entry.override for entry in q.order(queue)] == [True, False, False, False]
     queue = q.move(queue, "dan", "up")
     assert names(queue) == ["cat", "ann", "dan", "bob"]
+    reasons = [entry.reason for entry in q.order(queue)]
+    assert reasons == ["override", "kept", "override", "first_come"]
     queue = q.move(queue, "cat", "down")
     assert names(queue) == ["ann", "cat", "dan", "bob"]
 
 
 def test_next_counts_the_turn_and_calls_the_first() -> None:
-    queue = q.raise_hand(Queue(), "ann", at(1), Source.JITSI)
-    queue = q.raise_hand(queue, "bob", at(2), Source.KEYPAD)
+    queue = q.hand_up(Queue(), "ann", at(1), Source.JITSI)
+    queue = q.hand_up(queue, "bob", at(2), Source.KEYPAD)
     queue = q.next_speaker(queue)
     assert queue.speaker == "ann"
     assert names(queue) == ["bob"]
@@ -78,27 +80,61 @@ def test_next_counts_the_turn_and_calls_the_first() -> None:
     assert (queue.speaker, queue.turns) == ("bob", {"ann": 1})
 
 
-def test_undo_goes_back_one_step_and_the_sequence_still_rises() -> None:
-    queue = q.raise_hand(Queue(), "ann", at(1), Source.JITSI)
+def test_undo_takes_back_the_last_action_and_keeps_hands_raised_since() -> None:
+    queue = q.hand_up(Queue(), "ann", at(1), Source.JITSI)
     called = q.next_speaker(queue)
-    undone = q.undo(called)
+    meanwhile = q.hand_up(called, "dan", at(2), Source.CHAT)  # a meeting event, not undoable
+    undone = q.undo(meanwhile)
     assert undone.speaker is None
-    assert names(undone) == ["ann"]
-    assert undone.seq == called.seq + 1
+    assert names(undone) == ["ann", "dan"]  # Ann is back; Dan's hand is not lost
+    assert undone.seq == meanwhile.seq + 1
+    assert q.undo(undone) is undone  # nothing older to undo
+
+
+def test_meeting_events_alone_leave_nothing_to_undo() -> None:
+    queue = q.hand_up(Queue(), "ann", at(1), Source.JITSI)
+    assert q.undo(queue) is queue
 
 
 def test_an_action_based_on_an_old_queue_is_refused() -> None:
-    queue = q.raise_hand(Queue(), "ann", at(1), Source.JITSI)
-    seen = queue.seq
+    queue = q.hand_up(Queue(), "ann", at(1), Source.JITSI)
+    seen = queue.action_seq
+    queue = q.hand_up(queue, "bob", at(2), Source.JITSI)  # meeting events do not make it stale
     queue = q.next_speaker(queue, based_on=seen)  # one facilitator presses next
     with pytest.raises(q.Stale):
         q.next_speaker(queue, based_on=seen)  # the other pressed it on the old view
 
 
-def test_a_second_source_for_the_same_hand_changes_nothing() -> None:
-    queue = q.raise_hand(Queue(), "ann", at(5), Source.JITSI)
-    again = q.raise_hand(queue, "ann", at(9), Source.CHAT)
-    assert again is queue
+def test_a_second_report_of_the_same_hand_keeps_the_earliest_time() -> None:
+    queue = q.hand_up(Queue(), "ann", at(5), Source.CHAT)
+    assert q.hand_up(queue, "ann", at(9), Source.JITSI) is queue
+    earlier = q.hand_up(queue, "ann", at(2), Source.JITSI)
+    hand = earlier.hand_of("ann")
+    assert hand is not None
+    assert hand.raised_at == at(2)
+
+
+def test_the_speaker_may_raise_again_for_a_follow_up() -> None:
+    queue = q.next_speaker(q.hand_up(Queue(), "ann", at(1), Source.JITSI))
+    again = q.hand_up(queue, "ann", at(3), Source.JITSI)
+    assert names(again) == ["ann"]
+
+
+def test_going_round_takes_late_joiners_and_shows_other_hands() -> None:
+    queue = q.set_policy(Queue(), Policy.GO_ROUND, ["ann", "bob"])
+    queue = q.joined(queue, "cat")
+    queue = q.hand_up(queue, "ann", at(1), Source.JITSI)
+    assert [(e.participant, e.reason) for e in q.order(queue)] == [
+        ("ann", "go_round"),
+        ("bob", "go_round"),
+        ("cat", "go_round"),
+    ]
+    queue = q.left(queue, "bob")
+    for _ in range(2):
+        queue = q.next_speaker(queue)  # ann, then cat
+    queue = q.hand_up(queue, "ann", at(9), Source.JITSI)  # had her go: her hand still shows
+    assert [(e.participant, e.reason) for e in q.order(queue)] == [("ann", "first_come")]
+    assert q.joined(queue, "ann") == queue  # rejoining does not give a second go
 
 
 @pytest.mark.parametrize(
@@ -122,71 +158,101 @@ def test_chat_intents(text: str, intent: bool | None) -> None:
 
 PEOPLE = ["ann", "bob", "cat", "dan", "eve", "phone-1"]
 actions = st.one_of(
+    st.tuples(st.just("up"), st.sampled_from(PEOPLE), st.integers(0, 600)),
+    st.tuples(st.just("down"), st.sampled_from(PEOPLE), st.just(0)),
+    st.tuples(st.just("join"), st.sampled_from(PEOPLE), st.just(0)),
+    st.tuples(st.just("leave"), st.sampled_from(PEOPLE), st.just(0)),
     st.tuples(st.just("raise"), st.sampled_from(PEOPLE), st.integers(0, 600)),
     st.tuples(st.just("lower"), st.sampled_from(PEOPLE), st.just(0)),
     st.tuples(st.just("next"), st.just(""), st.just(0)),
     st.tuples(st.just("skip"), st.sampled_from(PEOPLE), st.just(0)),
-    st.tuples(st.sampled_from(["up", "down", "top"]), st.sampled_from(PEOPLE), st.just(0)),
+    st.tuples(
+        st.sampled_from(["move-up", "move-down", "top"]), st.sampled_from(PEOPLE), st.just(0)
+    ),
     st.tuples(st.just("policy"), st.sampled_from(list(Policy)), st.just(0)),
     st.tuples(st.just("undo"), st.just(""), st.just(0)),
 )
+MEETING = {"up", "down", "join", "leave"}
 
 
 def apply(queue: Queue, action: tuple[object, ...]) -> Queue:
-    kind, who, when = action
-    if kind == "raise":
-        return q.raise_hand(queue, str(who), at(int(when)), Source.JITSI)  # type: ignore[call-overload]
-    if kind == "lower":
-        return q.lower_hand(queue, str(who))
-    if kind == "next":
-        return q.next_speaker(queue)
-    if kind == "skip":
-        return q.skip(queue, str(who))
-    if kind in ("up", "down", "top"):
-        return q.move(queue, str(who), str(kind))
-    if kind == "policy":
-        return q.set_policy(queue, Policy(str(who)), PEOPLE)
-    return q.undo(queue)
+    kind, who, when = str(action[0]), str(action[1]), int(str(action[2]))
+    steps = {
+        "up": lambda: q.hand_up(queue, who, at(when), Source.JITSI),
+        "down": lambda: q.hand_down(queue, who),
+        "join": lambda: q.joined(queue, who),
+        "leave": lambda: q.left(queue, who),
+        "raise": lambda: q.raise_hand(queue, who, at(when)),
+        "lower": lambda: q.lower_hand(queue, who),
+        "next": lambda: q.next_speaker(queue),
+        "skip": lambda: q.skip(queue, who),
+        "move-up": lambda: q.move(queue, who, "up"),
+        "move-down": lambda: q.move(queue, who, "down"),
+        "top": lambda: q.move(queue, who, "top"),
+        "policy": lambda: q.set_policy(queue, Policy(who), PEOPLE),
+        "undo": lambda: q.undo(queue),
+    }
+    return steps[kind]()
+
+
+def _model_effect(raised: set[str], kind: str, who: str, after: Queue) -> set[str]:
+    raised = set(raised)
+    if kind in ("up", "raise"):
+        raised.add(who)
+    elif kind in ("down", "leave", "lower", "skip"):
+        raised.discard(who)
+    elif kind == "next" and after.speaker is not None:
+        raised.discard(after.speaker)
+    return raised
 
 
 @settings(max_examples=1000, derandomize=True)
 @given(st.lists(actions, max_size=40))
 def test_invariants_hold_under_any_sequence(steps: list[tuple[object, ...]]) -> None:
+    """The model: whose hand is up. Undo goes back to the model before the last facilitator
+    action and replays the meeting events since, as the queue promises."""
     queue = Queue()
-    raised: set[str] = set()  # the model: whose hand is up
-    history: list[set[str]] = []
+    raised: set[str] = set()
+    snapshots: list[tuple[set[str], list[tuple[str, str]]]] = []
+    since: list[tuple[str, str]] = []  # meeting events since the last facilitator action
     for step in steps:
         before = queue
         queue = apply(queue, step)
-        kind, who = step[0], step[1]
-        if queue is not before and kind != "undo":
-            history.append(set(raised))
-            if kind == "raise":
-                raised.add(str(who))
-            elif kind in ("lower", "skip"):
-                raised.discard(str(who))
-            elif kind == "next" and queue.speaker is not None:
-                raised.discard(queue.speaker)
-        elif kind == "undo" and queue is not before:
-            raised = history.pop() if history else raised
+        kind, who = str(step[0]), str(step[1])
+        if queue is before or queue == before:
+            continue
+        if kind in MEETING:
+            raised = _model_effect(raised, kind, who, queue)
+            since.append((kind, who))
+        elif kind == "undo":
+            earlier, earlier_since = snapshots.pop()
+            raised = set(earlier)
+            for event_kind, event_who in since:
+                raised = _model_effect(raised, event_kind, event_who, queue)
+            since = earlier_since + since
+        else:
+            snapshots.append((set(raised), since))
+            since = []
+            raised = _model_effect(raised, kind, who, queue)
+        snapshots = snapshots[-q.UNDO_DEPTH :]
         entries = q.order(queue)
         shown = [entry.participant for entry in entries]
         assert len(shown) == len(set(shown)), "no one appears twice"
-        assert queue.speaker not in shown
         hands = {hand.participant for hand in queue.hands}
         assert hands == raised, "every raised hand is waiting, or was served or lowered"
-        if queue.policy is not Policy.GO_ROUND:
-            assert set(shown) == hands
+        assert hands <= set(shown), "every raised hand is in the queue"
         if queue.policy is Policy.FAIR_TURNS:
             free = [e for e in entries if not e.override]
-            for i, earlier in enumerate(free):
+            for i, earlier_entry in enumerate(free):
                 for later in free[i + 1 :]:
-                    assert earlier.raised_at is not None
+                    assert earlier_entry.raised_at is not None
                     assert later.raised_at is not None
                     # No one waits behind someone who raised later and has spoken more.
-                    assert not (earlier.raised_at > later.raised_at and earlier.turns > later.turns)
-                    assert earlier.turns <= later.turns
-        assert queue.seq >= before.seq
+                    assert not (
+                        earlier_entry.raised_at > later.raised_at
+                        and earlier_entry.turns > later.turns
+                    )
+        assert queue.seq > before.seq
 
 
 @settings(max_examples=200, derandomize=True)
