@@ -208,14 +208,14 @@ async def test_a_meeting_that_cannot_be_reached_never_fails_next(
     async def send(_stanza: object) -> None:
         raise NotConnected("reconnecting")
 
-    broken = SimpleNamespace(
+    broken: Any = SimpleNamespace(
         send=send,
         role="moderator",
         address=SimpleNamespace(jid="circle@muc", occupant=lambda nick: f"circle@muc/{nick}"),
         roster=SimpleNamespace(members={"a1": SimpleNamespace(hand_raised_at=1)}),
     )
     connector = app_of(client)[keys.CONNECTOR]
-    connector.bot = lambda _session_id: broken  # type: ignore[method-assign,assignment]
+    connector.bot = lambda _session_id: broken  # type: ignore[method-assign]
     response = await _act(client, session_id, "next")
     assert response.status == 303  # the change is made; the meeting is told when it can be
     queue = await app_of(client)[keys.QUEUE].load(session_id)
