@@ -121,7 +121,9 @@ async def _caller_seen_by_phone(
         tail = "".join(c for c in row.display_name if c.isdigit())
         if tail and digits.endswith(tail):
             return row
-    return waiting[0] if waiting else None
+    # Someone else's number is never this caller; a name without digits (Jigasi hiding
+    # numbers) may be the first caller still waiting to be seen.
+    return waiting[0] if waiting and not digits else None
 
 
 async def present(db: AsyncSession, session_id: str) -> list[Participant]:

@@ -7,6 +7,8 @@ import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.app import create_app
@@ -193,7 +195,7 @@ async def test_odd_input_is_a_clear_400(client: Client, signed_in_facilitator: N
 
 
 async def test_a_meeting_that_cannot_be_reached_never_fails_next(
-    client: Client, signed_in_facilitator: None
+    client: Client, signed_in_facilitator: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from types import SimpleNamespace
 
@@ -215,7 +217,7 @@ async def test_a_meeting_that_cannot_be_reached_never_fails_next(
         roster=SimpleNamespace(members={"a1": SimpleNamespace(hand_raised_at=1)}),
     )
     connector = app_of(client)[keys.CONNECTOR]
-    connector.bot = lambda _session_id: broken  # type: ignore[method-assign]
+    monkeypatch.setattr(connector, "bot", lambda _session_id: broken)
     response = await _act(client, session_id, "next")
     assert response.status == 303  # the change is made; the meeting is told when it can be
     queue = await app_of(client)[keys.QUEUE].load(session_id)
