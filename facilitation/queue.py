@@ -22,7 +22,6 @@ between is lost. `seq` counts every change, for consoles to keep them in order.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -87,20 +86,6 @@ class Queue:
 
     def hand_of(self, participant: str) -> Hand | None:
         return next((hand for hand in self.hands if hand.participant == participant), None)
-
-
-HAND_WORDS = re.compile(r"^\s*(?:/?hand|\u270b(?:[\U0001f3fb-\U0001f3ff])?)\s*[.!]*\s*$", re.I)
-LOWER_WORDS = re.compile(r"^\s*/?(?:lower|unhand|hand down)\s*[.!]*\s*$", re.I)
-
-
-def chat_intent(text: str) -> bool | None:
-    """A chat message that is just "hand", "/hand" or ✋ raises a hand; "lower" or
-    "/lower" lowers it; anything else is ordinary chat (None)."""
-    if HAND_WORDS.match(text):
-        return True
-    if LOWER_WORDS.match(text):
-        return False
-    return None
 
 
 def _without(items: tuple[str, ...], participant: str) -> tuple[str, ...]:
@@ -352,61 +337,3 @@ def undo(queue: Queue, *, based_on: int | None = None) -> Queue:
 def not_heard(queue: Queue, everyone: Iterable[str]) -> list[str]:
     """For the summary: who was there and never got a turn (the speaker is being heard)."""
     return [p for p in dict.fromkeys(everyone) if queue.turns.get(p, 0) == 0 and p != queue.speaker]
-
-
-def _texts(record: Mapping[str, object], key: str) -> tuple[str, ...]:
-    value = record.get(key) or []
-    assert isinstance(value, list)
-    return tuple(str(item) for item in value)
-
-
-def _state_record(queue: Queue) -> dict[str, object]:
-    return {
-        "policy": queue.policy.value,
-        "hands": [[h.participant, h.raised_at.isoformat(), h.source.value] for h in queue.hands],
-        "overrides": list(queue.overrides),
-        "moved": list(queue.moved),
-        "turns": dict(queue.turns),
-        "speaker": queue.speaker,
-        "round": list(queue.round),
-        "round_done": list(queue.round_done),
-        "seq": queue.seq,
-        "action_seq": queue.action_seq,
-        "replay": [list(event) for event in queue.replay],
-    }
-
-
-def _state_from(record: Mapping[str, object]) -> Queue:
-    hands = record.get("hands") or []
-    turns = record.get("turns") or {}
-    replay = record.get("replay") or []
-    assert isinstance(hands, list)
-    assert isinstance(turns, dict)
-    assert isinstance(replay, list)
-    return Queue(
-        policy=Policy(str(record.get("policy", Policy.FIRST_COME.value))),
-        hands=tuple(
-            Hand(str(p), datetime.fromisoformat(str(when)), Source(str(source)))
-            for p, when, source in hands
-        ),
-        overrides=_texts(record, "overrides"),
-        moved=_texts(record, "moved"),
-        turns={str(k): int(v) for k, v in turns.items()},
-        speaker=str(record["speaker"]) if record.get("speaker") else None,
-        round=_texts(record, "round"),
-        round_done=_texts(record, "round_done"),
-        seq=int(str(record.get("seq", 0))),
-        action_seq=int(str(record.get("action_seq", 0))),
-        replay=tuple((str(a), str(b), str(c), str(d)) for a, b, c, d in replay),
-    )
-
-
-def to_record(queue: Queue) -> dict[str, object]:
-    """JSON-ready, undo history included."""
-    return {**_state_record(queue), "previous": [_state_record(p) for p in queue.previous]}
-
-
-def from_record(record: Mapping[str, object]) -> Queue:
-    previous = record.get("previous") or []
-    assert isinstance(previous, list)
-    return replace(_state_from(record), previous=tuple(_state_from(p) for p in previous))

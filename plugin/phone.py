@@ -22,7 +22,6 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation import phone as conversation
-from facilitation.checkout import Answers, Contact, flag_for
 from facilitation.dialin import BadConference, conference_jid, parse_conference
 from facilitation.live_events import LiveEvent
 from facilitation.phone import CallState, Effect, Outcome, Reply, Step, caller_number
@@ -30,8 +29,9 @@ from facilitation.throttle import ThrottlePolicy
 from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db import phone as phone_db
+from plugin.db.checkouts import keypad_checkout
 from plugin.db.engine import Database
-from plugin.db.models import Checkout, MeetingSession, Participant, PhoneCall
+from plugin.db.models import MeetingSession, Participant, PhoneCall
 from plugin.live import LiveHub
 from plugin.security.sealing import Sealer
 from plugin.settings import Settings
@@ -345,30 +345,10 @@ class PhoneDesk:
     async def _store_checkout(
         self, db: AsyncSession, row: PhoneCall, state: CallState, later: _Later
     ) -> None:
-        assert state.feeling is not None
-        assert row.session_id is not None
-        contact = state.contact or Contact.NONE
-        flag = flag_for(Answers(state.feeling, contact))
         person = await phone_db.participant_for(db, row, self.clock.now())
-        number = self.sealer.open(row.caller_sealed) if row.caller_sealed else None
-        db.add(
-            Checkout(
-                session_id=row.session_id,
-                participant_id=person.id if person else None,
-                phone_call_id=row.id,
-                source="phone",
-                display_name=person.shown_name if person else "",
-                feeling=state.feeling.value,
-                contact=contact.value,
-                contact_detail=(
-                    self.sealer.seal(number) if number and contact is Contact.CALL_LATER else None
-                ),
-                flag_level=flag.level.value if flag else None,
-                flag_reasons=[reason.value for reason in flag.reasons] if flag else [],
-                created_at=self.clock.now(),
-            )
-        )
-        if flag is not None:
+        checkout, flag = keypad_checkout(row, state, person, self.sealer, self.clock.now())
+        db.add(checkout)
+        if flag is not None and row.session_id is not None:
             later.events.append(
                 (
                     row.session_id,

@@ -19,19 +19,21 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import col, select
 
 from facilitation import queue as rules
+from facilitation.hand_words import chat_intent
 from facilitation.live_events import LiveEvent
 from facilitation.queue import Policy, Queue, Source
+from facilitation.queue_record import from_record, to_record
 from plugin.clock import Clock
 from plugin.db.engine import Database
-from plugin.db.models import Participant, PhoneCall, SpeakingQueue
+from plugin.db.models import Participant, SpeakingQueue
 from plugin.db.participants import from_ms
-from plugin.jitsi import commands
+from plugin.i18n import N_
 from plugin.jitsi.connector import Connector
 from plugin.live import LiveHub
+from plugin.speaking_meeting import announce, hands_down_elsewhere
 from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
@@ -124,7 +126,7 @@ class QueueDesk:
         if not isinstance(who, str) or data.get("self"):
             return
         if event is LiveEvent.INCOMING_MESSAGE:
-            intent = rules.chat_intent(str(data.get("message", "")))
+            intent = chat_intent(str(data.get("message", "")))
             if intent is True:
                 await self.change(session_id, lambda q: rules.hand_up(q, who, now, Source.CHAT))
             elif intent is False:
@@ -214,22 +216,23 @@ class QueueDesk:
         before, after = await self.change(session_id, steps[action])
         down = [h.participant for h in before.hands if after.hand_of(h.participant) is None]
         if action in ("next", "lower", "skip") and down:
-            await self._hands_down_elsewhere(session_id, down)
+            await hands_down_elsewhere(self.database, self.hub, self.connector, session_id, down)
         if action == "next" and after.speaker != before.speaker:
-            await self._announce(session_id, after)
+            view = await self._view(session_id, after)
+            await announce(self.connector, self.translate, session_id, view)
         return after
 
     async def change(self, session_id: str, step: Callable[[Queue], Queue]) -> tuple[Queue, Queue]:
         async with self._locks[session_id]:
             async with self.database.session() as db:
                 row = await db.get(SpeakingQueue, session_id)
-                before = rules.from_record(row.state) if row is not None else Queue()
+                before = from_record(row.state) if row is not None else Queue()
                 after = step(before)
                 if after is before or after == before:
                     return before, before
                 if row is None:
                     row = SpeakingQueue(session_id=session_id, updated_at=self.clock.now())
-                row.state = rules.to_record(after)
+                row.state = to_record(after)
                 row.seq = after.seq
                 row.updated_at = self.clock.now()
                 db.add(row)
@@ -240,7 +243,7 @@ class QueueDesk:
     async def load(self, session_id: str) -> Queue:
         async with self.database.session() as db:
             row = await db.get(SpeakingQueue, session_id)
-        return rules.from_record(row.state) if row is not None else Queue()
+        return from_record(row.state) if row is not None else Queue()
 
     async def view(self, session_id: str) -> dict[str, Any]:
         """What a console shows: the order with names and reasons, and who speaks now."""
@@ -257,7 +260,7 @@ class QueueDesk:
             if pid is None:
                 return None
             person = people.get(pid)
-            someone = self.translate("Someone")
+            someone = self.translate(N_("Someone"))
             return {
                 "id": pid,
                 "name": (person.shown_name if person else "") or someone,
@@ -314,69 +317,3 @@ class QueueDesk:
                 .order_by(col(Participant.joined_at))
             )
             return list((await db.exec(query)).all())
-
-    # --- in the meeting ---------------------------------------------------------------
-
-    async def _hands_down_elsewhere(self, session_id: str, participants: list[str]) -> None:
-        """Served, skipped or lowered: the hand goes down everywhere it was up. In Jitsi
-        (whatever raised it in the queue), on the console's people list, and for a phone
-        call, so the caller's next `*9` raises it again."""
-        async with self.database.session() as db:
-            rows = (
-                await db.exec(
-                    select(Participant).where(
-                        Participant.session_id == session_id,
-                        col(Participant.jitsi_id).in_(participants),
-                        col(Participant.left_at).is_(None),
-                    )
-                )
-            ).all()
-            ids = [row.id for row in rows if row.id is not None]
-            for row in rows:
-                row.hand_raised_at = None
-                db.add(row)
-            if ids:
-                await db.exec(
-                    update(PhoneCall)
-                    .where(col(PhoneCall.participant_id).in_(ids))
-                    .values(hand_up=False)
-                )
-            await db.commit()
-        for who in participants:
-            self.hub.publish(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": who, "handRaised": 0})
-        bot = self.connector.bot(session_id)
-        if bot is None:
-            return
-        for who in participants:
-            member = bot.roster.members.get(who)
-            if member is None or not member.hand_raised_at:
-                continue
-            try:
-                await commands.lower_hand(bot, who)
-            except Exception as exc:  # best effort: not a moderator, reconnecting, ...
-                log.info("could not lower the hand in Jitsi: %s", exc)
-
-    async def _announce(self, session_id: str, queue: Queue) -> None:
-        """ "Now: A. Next: B" in the meeting chat, and a private word to B."""
-        bot = self.connector.bot(session_id)
-        view = await self._view(session_id, queue)
-        speaker = view["speaker"]
-        following = view["entries"][0] if view["entries"] else None
-        if bot is None or speaker is None:
-            return
-        if following is not None:
-            text = self.translate("Now: %(now)s. Next: %(next)s.") % {
-                "now": speaker["meetingName"],
-                "next": following["meetingName"],
-            }
-        else:
-            text = self.translate("Now: %(now)s.") % {"now": speaker["meetingName"]}
-        try:
-            await commands.send_chat_message(bot, text)
-            if following is not None and not following["phone"]:
-                note = self.translate("You are next, after %(now)s.") % {
-                    "now": speaker["meetingName"]
-                }
-                await commands.send_chat_message(bot, note, to=following["id"])
-        except Exception as exc:  # best effort: the change is made whatever the meeting says
-            log.info("could not announce the next speaker: %s", exc)

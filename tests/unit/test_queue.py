@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from facilitation import queue as q
+from facilitation.hand_words import chat_intent
 from facilitation.queue import Policy, Queue, Source
+from facilitation.queue_record import from_record, to_record
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -153,7 +155,7 @@ def test_going_round_takes_late_joiners_and_shows_other_hands() -> None:
     ],
 )
 def test_chat_intents(text: str, intent: bool | None) -> None:
-    assert q.chat_intent(text) is intent
+    assert chat_intent(text) is intent
 
 
 PEOPLE = ["ann", "bob", "cat", "dan", "eve", "phone-1"]
@@ -263,6 +265,6 @@ def test_the_queue_survives_storage(steps: list[tuple[object, ...]]) -> None:
         queue = apply(queue, step)
     import json
 
-    again = q.from_record(json.loads(json.dumps(q.to_record(queue))))
+    again = from_record(json.loads(json.dumps(to_record(queue))))
     assert again == queue
     assert q.order(again) == q.order(queue)
