@@ -28,7 +28,8 @@ from plugin.db import accounts, audit
 from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import current_revision, head_revision, upgrade
 from plugin.security.passwords import Passwords, load_common_passwords
-from plugin.settings import Settings, SettingsError, load_settings, warnings
+from plugin.settings import Settings, SettingsError, load_settings
+from plugin.settings_checks import warnings
 from plugin.web.messages import describe
 
 SETUP_LINK_HOURS = 24

@@ -11,13 +11,9 @@ web form.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import hmac
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field, replace
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,39 +21,18 @@ from facilitation import phone as conversation
 from facilitation.dialin import BadConference, conference_jid, parse_conference
 from facilitation.live_events import LiveEvent
 from facilitation.phone import CallState, Effect, Outcome, Reply, Step, caller_number
-from facilitation.throttle import ThrottlePolicy
 from plugin.clock import Clock
-from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.db.checkouts import keypad_checkout
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, Participant, PhoneCall
 from plugin.live import LiveHub
+from plugin.phone_lockout import CallerLockout
+from plugin.phone_types import CallOver, HandHook, Later, UnknownCall
 from plugin.security.sealing import Sealer
 from plugin.settings import Settings
 
 log = logging.getLogger(__name__)
-# Wrong PINs from one number across calls: 10 in 30 minutes locks that number out.
-CALLER_LOCKOUT = ThrottlePolicy(max_failures=10, window=timedelta(minutes=30))
-
-
-class UnknownCall(LookupError):
-    """No such call (or it belongs to the other dialect): the sender's mistake, 404."""
-
-
-class CallOver(Exception):
-    """The call has ended: nothing more can happen on it (409)."""
-
-
-@dataclass
-class _Later:
-    """What to tell consoles and the queue once the call's changes are committed."""
-
-    events: list[tuple[str, LiveEvent, dict[str, Any]]] = field(default_factory=list)
-    hands: list[tuple[str, str, bool]] = field(default_factory=list)  # session, who, up
-
-
-HandHook = Callable[[str, str, bool], Awaitable[None]]
 
 
 class PhoneDesk:
@@ -77,10 +52,7 @@ class PhoneDesk:
         self.has_assistant = has_assistant
         self.on_hand = on_hand  # the speaking queue: *9 raises or lowers a hand there
         self.sealer = Sealer(settings.secret())
-
-    def _caller_key(self, number: str) -> str:
-        mac = hmac.new(self.settings.secret(), b"pin-failures:" + number.encode(), hashlib.sha256)
-        return "pin:" + mac.hexdigest()[:40]
+        self.lockout = CallerLockout(settings.secret())
 
     async def started(
         self,
@@ -95,7 +67,7 @@ class PhoneDesk:
         """A new call. A PBX may already have the PIN or the room; TwiML never does."""
         settings = self.settings
         languages = settings.phone_languages
-        later = _Later()
+        later = Later()
         if language in languages:
             languages = (language,)  # the PBX already knows: no language menu
         now = self.clock.now()
@@ -114,7 +86,7 @@ class PhoneDesk:
                 raise CallOver("this call has already started")
             outcome = conversation.start(languages, settings.pin_digits)
             outcome = replace(outcome, state=replace(outcome.state, can_call_back=bool(digits)))
-            if digits and await self._locked_out(db, digits):
+            if digits and await self.lockout.locked(db, digits, now):
                 outcome = Outcome(
                     replace(outcome.state, step=Step.LOCKED),
                     Reply((conversation.LOCKED_OUT,), conversation.Hangup(), languages[0]),
@@ -159,7 +131,7 @@ class PhoneDesk:
         """Keys pressed ("" when the caller pressed nothing in time)."""
         if digits:
             conversation.check_digits(digits)
-        later = _Later()
+        later = Later()
         async with self.database.session() as db:
             row = await self._live_call(db, dialect, call_id)
             outcome = await self._press(db, row, phone_db.state_of(row), digits, caller)
@@ -170,7 +142,7 @@ class PhoneDesk:
 
     async def left_meeting(self, dialect: str, call_id: str) -> Reply:
         """The meeting leg ended with the caller still on the line: the keypad check-out."""
-        later = _Later()
+        later = Later()
         async with self.database.session() as db:
             row = await self._live_call(db, dialect, call_id)
             state = phone_db.state_of(row)
@@ -193,7 +165,7 @@ class PhoneDesk:
     async def ended(self, dialect: str, call_id: str) -> str:
         """The caller hung up (or the call could go no further). Idempotent: a second report
         changes nothing. Returns the call's language, for any last words."""
-        later = _Later()
+        later = Later()
         async with self.database.session() as db:
             row = await phone_db.call(db, f"{dialect}:{call_id}")
             if row is None:
@@ -212,7 +184,7 @@ class PhoneDesk:
         await self._after(later)
         return language
 
-    async def _after(self, later: _Later) -> None:
+    async def _after(self, later: Later) -> None:
         for session_id, event, data in later.events:
             self.hub.publish(session_id, event, data)
         if self.on_hand is not None:
@@ -233,12 +205,6 @@ class PhoneDesk:
         name, tenant = parse_conference(text, self.settings.muc_domain)
         return conference_jid(name, tenant, self.settings.muc_domain)
 
-    async def _locked_out(self, db: AsyncSession, caller: str) -> bool:
-        now = self.clock.now()
-        key = self._caller_key(caller)
-        failures = await accounts.failures_since(db, key, now - CALLER_LOCKOUT.window)
-        return CALLER_LOCKOUT.retry_after(failures, now) is not None
-
     async def _press(
         self, db: AsyncSession, row: PhoneCall, state: CallState, digits: str, caller: str
     ) -> Outcome:
@@ -258,15 +224,15 @@ class PhoneDesk:
             number = caller_number(caller or self.sealer.open(row.caller_sealed or "") or "")
             if not number:
                 return outcome  # withheld numbers share no limit: 3 tries per call only
-            await accounts.record_failure(db, [self._caller_key(number)], now)
-            if await self._locked_out(db, number) and outcome.state.step is Step.PIN:
+            await self.lockout.failed(db, number, now)
+            if await self.lockout.locked(db, number, now) and outcome.state.step is Step.PIN:
                 locked = replace(outcome.state, step=Step.LOCKED)
                 reply = Reply((conversation.LOCKED_OUT,), conversation.Hangup(), state.language)
                 outcome = Outcome(locked, reply)
         return outcome
 
     async def _settle(
-        self, db: AsyncSession, row: PhoneCall, outcome: Outcome, later: _Later
+        self, db: AsyncSession, row: PhoneCall, outcome: Outcome, later: Later
     ) -> None:
         before = row.step
         phone_db.keep_state(row, outcome.state)
@@ -278,7 +244,7 @@ class PhoneDesk:
         if before == Step.MEETING.value and outcome.state.step is not Step.MEETING:
             await self._leave(db, row, later)
 
-    async def _connected(self, db: AsyncSession, row: PhoneCall, later: _Later) -> None:
+    async def _connected(self, db: AsyncSession, row: PhoneCall, later: Later) -> None:
         row.connected_at = self.clock.now()
         if row.conference is None:
             return
@@ -312,7 +278,7 @@ class PhoneDesk:
         return session
 
     async def _apply(
-        self, db: AsyncSession, row: PhoneCall, state: CallState, effect: Effect, later: _Later
+        self, db: AsyncSession, row: PhoneCall, state: CallState, effect: Effect, later: Later
     ) -> None:
         now = self.clock.now()
         if effect.hand is not None and row.session_id is not None:
@@ -343,7 +309,7 @@ class PhoneDesk:
             await self._store_checkout(db, row, state, later)
 
     async def _store_checkout(
-        self, db: AsyncSession, row: PhoneCall, state: CallState, later: _Later
+        self, db: AsyncSession, row: PhoneCall, state: CallState, later: Later
     ) -> None:
         person = await phone_db.participant_for(db, row, self.clock.now())
         checkout, flag = keypad_checkout(row, state, person, self.sealer, self.clock.now())
@@ -357,7 +323,7 @@ class PhoneDesk:
                 )
             )
 
-    async def _leave(self, db: AsyncSession, row: PhoneCall, later: _Later) -> None:
+    async def _leave(self, db: AsyncSession, row: PhoneCall, later: Later) -> None:
         """The caller is out of the meeting: their own participant row (if the assistant
         never saw them) leaves too, hand down."""
         if row.participant_id is None or row.id is None:

@@ -15,7 +15,8 @@ from babel.support import NullTranslations
 from facilitation.phone import UNREACHABLE, BadDigits, Hangup, Reply
 from plugin import keys
 from plugin.i18n import load_translations
-from plugin.phone import CallOver, PhoneDesk, UnknownCall
+from plugin.phone import PhoneDesk
+from plugin.phone_types import CallOver, UnknownCall
 from plugin.security.standard_webhooks import decode_secret
 from webhooks import pbx, twiml
 from webhooks.body import Rejected, header_bytes, read_limited

@@ -7,26 +7,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from plugin.app import create_app
-from plugin.clock import FixedClock
-from plugin.settings import Settings
 from tests.phone.conftest import BASE, NUMBERS, PBX_KEY, PBX_SECRET, SIP, TWIML_TOKEN
+from tests.support.fuzz_server import NOW, FuzzServer, fuzz_server
 from webhooks import pbx, twiml
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10000")) // 5  # 2,000 each by default
-NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 CALLS = st.sampled_from(["c1", "c2", "c3", "CA1", "CA2", ""])
 KEYS = st.text(alphabet="0123456789*#a \u0000é", max_size=14)
 ANY = (
@@ -41,29 +36,17 @@ ANY = (
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, migrated_template: Any
-) -> Iterator[tuple[asyncio.AbstractEventLoop, TestClient[Any, Any]]]:
-    directory = tmp_path_factory.mktemp("phone-fuzz")
-    shutil.copy(migrated_template, directory / "fuzz.db")
-    config = Settings(
-        database_url=f"sqlite:///{directory / 'fuzz.db'}",
-        data_dir=directory / "data",
-        secret_key=SecretStr("fuzz-secret-key-that-is-long-enough-0123456789"),
-        jitsi_url=("https://meet.example.org",),
+) -> Iterator[FuzzServer]:
+    with fuzz_server(
+        tmp_path_factory.mktemp("phone-fuzz"),
+        migrated_template,
         base_url=BASE,
-        bot_enabled=False,
         dial_in_numbers=NUMBERS,
         twiml_auth_token=SecretStr(TWIML_TOKEN),
         pbx_webhook_secret=(SecretStr(PBX_SECRET),),
         jigasi_sip_uri=SIP,
-    )
-    loop = asyncio.new_event_loop()
-    client: TestClient[Any, Any] = TestClient(
-        TestServer(create_app(config, clock=FixedClock(NOW))), loop=loop
-    )
-    loop.run_until_complete(client.start_server())
-    yield loop, client
-    loop.run_until_complete(client.close())
-    loop.close()
+    ) as running:
+        yield running
 
 
 @st.composite
@@ -143,7 +126,8 @@ def _twiml_post(step: str, params: list[tuple[str, str]]) -> Any:
     return lambda client: client.post(path, data=data, headers=headers)
 
 
-def test_generated_pbx_events_never_get_a_5xx(server: Any) -> None:
+def _never_5xx(server: Any, requests: st.SearchStrategy[Any], to_post: Any) -> set[int]:
+    """Post 5 generated requests per example, in order; every status must be under 500."""
     statuses: set[int] = set()
 
     @settings(
@@ -152,32 +136,23 @@ def test_generated_pbx_events_never_get_a_5xx(server: Any) -> None:
         deadline=None,
         suppress_health_check=list(HealthCheck),
     )
-    @given(st.lists(pbx_event(), min_size=5, max_size=5))
-    def check(events: list[dict[str, Any]]) -> None:
-        got = _run(server, [_pbx_post(event, n) for n, event in enumerate(events)])
+    @given(st.lists(requests, min_size=5, max_size=5))
+    def check(batch: list[Any]) -> None:
+        got = _run(server, [to_post(n, item) for n, item in enumerate(batch)])
         statuses.update(got)
-        assert all(status < 500 for status in got), list(zip(events, got, strict=True))
+        assert all(status < 500 for status in got), list(zip(batch, got, strict=True))
 
     check()
+    return statuses
+
+
+def test_generated_pbx_events_never_get_a_5xx(server: Any) -> None:
+    statuses = _never_5xx(server, pbx_event(), lambda n, event: _pbx_post(event, n))
     assert 200 in statuses
     assert {400, 404} <= statuses
 
 
 def test_generated_twiml_callbacks_never_get_a_5xx(server: Any) -> None:
-    statuses: set[int] = set()
-
-    @settings(
-        max_examples=EXAMPLES // 5,
-        derandomize=True,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-    )
-    @given(st.lists(twiml_request(), min_size=5, max_size=5))
-    def check(requests: list[tuple[str, list[tuple[str, str]]]]) -> None:
-        got = _run(server, [_twiml_post(step, params) for step, params in requests])
-        statuses.update(got)
-        assert all(status < 500 for status in got), list(zip(requests, got, strict=True))
-
-    check()
+    statuses = _never_5xx(server, twiml_request(), lambda _n, request: _twiml_post(*request))
     assert 200 in statuses
     assert {400, 404} <= statuses

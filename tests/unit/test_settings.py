@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from plugin.settings import SettingsError, load_settings, warnings
+from plugin.settings import SettingsError, load_settings
+from plugin.settings_checks import warnings
 
 
 def test_defaults_need_no_config() -> None:

@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
-from plugin.app import create_app
-from plugin.clock import FixedClock
-from plugin.settings import Settings
+from tests.support.fuzz_server import FuzzServer, fuzz_server
 from tests.webhooks.conftest import JAAS_SECRET, prosody_headers
 from tests.webhooks.test_jaas import envelope
 from tests.webhooks.test_prosody import T0, destroyed, joined, left, occupant
@@ -84,32 +83,14 @@ def bodies(endpoint: str) -> st.SearchStrategy[bytes]:
 @pytest.fixture(scope="module")
 def server(
     tmp_path_factory: pytest.TempPathFactory, migrated_template: Any
-) -> Iterator[tuple[asyncio.AbstractEventLoop, TestClient[Any, Any]]]:
-    import shutil
-    from datetime import UTC, datetime
-
-    from pydantic import SecretStr
-
-    directory = tmp_path_factory.mktemp("fuzz")
-    shutil.copy(migrated_template, directory / "fuzz.db")
-    config = Settings(
-        database_url=f"sqlite:///{directory / 'fuzz.db'}",
-        data_dir=directory / "data",
-        secret_key=SecretStr("fuzz-secret-key-that-is-long-enough-0123456789"),
-        jitsi_url=("https://meet.example.org",),
-        bot_enabled=False,
+) -> Iterator[FuzzServer]:
+    with fuzz_server(
+        tmp_path_factory.mktemp("fuzz"),
+        migrated_template,
         prosody_token=SecretStr("prosody-webhook-token-0123456789abcdef"),
         jaas_secret=(SecretStr(JAAS_SECRET),),
-    )
-    loop = asyncio.new_event_loop()
-    clock = FixedClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
-    client: TestClient[Any, Any] = TestClient(
-        TestServer(create_app(config, clock=clock)), loop=loop
-    )
-    loop.run_until_complete(client.start_server())
-    yield loop, client
-    loop.run_until_complete(client.close())
-    loop.close()
+    ) as running:
+        yield running
 
 
 def _post_all(
