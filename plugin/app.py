@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from facilitation.passwords import PasswordPolicy
-from plugin import keys
+from plugin import keys, log_redaction
 from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db import phone as phone_db
@@ -29,10 +29,13 @@ from plugin.templating import Templates
 from plugin.web import (
     routes_accounts,
     routes_auth,
+    routes_checkout,
+    routes_checkout_console,
     routes_dialin,
     routes_live,
     routes_ops,
     routes_queue,
+    routes_review,
     routes_sessions,
 )
 from plugin.web.auth import identity_middleware
@@ -41,16 +44,19 @@ from plugin.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
+from plugin.wellbeing import CheckoutDesk
 from webhooks import phone_routes
 from webhooks import routes as webhook_routes
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 PURGE_EVERY_SECONDS = 600
+MISSING_EVERY_SECONDS = 60
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     settings = settings.with_secret_key()
+    log_redaction.install()
     app = web.Application(
         client_max_size=settings.max_body_bytes,
         middlewares=[
@@ -74,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_connector)
     app.cleanup_ctx.append(_queue)
     app.cleanup_ctx.append(_phone)
+    app.cleanup_ctx.append(_checkouts)
     app.on_shutdown.append(_close_consoles)
 
     for table in (
@@ -84,6 +91,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_live.routes,
         routes_dialin.routes,
         routes_queue.routes,
+        routes_checkout.routes,
+        routes_checkout_console.routes,
+        routes_review.routes,
         webhook_routes.routes,
         phone_routes.routes,
     ):
@@ -176,6 +186,28 @@ async def _phone(app: web.Application) -> AsyncIterator[None]:
         has_assistant=lambda session_id: connector.enabled and session_id in connector.bots,
         on_hand=app[keys.QUEUE].keypad,
     )
+    yield
+
+
+async def _checkouts(app: web.Application) -> AsyncIterator[None]:
+    desk = CheckoutDesk(
+        app[keys.SETTINGS],
+        app[keys.DATABASE],
+        app[keys.CLOCK],
+        app[keys.HUB],
+        app[keys.CONNECTOR],
+        app[keys.TRANSLATIONS],
+    )
+    app[keys.CHECKOUTS] = desk
+
+    async def flag_missing() -> None:
+        await desk.flag_missing()
+
+    async def purge_old() -> None:
+        await desk.purge_old()
+
+    app[keys.TASKS].every(MISSING_EVERY_SECONDS, flag_missing, "flag-missing-checkouts")
+    app[keys.TASKS].every(PURGE_EVERY_SECONDS, purge_old, "delete-old-checkouts")
     yield
 
 

@@ -18,6 +18,7 @@ from plugin.settings import Settings
 from plugin.speaking import QueueDesk
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
+from plugin.wellbeing import CheckoutDesk
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)
@@ -32,6 +33,7 @@ CONNECTOR = web.AppKey("connector", Connector)
 INTAKE = web.AppKey("intake", Intake)
 PHONE = web.AppKey("phone", PhoneDesk)
 QUEUE = web.AppKey("queue", QueueDesk)
+CHECKOUTS = web.AppKey("checkouts", CheckoutDesk)
 
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)

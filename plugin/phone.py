@@ -23,7 +23,7 @@ from facilitation.live_events import LiveEvent
 from facilitation.phone import CallState, Effect, Outcome, Reply, Step, caller_number
 from plugin.clock import Clock
 from plugin.db import phone as phone_db
-from plugin.db.checkouts import keypad_checkout
+from plugin.db.checkouts import key_of, keypad_checkout, live_payload, record_flag
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, Participant, PhoneCall
 from plugin.live import LiveHub
@@ -311,17 +311,14 @@ class PhoneDesk:
     async def _store_checkout(
         self, db: AsyncSession, row: PhoneCall, state: CallState, later: Later
     ) -> None:
-        person = await phone_db.participant_for(db, row, self.clock.now())
-        checkout, flag = keypad_checkout(row, state, person, self.sealer, self.clock.now())
+        now = self.clock.now()
+        person = await phone_db.participant_for(db, row, now)
+        checkout, rule = keypad_checkout(row, state, person, self.sealer, now)
         db.add(checkout)
-        if flag is not None and row.session_id is not None:
-            later.events.append(
-                (
-                    row.session_id,
-                    LiveEvent.CHECKOUT_FLAGGED,
-                    {"level": flag.level.value, "source": "phone"},
-                )
-            )
+        flag, notify = await record_flag(db, checkout, rule, key_of(person, "phone"), now)
+        if flag is not None and notify and row.session_id is not None:
+            event = live_payload(flag, "phone")
+            later.events.append((row.session_id, LiveEvent.CHECKOUT_FLAGGED, event))
 
     async def _leave(self, db: AsyncSession, row: PhoneCall, later: Later) -> None:
         """The caller is out of the meeting: their own participant row (if the assistant

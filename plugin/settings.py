@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
 )
 
+from facilitation.checkout import DEFAULT_CONCERN_PHRASES
 from facilitation.dialin import (
     DEFAULT_COUNTRY,
     MAX_PIN_DIGITS,
@@ -94,6 +95,10 @@ class Settings(BaseModel):
     pbx_webhook_secret: tuple[SecretStr, ...] = ()
     phone_languages: tuple[str, ...] = ("en",)
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    checkout_link_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
+    checkout_wait_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
+    concern_phrases: tuple[Annotated[str, Field(min_length=3, max_length=80)], ...] = ()
+    checkout_help: Annotated[str, Field(max_length=300)] = ""
     behind_proxy: bool = False
     max_body_bytes: Annotated[int, Field(ge=1024, le=10 * 1024 * 1024)] = 64 * 1024
     login_max_failures: Annotated[int, Field(ge=1, le=100)] = 5
@@ -109,6 +114,7 @@ class Settings(BaseModel):
         "dial_in_numbers",
         "pbx_webhook_secret",
         "phone_languages",
+        "concern_phrases",
         mode="before",
     )
     @classmethod
@@ -243,6 +249,11 @@ class Settings(BaseModel):
     @property
     def dial_in(self) -> tuple[DialInNumber, ...]:
         return parse_numbers(self.dial_in_numbers, self.dial_in_region)
+
+    @property
+    def concerns(self) -> tuple[str, ...]:
+        """The built-in concern phrases and any the admin added."""
+        return DEFAULT_CONCERN_PHRASES + self.concern_phrases
 
     @property
     def secure_cookies(self) -> bool:

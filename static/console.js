@@ -17,9 +17,16 @@
   function say(words) { status.textContent = words; }
   function nameOf(id) { return names[id] || text("someone"); }
 
-  function log(words) {
+  function log(words, href) {
     var item = document.createElement("li");
     item.textContent = new Date().toLocaleTimeString() + " " + words;
+    if (href) {
+      var link = document.createElement("a");
+      link.href = href;
+      link.textContent = text("open-flag");
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(link);
+    }
     events.insertBefore(item, events.firstChild);
     while (events.children.length > 50) { events.removeChild(events.lastChild); }
   }
@@ -86,7 +93,11 @@
     },
     connectionRestored: function () { setAssistant("connected"); log(text("restored")); },
     keypadAnswer: function (e) { log(text("keypad", nameOf(e.id)).replace("{key}", String(e.answer))); },
-    checkoutFlagged: function (e) { log(text(e.level === "urgent" ? "urgent" : "flagged")); },
+    checkoutFlagged: function (e) {
+      var words = text(e.level === "urgent" ? "urgent" : "flagged");
+      if (e.chatNow) { words += " " + text("chat-now", e.name || text("someone")); }
+      log(words, /^[0-9]+$/.test(String(e.flagId)) ? "/review/flags/" + e.flagId : null);
+    },
     queueUpdated: function (e) { announce(e); refreshQueue(); },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };

@@ -1,13 +1,35 @@
-"""Check-out rows. The keypad's answers get the same flag as the web form's would."""
+"""Check-out rows, from the web form or the phone keypad, and the flags they raise. Both
+go through facilitation.checkout.flag_for, so the same answers raise the same flag."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from facilitation.checkout import Answers, Contact, Flag, flag_for
+from facilitation.followup import person_key
 from facilitation.phone import CallState
+from plugin.db import flags
 from plugin.db.models import Checkout, Participant, PhoneCall
+from plugin.db.models import Flag as FlagRow
 from plugin.security.sealing import Sealer
+
+
+def seal_details(sealer: Sealer, details: dict[str, str]) -> str | None:
+    return sealer.seal(json.dumps(details, ensure_ascii=False)) if details else None
+
+
+def open_details(sealer: Sealer, sealed: str | None) -> dict[str, str]:
+    """Contact details as stored; unreadable ones (another secret key) come back empty."""
+    if not sealed:
+        return {}
+    text = sealer.open(sealed)
+    if text is None:
+        return {}
+    value = json.loads(text)
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
 
 
 def keypad_checkout(
@@ -24,6 +46,7 @@ def keypad_checkout(
     contact = state.contact or Contact.NONE
     flag = flag_for(Answers(state.feeling, contact))
     number = sealer.open(call.caller_sealed) if call.caller_sealed else None
+    wants_call = bool(number) and contact is Contact.CALL_LATER
     row = Checkout(
         session_id=call.session_id,
         participant_id=person.id if person else None,
@@ -32,9 +55,38 @@ def keypad_checkout(
         display_name=person.shown_name if person else "",
         feeling=state.feeling.value,
         contact=contact.value,
-        contact_detail=sealer.seal(number) if number and contact is Contact.CALL_LATER else None,
-        flag_level=flag.level.value if flag else None,
-        flag_reasons=[reason.value for reason in flag.reasons] if flag else [],
+        contact_detail=seal_details(sealer, {"phone": number or ""}) if wants_call else None,
         created_at=now,
     )
     return row, flag
+
+
+def key_of(person: Participant | None, kind: str, typed_name: str = "") -> str:
+    """The check-out's person, as the no-check-out rule tells people apart."""
+    if person is not None:
+        return person_key(person.kind, person.display_name, person.id)
+    return person_key(kind, typed_name, None) if typed_name.strip() else ""
+
+
+async def record_flag(
+    db: AsyncSession, checkout: Checkout, rule: Flag | None, key: str, now: datetime
+) -> tuple[FlagRow | None, bool]:
+    """After a check-out is added or changed: its flag made to match, and any flag for
+    not checking out closed. Returns the flag and whether hosts need telling now."""
+    await db.flush()
+    flag, notify = await flags.sync(db, checkout, rule, key, now)
+    if key:
+        await flags.settle_missing(db, checkout.session_id, key, now)
+    await db.flush()
+    return flag, notify
+
+
+def live_payload(flag: FlagRow, source: str, chat_now: bool = False) -> dict[str, object]:
+    """What a console is told: enough to act, no answers."""
+    return {
+        "flagId": flag.id,
+        "level": flag.level,
+        "source": source,
+        "name": flag.display_name,
+        "chatNow": chat_now,
+    }

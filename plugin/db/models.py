@@ -68,6 +68,14 @@ class MeetingSession(SQLModel, table=True):
     created_by: int = Field(foreign_key="account.id")
     started_at: datetime = _ts()
     ended_at: datetime | None = _ts(nullable=True)
+    checkout_started_at: datetime | None = _ts(nullable=True)
+    # Set once the no-check-out flags are raised, so they are raised once.
+    missing_checked_at: datetime | None = _ts(nullable=True)
+    # After the retention period the answers go; these counts stay (facilitation.followup.Tally).
+    purged_at: datetime | None = _ts(nullable=True)
+    checkout_tally: dict[str, int] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class SessionMember(SQLModel, table=True):
@@ -204,6 +212,54 @@ class Checkout(SQLModel, table=True):
     flag_level: str | None = Field(default=None, max_length=10)
     flag_reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts(index=True)
+    # The web form's link: edits through it change this row, and only this row.
+    link_id: int | None = Field(default=None, foreign_key="checkout_link.id", unique=True)
+    note: str | None = Field(default=None, max_length=6000)  # sealed free text
+    feedback: str | None = Field(default=None, max_length=6000)  # sealed free text
+    updated_at: datetime | None = _ts(nullable=True)
+
+
+class CheckoutLink(SQLModel, table=True):
+    """A personal check-out link. Only the token's hash is kept."""
+
+    __tablename__ = "checkout_link"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    channel: str = Field(max_length=10)  # "chat" | "join" | "code"
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts(index=True)
+
+
+class Flag(SQLModel, table=True):
+    """Something a host must follow up: a check-out's flag, or no check-out at all."""
+
+    __tablename__ = "flag"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    checkout_id: int | None = Field(default=None, foreign_key="checkout.id", unique=True)
+    participant_id: int | None = Field(default=None, foreign_key="participant.id")
+    person_key: str = Field(default="", max_length=200)  # facilitation.followup.person_key
+    display_name: str = Field(default="", max_length=120)
+    level: str = Field(max_length=10)
+    reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="open", max_length=12)
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class FlagAction(SQLModel, table=True):
+    """Who did what about a flag, and when; the note is sealed. System changes have no actor."""
+
+    __tablename__ = "flag_action"
+    id: int | None = Field(default=None, primary_key=True)
+    flag_id: int = Field(foreign_key="flag.id", index=True)
+    at: datetime = _ts()
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    kind: str = Field(max_length=20)  # "host" | "answers_changed" | "checked_out_late"
+    status: str = Field(max_length=12)
+    note: str | None = Field(default=None, max_length=6000)
 
 
 class PhoneDelivery(SQLModel, table=True):

@@ -114,7 +114,7 @@ async def forget_delivery(db: AsyncSession, webhook_id: str) -> None:
 
 async def purge_calls(db: AsyncSession, now: datetime, retention: timedelta) -> None:
     """A caller's sealed number lives only as long as a call can (12 hours, in case the
-    hang-up was never reported); calls and their check-outs go after the retention period."""
+    hang-up was never reported); calls go after the retention period."""
     await db.exec(
         update(PhoneCall)
         .where(
@@ -123,9 +123,11 @@ async def purge_calls(db: AsyncSession, now: datetime, retention: timedelta) -> 
         )
         .values(caller_sealed=None)
     )
+    # A keypad check-out outlives its call until its session's retention (plugin.db.retention).
     old = select(PhoneCall.id).where(col(PhoneCall.started_at) < now - retention)
-    await db.exec(delete(Checkout).where(col(Checkout.created_at) < now - retention))
-    await db.exec(delete(Checkout).where(col(Checkout.phone_call_id).in_(old)))
+    await db.exec(
+        update(Checkout).where(col(Checkout.phone_call_id).in_(old)).values(phone_call_id=None)
+    )
     await db.exec(delete(PhoneCall).where(col(PhoneCall.started_at) < now - retention))
 
 

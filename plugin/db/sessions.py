@@ -115,3 +115,26 @@ async def add_member(db: AsyncSession, session_id: str, account_id: int) -> bool
         for role in MemberRole
     )
     return True
+
+
+async def add_host(db: AsyncSession, session_id: str, account_id: int) -> bool:
+    """Let someone review this session's check-outs. False if they already may."""
+    if await is_member(db, session_id, account_id):
+        return False
+    db.add(SessionMember(session_id=session_id, account_id=account_id, role=MemberRole.HOST.value))
+    return True
+
+
+async def members(db: AsyncSession, session_id: str) -> list[tuple[Account, str]]:
+    """Everyone who runs or hosts the session, with their part (facilitator or host)."""
+    query = (
+        select(Account, SessionMember.role)
+        .join(SessionMember, col(SessionMember.account_id) == col(Account.id))
+        .where(SessionMember.session_id == session_id)
+        .order_by(col(Account.display_name))
+    )
+    found: dict[int, tuple[Account, str]] = {}
+    for account, role in (await db.exec(query)).all():
+        if account.id is not None and (account.id not in found or role == MemberRole.FACILITATOR):
+            found[account.id] = (account, role)
+    return list(found.values())

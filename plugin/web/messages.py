@@ -8,6 +8,7 @@ from __future__ import annotations
 from babel.support import NullTranslations
 
 from facilitation.accounts import AccountProblem, Problem
+from facilitation.checkout_form import Problem as CheckoutProblem
 from facilitation.meeting_link import LinkProblem
 from facilitation.passwords import PasswordPolicy, PasswordProblem
 from plugin.i18n import N_
@@ -82,3 +83,29 @@ def describe(
     params = {"min": policy.min_length, "max": policy.max_length}
     texts = (ACCOUNT[p] if isinstance(p, AccountProblem) else PASSWORD[p] for p in problems)
     return " ".join(translations.gettext(text) % params for text in texts)
+
+
+CHECKOUT_FORM = {
+    CheckoutProblem.NO_FEELING: N_(
+        "Please choose how you are feeling. You can choose “I'd rather not say”."
+    ),
+    CheckoutProblem.BAD_CHOICE: N_("Please choose one of the answers."),
+    CheckoutProblem.NO_PHONE: N_("Please give a phone number, so we can call you."),
+    CheckoutProblem.BAD_PHONE: N_(
+        "That does not look like a phone number. Please check it, for example 07700 900123."
+    ),
+    CheckoutProblem.NO_OTHER_WAY: N_(
+        "Please tell us how to get in touch, for example an email address."
+    ),
+    CheckoutProblem.TOO_LONG: N_("That is too long. Please make it shorter."),
+}
+CHECKOUT_LINK_EXPIRED = N_(
+    "This check-out link has run out. If you would like to talk to someone, "
+    "please contact the person who runs your meetings."
+)
+CHECKOUT_LINK_UNKNOWN = N_("We could not find this check-out link. Please check the address.")
+CHECKOUT_TOO_MANY = N_("Too many tries. Please wait a few minutes and try again.")
+NO_SUCH_CODE = N_("We could not find a meeting with that code. Please check it and try again.")
+FLAG_BAD_STATUS = N_("Please choose open, contacted or resolved.")
+FLAG_NOTHING_TO_SAVE = N_("Nothing to save: change the status or write a note.")
+FLAG_NOTE_TOO_LONG = N_("That note is too long. Please keep it under 2,000 characters.")

@@ -20,6 +20,7 @@ from plugin import keys
 from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.web.auth import client_ip
+from plugin.web.throttling import seconds_to_wait
 
 routes = web.RouteTableDef()
 PIN_QUERY = re.compile(r"[0-9]{6,9}")
@@ -89,12 +90,10 @@ async def conference_mapper(request: web.Request) -> web.StreamResponse:
         if not PIN_QUERY.fullmatch(pin):
             return _json(request, {"error": "id: a PIN is 6 to 9 digits", "field": "id"}, 400)
         key = "mapper:" + client_ip(request)
-        failures = await accounts.failures_since(db, key, now - GUESSING.window)
-        wait = GUESSING.retry_after(failures, now)
+        wait = await seconds_to_wait(db, key, GUESSING, now)
         if wait is not None:
-            seconds = str(int(wait.total_seconds()) + 1)
             return _json(
-                request, {"error": "too many unknown PINs; wait"}, 429, **{"Retry-After": seconds}
+                request, {"error": "too many unknown PINs; wait"}, 429, **{"Retry-After": str(wait)}
             )
         jid_found = await phone_db.conference_for(db, pin, now)
         if jid_found is None:

@@ -11,11 +11,17 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.attendance import Kind, Stay, masked_phone_name
 from facilitation.dialin import conference_jid, grouped, tel_link
 from facilitation.live_events import LiveEvent
-from facilitation.meeting_link import LinkProblem, MeetingLinkError, MeetingRef, parse_meeting_link
+from facilitation.meeting_link import (
+    JitsiBase,
+    LinkProblem,
+    MeetingLinkError,
+    MeetingRef,
+    parse_meeting_link,
+)
 from facilitation.roles import Role
 from plugin import keys
 from plugin.db import attendance as attendance_db
-from plugin.db import audit
+from plugin.db import audit, review
 from plugin.db import participants as participants_db
 from plugin.db import phone as phone_db
 from plugin.db import sessions as sessions_db
@@ -129,10 +135,13 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(console_url)
 
 
-async def session_for(request: web.Request, db: AsyncSession) -> MeetingSession:
-    """The session in the URL, if the signed-in account may see it; others get a plain 404."""
+async def session_for(
+    request: web.Request, db: AsyncSession, session_id: str | None = None
+) -> MeetingSession:
+    """The session in the URL (or the one given), if the signed-in account ran or hosts
+    it, or is an admin; anyone else gets a plain 404, as if it did not exist."""
     account = signed_in(request)
-    session = await sessions_db.get(db, request.match_info["session_id"])
+    session = await sessions_db.get(db, session_id or request.match_info["session_id"])
     if session is None:
         raise web.HTTPNotFound()
     if not Role(account.role).sees_every_session and not await sessions_db.is_member(
@@ -189,6 +198,8 @@ async def console(request: web.Request) -> web.StreamResponse:
         now = request.app[keys.CLOCK].now()
         stays = await attendance_db.for_session(db, session, now)
         dial_in = await dial_in_context(request, db, session)
+        checkout_counts = (await review.counts(db, [session.id]))[session.id]
+        members = await sessions_db.members(db, session.id)
     queue = await request.app[keys.QUEUE].view(session.id)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
@@ -200,6 +211,10 @@ async def console(request: web.Request) -> web.StreamResponse:
         "queue": queue,
         "stale": request.query.get("stale") == "1",
         "present": [p for p in people if p.jitsi_id],
+        "checkout": checkout_counts,
+        "members": members,
+        "links_sent": request.query.get("links", ""),
+        "host_result": request.query.get("host", ""),
         **dial_in,
     }
     return page(request, "console.html", context)
@@ -214,6 +229,9 @@ async def end_session(request: web.Request) -> web.StreamResponse:
         session = await session_for(request, db)
     if session.ended_at is not None:
         raise web.HTTPSeeOther(f"/sessions/{session.id}")
+    # Before the assistant leaves: everyone still there who has not checked out gets
+    # their personal link again, by private chat.
+    await request.app[keys.CHECKOUTS].send_links(session.id, only_missing=True)
     # The bot leaves and its last roster events are stored before the end closes the list,
     # so someone who joined a moment ago still counts as having been there.
     await connector.stop_and_flush(session.id)
@@ -245,12 +263,27 @@ async def join(request: web.Request) -> web.StreamResponse:
         if session is None:
             raise web.HTTPNotFound()
         dial_in = await dial_in_context(request, db, session)
+    base = JitsiBase.parse(session.jitsi_base)
+    origin = base.origin
+    embed = {
+        "api": f"{base.url}/external_api.js",
+        "domain": base.url.split("://", 1)[1],
+        "room": f"{session.tenant}/{session.room}" if session.tenant else session.room,
+    }
     headers = {
         # A capability URL: never leak it to other sites; Jitsi may frame this page.
         "Referrer-Policy": "no-referrer",
         "X-Robots-Tag": "noindex",
+        # The meeting is embedded with Jitsi's IFrame API: its script and frame, and the
+        # camera and microphone for that frame, are allowed here and on no other page.
         "Content-Security-Policy": csp(
             frame_ancestors="'self' " + " ".join(request.app[keys.SETTINGS].jitsi_origins)
+        ).replace("script-src 'self'", f"script-src 'self' {origin}")
+        + f"; frame-src {origin}",
+        "Permissions-Policy": ", ".join(
+            f'{feature}=(self "{origin}")'
+            for feature in ("camera", "microphone", "display-capture", "fullscreen", "autoplay")
         ),
     }
-    return page(request, "join.html", {"session": session, **dial_in}, headers=headers)
+    context = {"session": session, "embed": embed, **dial_in}
+    return page(request, "join.html", context, headers=headers)

@@ -136,20 +136,22 @@ async def test_a_tenant_with_a_dot(client: Client, signed_in_facilitator: None) 
 async def test_numbers_are_cleared_after_12_hours_and_calls_go_after_retention(
     client: Client, signed_in_facilitator: None
 ) -> None:
-    _, pin = await start_catchup(client)
+    session_id, pin = await start_catchup(client)
     await post_pbx(client, _started("r", "+447700900555", pin))  # never reported as ended
     await post_pbx(client, {"type": "call.left_meeting", "call_id": "r"})
     await post_pbx(client, {"type": "dtmf", "call_id": "r", "digits": "2"})
     await post_pbx(client, {"type": "dtmf", "call_id": "r", "digits": "1"})  # call me back
+    await post_form(client, f"/sessions/{session_id}/end", {}, f"/sessions/{session_id}")
     app = app_of(client)
     clock = app[keys.CLOCK]
     assert isinstance(clock, FixedClock)
     retention = timedelta(days=app[keys.SETTINGS].retention_days)
 
-    async def purge() -> None:
+    async def purge() -> None:  # both scheduled jobs: calls, then the session's check-outs
         async with app[keys.DATABASE].session() as db:
             await phone_db.purge_calls(db, clock.now(), retention)
             await db.commit()
+        await app[keys.CHECKOUTS].purge_old()
 
     clock.advance(timedelta(hours=13))
     await purge()

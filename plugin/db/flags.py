@@ -1,0 +1,131 @@
+"""Flags: raised from a check-out's answers or from no check-out, and what hosts did."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.checkout import Flag as FlagRule
+from facilitation.checkout import Level, Reason
+from facilitation.followup import Status
+from plugin.db.models import Checkout, Flag, FlagAction
+
+
+async def for_checkout(db: AsyncSession, checkout_id: int) -> Flag | None:
+    return (await db.exec(select(Flag).where(Flag.checkout_id == checkout_id))).first()
+
+
+async def sync(
+    db: AsyncSession, checkout: Checkout, rule: FlagRule | None, key: str, now: datetime
+) -> tuple[Flag | None, bool]:
+    """Make the check-out's flag match its answers. Returns the flag and whether a host
+    needs telling now (new, or newly urgent). A flag whose answers no longer raise one is
+    closed, with the reason recorded, never deleted."""
+    assert checkout.id is not None
+    checkout.flag_level = rule.level.value if rule else None
+    checkout.flag_reasons = [reason.value for reason in rule.reasons] if rule else []
+    db.add(checkout)
+    flag = await for_checkout(db, checkout.id)
+    if rule is None:
+        if flag is not None and flag.status != Status.RESOLVED:
+            _system(db, flag, "answers_changed", Status.RESOLVED, now)
+        return flag, False
+    if flag is None:
+        flag = Flag(
+            session_id=checkout.session_id,
+            checkout_id=checkout.id,
+            participant_id=checkout.participant_id,
+            person_key=key,
+            display_name=checkout.display_name,
+            level=rule.level.value,
+            reasons=[reason.value for reason in rule.reasons],
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(flag)
+        return flag, True
+    escalated = rule.level is Level.URGENT and flag.level != Level.URGENT.value
+    flag.level = rule.level.value
+    flag.reasons = [reason.value for reason in rule.reasons]
+    flag.display_name = checkout.display_name
+    flag.updated_at = now
+    db.add(flag)
+    if flag.status == Status.RESOLVED or escalated:
+        _system(db, flag, "answers_changed", Status.OPEN, now)
+        return flag, True
+    return flag, False
+
+
+def _system(db: AsyncSession, flag: Flag, kind: str, status: Status, now: datetime) -> None:
+    flag.status = status.value
+    flag.updated_at = now
+    db.add(flag)
+    assert flag.id is not None
+    db.add(FlagAction(flag_id=flag.id, at=now, actor_id=None, kind=kind, status=status.value))
+
+
+async def settle_missing(db: AsyncSession, session_id: str, key: str, now: datetime) -> None:
+    """Someone flagged for not checking out has now checked out: that flag is closed."""
+    query = select(Flag).where(
+        Flag.session_id == session_id,
+        Flag.person_key == key,
+        col(Flag.checkout_id).is_(None),
+        Flag.status != Status.RESOLVED.value,
+    )
+    for flag in (await db.exec(query)).all():
+        _system(db, flag, "checked_out_late", Status.RESOLVED, now)
+
+
+def missing_flag(
+    session_id: str, key: str, name: str, participant_id: int | None, now: datetime
+) -> Flag:
+    return Flag(
+        session_id=session_id,
+        participant_id=participant_id,
+        person_key=key,
+        display_name=name,
+        level=Level.FLAG.value,
+        reasons=[Reason.MISSING.value],
+        created_at=now,
+        updated_at=now,
+    )
+
+
+async def in_session(db: AsyncSession, session_id: str) -> list[Flag]:
+    query = select(Flag).where(Flag.session_id == session_id).order_by(col(Flag.id))
+    return list((await db.exec(query)).all())
+
+
+async def actions(db: AsyncSession, flag_ids: list[int]) -> list[FlagAction]:
+    if not flag_ids:
+        return []
+    query = (
+        select(FlagAction).where(col(FlagAction.flag_id).in_(flag_ids)).order_by(col(FlagAction.id))
+    )
+    return list((await db.exec(query)).all())
+
+
+def host_action(
+    db: AsyncSession,
+    flag: Flag,
+    actor_id: int,
+    status: Status,
+    sealed_note: str | None,
+    now: datetime,
+) -> None:
+    flag.status = status.value
+    flag.updated_at = now
+    db.add(flag)
+    assert flag.id is not None
+    db.add(
+        FlagAction(
+            flag_id=flag.id,
+            at=now,
+            actor_id=actor_id,
+            kind="host",
+            status=status.value,
+            note=sealed_note,
+        )
+    )

@@ -1,0 +1,94 @@
+"""What a host's review pages read: per-session counts, and flags with their check-outs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from facilitation.checkout import Level, Reason
+from facilitation.followup import Status
+from plugin.db.models import Account, Checkout, Flag, FlagAction
+
+
+@dataclass
+class Counts:
+    checked_out: int = 0
+    ok: int = 0
+    flagged: int = 0
+    urgent_open: int = 0
+    missing: int = 0
+    open: int = 0
+
+
+async def counts(db: AsyncSession, session_ids: list[str]) -> dict[str, Counts]:
+    found = {sid: Counts() for sid in session_ids}
+    if not session_ids:
+        return found
+    checkouts = await db.exec(
+        select(Checkout.session_id, Checkout.flag_level).where(
+            col(Checkout.session_id).in_(session_ids)
+        )
+    )
+    for sid, level in checkouts.all():
+        found[sid].checked_out += 1
+        found[sid].ok += level is None
+    rows = await db.exec(
+        select(Flag.session_id, Flag.level, Flag.reasons, Flag.status).where(
+            col(Flag.session_id).in_(session_ids)
+        )
+    )
+    for sid, level, reasons, status in rows.all():
+        entry = found[sid]
+        is_missing = Reason.MISSING.value in reasons
+        entry.missing += is_missing
+        entry.flagged += not is_missing
+        entry.open += status == Status.OPEN.value
+        entry.urgent_open += level == Level.URGENT.value and status == Status.OPEN.value
+    return found
+
+
+async def checkouts_by_id(db: AsyncSession, ids: list[int]) -> dict[int, Checkout]:
+    if not ids:
+        return {}
+    rows = await db.exec(select(Checkout).where(col(Checkout.id).in_(ids)))
+    return {row.id: row for row in rows.all() if row.id is not None}
+
+
+async def fine_checkouts(db: AsyncSession, session_id: str) -> list[Checkout]:
+    """Check-outs that raised no flag: shown by name and answer only."""
+    query = (
+        select(Checkout)
+        .where(Checkout.session_id == session_id, col(Checkout.flag_level).is_(None))
+        .order_by(col(Checkout.created_at))
+    )
+    return list((await db.exec(query)).all())
+
+
+async def names(db: AsyncSession, account_ids: set[int]) -> dict[int, str]:
+    if not account_ids:
+        return {}
+    rows = await db.exec(
+        select(Account.id, Account.display_name).where(col(Account.id).in_(account_ids))
+    )
+    return {aid: name for aid, name in rows.all() if aid is not None}
+
+
+def sort_key(flag: Flag) -> tuple[int, int, int]:
+    """Open urgent flags first, then open ones, then contacted, then resolved; oldest first."""
+    status_rank = {Status.OPEN.value: 0, Status.CONTACTED.value: 1}.get(flag.status, 2)
+    urgent = 0 if flag.level == Level.URGENT.value and status_rank < 2 else 1
+    return (urgent, status_rank, flag.id or 0)
+
+
+def histories(actions: list[FlagAction]) -> dict[int, list[FlagAction]]:
+    grouped: dict[int, list[FlagAction]] = {}
+    for action in actions:
+        grouped.setdefault(action.flag_id, []).append(action)
+    return grouped
+
+
+def reason_counts(flags: list[Flag]) -> Counter[str]:
+    return Counter(reason for flag in flags for reason in flag.reasons)

@@ -1,0 +1,194 @@
+"""The check-out and review pages in real Chromium: axe-core WCAG 2.2 AA, keyboard only,
+no JavaScript, 320px; and the join page's embedded meeting leading to the check-out.
+
+Jitsi Meet's web app cannot run here, so the IFrame API (`external_api.js`) is a stand-in
+built from its public interface: `new JitsiMeetExternalAPI(domain, {roomName, parentNode})`,
+`addListener(event, fn)`, and the `videoConferenceJoined` ({id}) and `videoConferenceLeft`
+events. Playwright serves it in place of the Jitsi server's script."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, Page, Route, expect
+
+from plugin import keys
+from plugin.db.models import Participant
+from tests.browser.conftest import axe_violations
+from tests.browser.test_pages import sign_in
+from tests.conftest import AddAccount
+
+pytestmark = pytest.mark.browser
+
+EXTERNAL_API_STANDIN = """
+window.JitsiMeetExternalAPI = function (domain, options) {
+  var listeners = {};
+  var frame = document.createElement("iframe");
+  frame.title = "Meeting";
+  frame.src = "https://" + domain + "/" + options.roomName;
+  options.parentNode.appendChild(frame);
+  this.addListener = function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); };
+  function emit(name, data) { (listeners[name] || []).forEach(function (fn) { fn(data); }); }
+  window.__standin = {
+    domain: domain, room: options.roomName,
+    join: function (id) { emit("videoConferenceJoined", {id: id, displayName: "Ann", roomName: options.roomName}); },
+    leave: function () { emit("videoConferenceLeft", {roomName: options.roomName}); }
+  };
+};
+"""
+
+
+async def audit(page: Page, name: str) -> None:
+    violations = await axe_violations(page)
+    assert violations == [], f"{name}: {violations}"
+
+
+@pytest.fixture
+async def app_and_url(
+    aiohttp_server: Any, settings: Any, clock: Any
+) -> tuple[web.Application, str]:
+    from plugin.app import create_app
+
+    app = create_app(settings, clock=clock)
+    server = await aiohttp_server(app)
+    return app, str(server.make_url("")).rstrip("/")
+
+
+async def _session_with_ann(page: Page, base_url: str, app: web.Application) -> tuple[str, int]:
+    await page.get_by_label("Meeting link").fill("https://meet.example.org/Wellbeing")
+    await page.get_by_role("button", name="Start session").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("Wellbeing")
+    session_id = page.url.rsplit("/", 1)[1]
+    async with app[keys.DATABASE].session() as db:
+        ann = Participant(
+            session_id=session_id,
+            kind="web",
+            display_name="Ann",
+            jitsi_id="a1b2c3d4",
+            joined_at=app[keys.CLOCK].now(),
+        )
+        db.add(ann)
+        await db.commit()
+        assert ann.id is not None
+        return session_id, ann.id
+
+
+async def test_check_out_by_keyboard_then_review(
+    browser: Browser, app_and_url: tuple[web.Application, str], add_account: AddAccount
+) -> None:
+    app, base_url = app_and_url
+    await add_account("fran")
+    host = await browser.new_page()
+    await sign_in(host, base_url, "fran")
+    session_id, _ = await _session_with_ann(host, base_url, app)
+    token = await app[keys.CHECKOUTS].link_for(session_id, "a1b2c3d4", "chat")
+
+    # The check-out page carries no script at all (tests/checkout checks the HTML), so this
+    # is the no-JavaScript page; scripts stay on only so axe-core can be injected.
+    context = await browser.new_context()
+    page = await context.new_page()
+    page.set_default_timeout(5000)
+    await page.goto(f"{base_url}/checkout/{token}")
+    await audit(page, "check-out form")
+    await page.get_by_role("button", name="Send").click()  # browser check: a feeling is required
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "How are you after the meeting?"
+    )
+    # Keyboard only: tab to the scale, arrow to "Struggling", tab on to the contact choice.
+    await page.get_by_role("radio", name="Good").focus()
+    for _ in range(3):
+        await page.keyboard.press("ArrowDown")
+    await expect(page.get_by_label("Struggling")).to_be_checked()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("No, thank you")).to_be_focused()
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("ArrowDown")
+    await expect(page.get_by_label("Yes, call me later")).to_be_checked()
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_label("Your phone number")).to_be_focused()
+    await page.keyboard.type("12")  # not a number: the page says so and keeps the rest
+    await page.get_by_label("Anything you'd like the host to know?").fill("It was a lot today")
+    await page.get_by_role("button", name="Send").click()
+    await expect(page.get_by_role("alert")).to_contain_text("does not look like a phone number")
+    await expect(page.get_by_label("Anything you'd like the host to know?")).to_have_value(
+        "It was a lot today"
+    )
+    await audit(page, "check-out form with an error")
+    await page.get_by_role("link", name=re.compile("does not look like")).click()
+    await expect(page.get_by_label("Your phone number")).to_be_focused()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.type("07700 900123")
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("status")).to_contain_text("Your answers are saved")
+    await audit(page, "check-out saved")
+    await page.set_viewport_size({"width": 320, "height": 640})
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
+    await audit(page, "check-out at 320px")
+    await context.close()
+
+    await host.goto(f"{base_url}/review")
+    await audit(host, "review list")
+    await host.get_by_role("link", name="Wellbeing").click()
+    await expect(host.locator("article.flag.urgent")).to_contain_text("+447700900123")
+    await audit(host, "review session")
+    await host.get_by_label("Status").select_option("contacted")
+    await host.get_by_label("Note (what you did)").fill("Called, talked for 20 minutes")
+    await host.get_by_role("button", name="Save for Ann").click()
+    await expect(host.locator("article.flag.urgent .history")).to_contain_text(
+        "Fran: Contacted. Called, talked for 20 minutes"
+    )
+    await host.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/review", f"/review/sessions/{session_id}", host.url.split("#")[0]):
+        await host.goto(base_url + path if path.startswith("/") else path)
+        assert await host.evaluate("document.documentElement.scrollWidth") <= 320, path
+        await audit(host, f"{path} at 320px")
+
+
+async def test_leaving_the_embedded_meeting_opens_your_own_check_out(
+    browser: Browser, app_and_url: tuple[web.Application, str], add_account: AddAccount
+) -> None:
+    app, base_url = app_and_url
+    await add_account("fran")
+    host = await browser.new_page()
+    await sign_in(host, base_url, "fran")
+    session_id, ann_id = await _session_with_ann(host, base_url, app)
+    join = await host.locator(".join-link a").get_attribute("href")
+    assert join is not None
+
+    page = await browser.new_page()
+    fetched: list[str] = []
+
+    async def jitsi(route: Route) -> None:
+        fetched.append(route.request.url)
+        if route.request.url.endswith("/external_api.js"):
+            await route.fulfill(body=EXTERNAL_API_STANDIN, content_type="text/javascript")
+        else:
+            await route.fulfill(
+                body="<title>Meeting</title><p>meeting</p>", content_type="text/html"
+            )
+
+    await page.route("https://meet.example.org/**", jitsi)
+    await page.goto(re.sub(r"^https?://[^/]+", base_url, join))
+    await audit(page, "join page")
+    await page.get_by_role("link", name="Join on the web").click()
+    await expect(page.locator("#meeting iframe")).to_be_visible()
+    assert await page.evaluate("window.__standin.domain") == "meet.example.org"
+    assert await page.evaluate("window.__standin.room") == "wellbeing"
+    await expect(page.get_by_role("status").first).to_contain_text("When you leave it")
+    await page.evaluate("window.__standin.join('a1b2c3d4')")
+    await page.evaluate("window.__standin.leave()")
+    await expect(page).to_have_url(re.compile(r"/checkout/[A-Za-z0-9_-]{43}$"))
+    await expect(page.get_by_label("Your name")).to_have_count(0)  # it knows who this is
+    await audit(page, "check-out from the join page")
+    assert fetched[0] == "https://meet.example.org/external_api.js"
+    async with app[keys.DATABASE].session() as db:
+        from sqlmodel import select
+
+        from plugin.db.models import CheckoutLink
+
+        (link,) = (await db.exec(select(CheckoutLink))).all()
+    assert link.participant_id == ann_id and link.channel == "join"
+    del session_id

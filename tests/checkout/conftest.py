@@ -1,0 +1,87 @@
+"""Helpers for the check-out tests: a session with people in it, as the assistant's roster
+would record them, and personal links issued the way the assistant's private chat does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlmodel import select
+
+from plugin import keys
+from plugin.db.models import AuditEntry, Participant
+from tests.conftest import CSRF_INPUT, Client, app_of, post_form
+
+
+async def start_session(client: Client, room: str = "CheckIn") -> str:
+    """A live session (the client must be signed in as a facilitator)."""
+    response = await post_form(client, "/sessions", {"meeting": f"https://meet.example.org/{room}"})
+    assert response.status == 303
+    return str(response.headers["Location"]).rsplit("/", 1)[-1]
+
+
+async def add_people(client: Client, session_id: str, *people: tuple[str, str]) -> dict[str, int]:
+    """Participants as the assistant records them: (display name, kind). Returns name -> row id."""
+    app = app_of(client)
+    now = app[keys.CLOCK].now()
+    ids: dict[str, int] = {}
+    async with app[keys.DATABASE].session() as db:
+        for index, (name, kind) in enumerate(people):
+            row = Participant(
+                session_id=session_id,
+                kind=kind,
+                display_name=name,
+                jitsi_id=f"p{index}{session_id[:6].lower().replace('-', 'x').replace('_', 'y')}",
+                joined_at=now,
+            )
+            db.add(row)
+            await db.flush()
+            assert row.id is not None
+            ids[name] = row.id
+        await db.commit()
+    return ids
+
+
+async def jitsi_id_of(client: Client, participant_id: int) -> str:
+    async with app_of(client)[keys.DATABASE].session() as db:
+        row = await db.get(Participant, participant_id)
+    assert row is not None and row.jitsi_id is not None
+    return row.jitsi_id
+
+
+async def personal_link(client: Client, session_id: str, participant_id: int | None) -> str:
+    """A link as the assistant sends it by private chat: returns the path /checkout/TOKEN."""
+    desk = app_of(client)[keys.CHECKOUTS]
+    jitsi_id = await jitsi_id_of(client, participant_id) if participant_id else None
+    token = await desk.link_for(session_id, jitsi_id, "chat")
+    return f"/checkout/{token}"
+
+
+async def send_checkout(client: Client, path: str, answers: dict[str, str]) -> Any:
+    """Fill the form like a browser: fetch it (for the form token), then post."""
+    page = await client.get(path)
+    match = CSRF_INPUT.search(await page.text())
+    assert match, f"no form on {path}: {page.status}"
+    return await client.post(
+        path, data={**answers, "csrf_token": match.group(1)}, allow_redirects=False
+    )
+
+
+async def audit_entries(client: Client, action: str | None = None) -> list[AuditEntry]:
+    async with app_of(client)[keys.DATABASE].session() as db:
+        query = select(AuditEntry)
+        if action:
+            query = query.where(AuditEntry.action == action)
+        return list((await db.exec(query)).all())
+
+
+async def end_session(client: Client, session_id: str) -> None:
+    response = await post_form(client, f"/sessions/{session_id}/end", {}, f"/sessions/{session_id}")
+    assert response.status == 303
+
+
+async def after_the_wait(client: Client) -> int:
+    """Move the clock past the check-out wait and run the no-check-out job, as the schedule would."""
+    app = app_of(client)
+    app[keys.CLOCK].advance(timedelta(minutes=app[keys.SETTINGS].checkout_wait_minutes + 1))  # type: ignore[attr-defined]
+    return await app[keys.CHECKOUTS].flag_missing()
