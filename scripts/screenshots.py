@@ -55,6 +55,41 @@ async def _people_and_hands(app: Any, session_id: str) -> None:
     await desk.act(session_id, "policy", policy="fair_turns")
 
 
+async def _checkout_and_review(app: Any, page: Any, phone: Any, base: str) -> None:
+    """Ann's check-out on a phone, Bob's, then the host's review of the flags."""
+    session_id = page.url.rsplit("/", 1)[-1]
+    desk = app[keys.CHECKOUTS]
+    await phone.goto(f"{base}/checkout/{await desk.link_for(session_id, 'a1', 'chat')}")
+    await phone.screenshot(path=OUT / "checkout-phone.png", full_page=True)
+    await phone.get_by_label("Struggling").check()
+    await phone.get_by_label("Yes, call me later").check()
+    await phone.get_by_label("Your phone number").fill("07700 900123")
+    await phone.get_by_label("A good time to call").fill("Weekdays after 6pm")
+    await phone.get_by_label("Anything you'd like the host to know?").fill(
+        "Today brought back some hard memories."
+    )
+    await phone.get_by_role("button", name="Send").click()
+    await phone.goto(f"{base}/checkout/{await desk.link_for(session_id, 'b2', 'chat')}")
+    await phone.get_by_label("Good").first.check()
+    await phone.get_by_role("button", name="Send").click()
+    await page.goto(f"{base}/sessions/{session_id}")
+    await page.get_by_text("End this session").click()
+    await page.get_by_role("button", name="End session now").click()
+    desk.clock = _Later()
+    await desk.flag_missing()
+    await page.goto(f"{base}/review/sessions/{session_id}")
+    await page.screenshot(path=OUT / "review.png", full_page=True)
+
+
+class _Later(Clock):
+    """The no-check-out job as it runs after the wait."""
+
+    def now(self) -> Any:
+        from datetime import timedelta
+
+        return super().now() + timedelta(hours=2)
+
+
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/shots.db"
@@ -110,6 +145,7 @@ async def main() -> None:
             phone = await browser.new_page(viewport={"width": 360, "height": 640})
             await phone.goto(str(join))
             await phone.screenshot(path=OUT / "join-phone.png")
+            await _checkout_and_review(server.app, page, phone, base)
             await browser.close()
         await server.close()
 
