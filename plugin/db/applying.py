@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, select, update
 
-from facilitation.attendance import Kind, Sighting, Stay, from_record, merge
+from facilitation.attendance import Kind, Sighting, Stay, from_record, masked_phone_name, merge
 from plugin.db.models import Attendance, WebhookEvent
 from plugin.db.types import UTCDateTime
 
@@ -44,7 +44,8 @@ def _values(stay: Stay) -> dict[str, Any]:
         "room": stay.room,
         "tenant": stay.tenant,
         "occupant": stay.occupant,
-        "name": stay.name[:120],
+        # A caller's name is often their number: only "…123" is ever stored.
+        "name": (masked_phone_name(stay.name) if stay.kind is Kind.PHONE else stay.name)[:120],
         "name_at": stay.name_at,
         "kind": stay.kind.value,
         "joined_at": stay.joined_at,

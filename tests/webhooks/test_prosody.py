@@ -212,6 +212,7 @@ async def test_phone_callers_and_jicofo(hooks: Client) -> None:
     await applied(hooks)
     [stay] = await rows(hooks, Attendance)  # Jicofo is not a person
     assert stay.kind == "phone"
+    assert stay.name == "…123"  # Jigasi names callers by their number: never stored whole
 
 
 async def test_tenant_rooms(hooks: Client) -> None:
