@@ -8,7 +8,7 @@ or the other way to get in touch.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import phonenumbers
@@ -20,6 +20,17 @@ MAX_TIME = 200
 MAX_OTHER = 300
 MAX_NAME = 60
 MAX_PHONE = 40
+# Each field's limit, in the order of the page.
+LIMITS = {
+    "feeling": 0,
+    "contact": 0,
+    "phone": MAX_PHONE,
+    "good_time": MAX_TIME,
+    "other_way": MAX_OTHER,
+    "name": MAX_NAME,
+    "note": MAX_NOTE,
+    "feedback": MAX_NOTE,
+}
 
 
 class Problem(StrEnum):
@@ -51,6 +62,12 @@ class CheckoutForm:
     details: ContactDetails = ContactDetails()
     feedback: str = ""
     name: str = ""  # only asked when the link does not know who it is for
+
+    def for_flagging(self) -> Answers:
+        """The answers with every free-text box as the text the concern phrases are
+        looked for in: worrying words count wherever someone writes them."""
+        words = (self.answers.note, self.feedback, self.details.good_time, self.details.other_way)
+        return replace(self.answers, note="\n".join(w for w in words if w))
 
 
 @dataclass
@@ -112,7 +129,7 @@ def parse_form(fields: Mapping[str, str], region: str, *, ask_name: bool = False
     if contact is Contact.OTHER and not other_way and "other_way" not in problems:
         problems["other_way"] = Problem.NO_OTHER_WAY
     if problems or feeling is None:
-        values = {key: str(value)[:MAX_NOTE] for key, value in fields.items()}
+        values = {key: str(value) for key, value in fields.items()}
         raise FormErrors(problems, values)
     details = ContactDetails(
         phone=phone if contact is Contact.CALL_LATER else "",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from facilitation.attendance import masked_phone_name
@@ -42,17 +43,27 @@ def _fold(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
-def person_key(kind: str, name: str, participant_id: int | None) -> str:
-    """Who someone is across rejoins: web people by their display name, callers by the
-    masked number Jitsi shows; someone without a name only by their own row."""
+def name_key(kind: str, name: str) -> str:
+    """A name as the follow-up compares it: case and spacing ignored; a caller by the masked
+    number Jitsi shows. Empty when there is no name to go by."""
     if kind == "phone":
         shown = masked_phone_name(name)
         if shown.startswith("…"):
             return "phone:" + shown
     folded = _fold(name)
-    if folded:
-        return f"{kind}:{folded}"
-    return f"row:{participant_id}"
+    return f"{kind}:{folded}" if folded else ""
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One connection to the meeting: the assistant's row (with an id) or Jitsi's record of
+    it (a webhook stay, no id)."""
+
+    kind: str
+    name: str
+    participant_id: int | None = None
+    joined_at: datetime | None = None
+    left_at: datetime | None = None
 
 
 @dataclass
@@ -61,41 +72,84 @@ class Attendee:
     name: str
     kind: str
     participant_ids: set[int] = field(default_factory=set)
+    stays: list[Seen] = field(default_factory=list)
+
+    def overlaps(self, seen: Seen, *, webhook_only: bool = False) -> bool:
+        return any(
+            _overlap((stay.joined_at, stay.left_at), (seen.joined_at, seen.left_at))
+            for stay in self.stays
+            if not webhook_only or stay.participant_id is None
+        )
 
 
-@dataclass(frozen=True)
-class Seen:
-    """One sighting of a person: the assistant's row (with an id) or a webhook stay."""
-
-    kind: str
-    name: str
-    participant_id: int | None = None
+def _overlap(
+    a: tuple[datetime | None, datetime | None], b: tuple[datetime | None, datetime | None]
+) -> bool:
+    """Whether two stays were at the same time (an unknown end is "still there")."""
+    if a[0] is None or b[0] is None:
+        return True
+    return a[0] <= (b[1] or datetime.max.replace(tzinfo=a[0].tzinfo)) and b[0] <= (
+        a[1] or datetime.max.replace(tzinfo=b[0].tzinfo)
+    )
 
 
 def attendees(seen: Iterable[Seen], *, leave_out: Iterable[str] = ()) -> list[Attendee]:
-    """Everyone who was there, each once, in order of first sighting. Names in `leave_out`
-    (the assistant itself) are not people to follow up."""
-    skip = {_fold(name) for name in leave_out}
-    found: dict[str, Attendee] = {}
-    for one in seen:
-        if _fold(one.name) in skip and one.name:
-            continue
-        if one.participant_id is None and not _fold(one.name):
-            continue  # an unnamed webhook stay cannot be told apart from anyone
-        key = person_key(one.kind, one.name, one.participant_id)
-        person = found.setdefault(key, Attendee(key, masked_phone_name(one.name), one.kind))
+    """Everyone who was there, each once.
+
+    Two connections with the same name are one person when they were not there at the same
+    time (someone who left and came back, or moved to a breakout room); at the same time,
+    they are two people (two "Guest"s). Callers are told apart by their number's last 3
+    digits only. Jitsi's record of a connection joins the assistant's
+    row it overlaps. Names in `leave_out` (the assistant itself) are not people to follow up.
+    """
+    skip = {_fold(name) for name in leave_out if name}
+    found: list[Attendee] = []
+    rows = sorted(
+        (s for s in seen if _fold(s.name) not in skip or not s.name),
+        key=lambda s: (
+            s.participant_id is None,
+            s.joined_at.timestamp() if s.joined_at else 0.0,
+            s.participant_id or 0,
+        ),
+    )
+    for one in rows:
+        key = name_key(one.kind, one.name)
+        person: Attendee | None
+        if not key:
+            if one.participant_id is None:
+                continue  # an unnamed webhook stay cannot be told apart from anyone
+            person = Attendee(f"row:{one.participant_id}", "", one.kind)
+            found.append(person)
+        else:
+            same = [p for p in found if p.key.split("#")[0] == key]
+            if one.participant_id is None:
+                # Jitsi's record of a connection: the assistant's row at the same time (unless
+                # Jitsi already reported a connection of that person then), or a rejoin.
+                person = next(
+                    (p for p in same if p.overlaps(one) and not p.overlaps(one, webhook_only=True)),
+                    None,
+                ) or next((p for p in same if not p.overlaps(one)), None)
+            elif one.kind == "phone":
+                # A call can show twice at once (the call's own row and Jigasi's participant):
+                # the same last 3 digits are the same caller.
+                person = same[0] if same else None
+            else:
+                person = next((p for p in same if not p.overlaps(one)), None)
+            if person is None:
+                suffix = f"#{one.participant_id or len(same)}" if same else ""
+                person = Attendee(key + suffix, masked_phone_name(one.name), one.kind)
+                found.append(person)
+        person.stays.append(one)
         if one.participant_id is not None:
             person.participant_ids.add(one.participant_id)
-    return list(found.values())
+    return found
 
 
-def missing(
-    people: Iterable[Attendee], checked_ids: Iterable[int], checked_keys: Iterable[str]
-) -> list[Attendee]:
-    """Those with no check-out: none under any of their rows, nor under their name."""
+def missing(people: Iterable[Attendee], checked_ids: Iterable[int]) -> list[Attendee]:
+    """Those with no check-out under any of their connections. A name typed on a check-out
+    with no known person never counts: it could be anyone's."""
     ids = set(checked_ids)
-    keys = set(checked_keys)
-    return [p for p in people if not (p.participant_ids & ids) and p.key not in keys]
+    return [p for p in people if not p.participant_ids & ids]
 
 
 @dataclass(frozen=True)

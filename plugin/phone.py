@@ -23,7 +23,7 @@ from facilitation.live_events import LiveEvent
 from facilitation.phone import CallState, Effect, Outcome, Reply, Step, caller_number
 from plugin.clock import Clock
 from plugin.db import phone as phone_db
-from plugin.db.checkouts import key_of, keypad_checkout, live_payload, record_flag
+from plugin.db.checkouts import keypad_checkout, live_payload, record_flag
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, Participant, PhoneCall
 from plugin.live import LiveHub
@@ -315,7 +315,7 @@ class PhoneDesk:
         person = await phone_db.participant_for(db, row, now)
         checkout, rule = keypad_checkout(row, state, person, self.sealer, now)
         db.add(checkout)
-        flag, notify = await record_flag(db, checkout, rule, key_of(person, "phone"), now)
+        flag, notify = await record_flag(db, checkout, rule, now)
         if flag is not None and notify and row.session_id is not None:
             event = live_payload(flag, "phone")
             later.events.append((row.session_id, LiveEvent.CHECKOUT_FLAGGED, event))

@@ -13,12 +13,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.checkout import Contact, flag_for
 from facilitation.checkout_form import CheckoutForm
-from facilitation.followup import Seen, attendees, missing, person_key
+from facilitation.followup import Seen, attendees, missing
 from facilitation.live_events import LiveEvent
 from plugin.clock import Clock
 from plugin.db import attendance as attendance_db
 from plugin.db import checkout_links, flags, retention
-from plugin.db.checkouts import key_of, live_payload, record_flag, seal_details
+from plugin.db.checkouts import live_payload, record_flag, seal_details
 from plugin.db.engine import Database
 from plugin.db.models import Checkout, CheckoutLink, MeetingSession, Participant
 from plugin.i18n import N_
@@ -113,14 +113,20 @@ class CheckoutDesk:
         gettext = self.translations.gettext
         try:
             await commands.send_chat_message(
-                bot, gettext(N_("Time to check out. I have sent each of you a private message."))
+                bot,
+                gettext(
+                    N_(
+                        "Before you go, please tell us how you are. If you joined on the web, "
+                        "look for my private message."
+                    )
+                ),
             )
         except Exception as exc:  # best effort; the message may hold no link, but be sure
             log.info("check-out announcement not sent: %s", type(exc).__name__)
         text = gettext(
             N_(
-                "Thank you for coming. Please tell us how you are: %(url)s "
-                "This link is just for you. It takes under a minute."
+                "Thank you for coming. Please tell us how you are. It takes under a minute. "
+                "This link is just for you, please do not share it: %(url)s"
             )
         )
         for jitsi_id, token in outgoing:
@@ -155,9 +161,8 @@ class CheckoutDesk:
             row.note = self.sealer.seal(answers.note) if answers.note else None
             row.feedback = self.sealer.seal(form.feedback) if form.feedback else None
             db.add(row)
-            rule = flag_for(answers, self.settings.concerns)
-            key = key_of(person, "web", form.name)
-            flag, notify = await record_flag(db, row, rule, key, now)
+            rule = flag_for(form.for_flagging(), self.settings.concerns)
+            flag, notify = await record_flag(db, row, rule, now)
             await db.commit()
             await db.refresh(row)
         if flag is not None and notify:
@@ -191,22 +196,13 @@ class CheckoutDesk:
             await db.exec(select(Participant).where(Participant.session_id == session.id))
         ).all()
         stays = await attendance_db.for_session(db, session, now)
-        seen = [Seen(p.kind, p.display_name, p.id) for p in rows]
-        seen += [Seen(stay.kind.value, stay.name) for stay in stays]
+        seen = [Seen(p.kind, p.display_name, p.id, p.joined_at, p.left_at) for p in rows]
+        seen += [Seen(s.kind.value, s.name, None, s.joined_at, s.left_at) for s in stays]
         people = attendees(seen, leave_out=[self.settings.bot_display_name])
         done_ids = await checkout_links.checked_out_participants(db, session.id)
-        unlinked = select(Checkout.source, Checkout.display_name).where(
-            Checkout.session_id == session.id, col(Checkout.participant_id).is_(None)
-        )
-        done_keys = {
-            person_key(source, name, None)
-            for source, name in (await db.exec(unlinked)).all()
-            if name
-        }
-        absent = missing(people, done_ids, done_keys)
+        absent = missing(people, done_ids)
         for person in absent:
-            first = min(person.participant_ids) if person.participant_ids else None
-            db.add(flags.missing_flag(session.id, person.key, person.name, first, now))
+            db.add(flags.missing_flag(session.id, person, now))
         return len(absent)
 
     async def purge_old(self) -> int:

@@ -96,6 +96,7 @@
     checkoutFlagged: function (e) {
       var words = text(e.level === "urgent" ? "urgent" : "flagged");
       if (e.chatNow) { words += " " + text("chat-now", e.name || text("someone")); }
+      if (e.level === "urgent") { say(words); }  // also in the status line, not only the log
       log(words, /^[0-9]+$/.test(String(e.flagId)) ? "/review/flags/" + e.flagId : null);
     },
     queueUpdated: function (e) { announce(e); refreshQueue(); },

@@ -1,40 +1,58 @@
 // The join page, with JavaScript: the meeting opens inside the page through Jitsi's
-// IFrame API, and leaving it takes the person straight to their own check-out.
-// Without JavaScript (or if Jitsi's script cannot load) the plain link and the check-out
-// button still work.
+// IFrame API, and leaving it takes the person to their check-out. That is their own link
+// when the meeting assistant sent it to them privately (only a private message from the
+// assistant counts: anyone else could send a link), otherwise a new one that asks their
+// name. Without JavaScript, or if Jitsi's script cannot load, the plain link and the
+// check-out button still work.
 (function () {
   "use strict";
   var holder = document.getElementById("meeting");
   var joinLink = document.getElementById("join-web");
   var form = document.getElementById("checkout-form");
   if (!holder || !joinLink || !form) { return; }
-  var participant = form.querySelector("input[name=participant]");
   var status = document.getElementById("meeting-status");
-  var api = null;
+  // Moving to a breakout room (and back) also "leaves" the meeting: wait before going.
+  var leaveDelay = Number(holder.getAttribute("data-leave-delay")) || 4000;
+  var ownLink = null;
+  var pending = null;
   var leaving = false;
 
   function checkOut() {
     if (leaving) { return; }
     leaving = true;
     if (status) { status.textContent = holder.getAttribute("data-text-leaving"); }
-    form.submit();
+    if (ownLink) { window.location.href = ownLink; } else { form.submit(); }
+  }
+
+  function fromAssistant(e) {
+    var assistant = holder.getAttribute("data-assistant");
+    var prefix = holder.getAttribute("data-checkout-prefix");
+    if (!e || !e.privateMessage || !assistant || e.from !== assistant) { return; }
+    var found = String(e.message || "").match(/https?:\/\/[^\s]+\/checkout\/[A-Za-z0-9_-]{43}/);
+    if (found && found[0].indexOf(prefix) === 0) { ownLink = found[0]; }
   }
 
   function start() {
     var Api = window.JitsiMeetExternalAPI;
     if (typeof Api !== "function") { window.location.href = joinLink.href; return; }
     holder.hidden = false;
-    api = new Api(holder.getAttribute("data-domain"), {
+    var api = new Api(holder.getAttribute("data-domain"), {
       roomName: holder.getAttribute("data-room"),
       parentNode: holder,
       width: "100%",
       height: "100%",
       lang: document.documentElement.lang
     });
-    api.addListener("videoConferenceJoined", function (e) {
-      if (e && /^[A-Za-z0-9_-]{1,64}$/.test(String(e.id))) { participant.value = String(e.id); }
+    var frame = api.getIFrame && api.getIFrame();
+    if (frame) { frame.setAttribute("title", holder.getAttribute("data-text-frame")); }
+    api.addListener("incomingMessage", fromAssistant);
+    api.addListener("videoConferenceJoined", function () {
+      if (pending) { clearTimeout(pending); pending = null; }
     });
-    api.addListener("videoConferenceLeft", checkOut);
+    api.addListener("videoConferenceLeft", function () {
+      if (pending) { clearTimeout(pending); }
+      pending = setTimeout(checkOut, leaveDelay);
+    });
     api.addListener("readyToClose", checkOut);
     joinLink.hidden = true;
     if (status) { status.textContent = holder.getAttribute("data-text-open"); }

@@ -9,7 +9,6 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.checkout import Answers, Contact, Flag, flag_for
-from facilitation.followup import person_key
 from facilitation.phone import CallState
 from plugin.db import flags
 from plugin.db.models import Checkout, Participant, PhoneCall
@@ -61,22 +60,15 @@ def keypad_checkout(
     return row, flag
 
 
-def key_of(person: Participant | None, kind: str, typed_name: str = "") -> str:
-    """The check-out's person, as the no-check-out rule tells people apart."""
-    if person is not None:
-        return person_key(person.kind, person.display_name, person.id)
-    return person_key(kind, typed_name, None) if typed_name.strip() else ""
-
-
 async def record_flag(
-    db: AsyncSession, checkout: Checkout, rule: Flag | None, key: str, now: datetime
+    db: AsyncSession, checkout: Checkout, rule: Flag | None, now: datetime
 ) -> tuple[FlagRow | None, bool]:
     """After a check-out is added or changed: its flag made to match, and any flag for
     not checking out closed. Returns the flag and whether hosts need telling now."""
     await db.flush()
-    flag, notify = await flags.sync(db, checkout, rule, key, now)
-    if key:
-        await flags.settle_missing(db, checkout.session_id, key, now)
+    flag, notify = await flags.sync(db, checkout, rule, now)
+    if checkout.participant_id is not None:
+        await flags.settle_missing(db, checkout.session_id, checkout.participant_id, now)
     await db.flush()
     return flag, notify
 

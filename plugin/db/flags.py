@@ -9,7 +9,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.checkout import Flag as FlagRule
 from facilitation.checkout import Level, Reason
-from facilitation.followup import Status
+from facilitation.followup import Attendee, Status
+from plugin.db import audit
 from plugin.db.models import Checkout, Flag, FlagAction
 
 
@@ -18,7 +19,7 @@ async def for_checkout(db: AsyncSession, checkout_id: int) -> Flag | None:
 
 
 async def sync(
-    db: AsyncSession, checkout: Checkout, rule: FlagRule | None, key: str, now: datetime
+    db: AsyncSession, checkout: Checkout, rule: FlagRule | None, now: datetime
 ) -> tuple[Flag | None, bool]:
     """Make the check-out's flag match its answers. Returns the flag and whether a host
     needs telling now (new, or newly urgent). A flag whose answers no longer raise one is
@@ -29,15 +30,16 @@ async def sync(
     db.add(checkout)
     flag = await for_checkout(db, checkout.id)
     if rule is None:
-        if flag is not None and flag.status != Status.RESOLVED:
-            _system(db, flag, "answers_changed", Status.RESOLVED, now)
+        # No longer flagged by the answers, but never closed by them: whoever holds the
+        # link is not always its owner, and a host decides what happened.
+        if flag is not None:
+            _system(db, flag, "answers_changed", Status(flag.status), now)
         return flag, False
     if flag is None:
         flag = Flag(
             session_id=checkout.session_id,
             checkout_id=checkout.id,
             participant_id=checkout.participant_id,
-            person_key=key,
             display_name=checkout.display_name,
             level=rule.level.value,
             reasons=[reason.value for reason in rule.reasons],
@@ -59,33 +61,46 @@ async def sync(
 
 
 def _system(db: AsyncSession, flag: Flag, kind: str, status: Status, now: datetime) -> None:
+    """A change nobody at a desk made (the answers changed, a late check-out): in the
+    flag's history and in the audit log like a host's change."""
     flag.status = status.value
     flag.updated_at = now
     db.add(flag)
     assert flag.id is not None
     db.add(FlagAction(flag_id=flag.id, at=now, actor_id=None, kind=kind, status=status.value))
+    audit.record(
+        db,
+        at=now,
+        actor_id=None,
+        action="flag.changed",
+        target=f"flag:{flag.id}",
+        status=status.value,
+        by=kind,
+    )
 
 
-async def settle_missing(db: AsyncSession, session_id: str, key: str, now: datetime) -> None:
+async def settle_missing(
+    db: AsyncSession, session_id: str, participant_id: int, now: datetime
+) -> None:
     """Someone flagged for not checking out has now checked out: that flag is closed."""
     query = select(Flag).where(
         Flag.session_id == session_id,
-        Flag.person_key == key,
         col(Flag.checkout_id).is_(None),
         Flag.status != Status.RESOLVED.value,
     )
     for flag in (await db.exec(query)).all():
-        _system(db, flag, "checked_out_late", Status.RESOLVED, now)
+        if participant_id in flag.participant_ids:
+            _system(db, flag, "checked_out_late", Status.RESOLVED, now)
 
 
-def missing_flag(
-    session_id: str, key: str, name: str, participant_id: int | None, now: datetime
-) -> Flag:
+def missing_flag(session_id: str, person: Attendee, now: datetime) -> Flag:
+    ids = sorted(person.participant_ids)
     return Flag(
         session_id=session_id,
-        participant_id=participant_id,
-        person_key=key,
-        display_name=name,
+        participant_id=ids[0] if ids else None,
+        participant_ids=ids,
+        person_key=person.key,
+        display_name=person.name,
         level=Level.FLAG.value,
         reasons=[Reason.MISSING.value],
         created_at=now,

@@ -240,7 +240,9 @@ class Flag(SQLModel, table=True):
     session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
     checkout_id: int | None = Field(default=None, foreign_key="checkout.id", unique=True)
     participant_id: int | None = Field(default=None, foreign_key="participant.id")
-    person_key: str = Field(default="", max_length=200)  # facilitation.followup.person_key
+    person_key: str = Field(default="", max_length=200)  # facilitation.followup Attendee.key
+    # For a no-check-out flag: every connection of the person, so a late check-out settles it.
+    participant_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     display_name: str = Field(default="", max_length=120)
     level: str = Field(max_length=10)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

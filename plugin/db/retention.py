@@ -3,6 +3,7 @@ notes and people go, and only counts stay (facilitation.followup.Tally)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, update
@@ -21,6 +22,8 @@ from plugin.db.models import (
     PhoneCall,
     SpeakingQueue,
 )
+
+log = logging.getLogger(__name__)
 
 
 async def due(db: AsyncSession, now: datetime, retention: timedelta) -> list[MeetingSession]:
@@ -69,8 +72,16 @@ async def purge_session(db: AsyncSession, session: MeetingSession, now: datetime
 
 async def purge(db: AsyncSession, now: datetime, retention: timedelta) -> int:
     """Purge every session past the retention period; returns how many. Commits per session."""
-    sessions = await due(db, now, retention)
-    for session in sessions:
-        await purge_session(db, session, now)
-        await db.commit()
-    return len(sessions)
+    done = 0
+    for session_id in [s.id for s in await due(db, now, retention)]:
+        try:
+            session = await db.get(MeetingSession, session_id)
+            assert session is not None
+            await purge_session(db, session, now)
+            await db.commit()
+        except Exception:  # one stuck session must not keep every later one's data
+            await db.rollback()
+            log.exception("could not delete old check-out data of session %s", session_id)
+        else:
+            done += 1
+    return done

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.checkout import Level, Reason
 from facilitation.followup import Status
-from plugin.db.models import Account, Checkout, Flag, FlagAction
+from plugin.db.models import Account, Checkout, Flag, FlagAction, MeetingSession, SessionMember
 
 
 @dataclass
@@ -90,5 +90,35 @@ def histories(actions: list[FlagAction]) -> dict[int, list[FlagAction]]:
     return grouped
 
 
-def reason_counts(flags: list[Flag]) -> Counter[str]:
-    return Counter(reason for flag in flags for reason in flag.reasons)
+def _visible(query: Any, account_id: int | None, every: bool) -> Any:
+    if every:
+        return query
+    members = select(SessionMember.session_id).where(SessionMember.account_id == account_id)
+    return query.where(col(Flag.session_id).in_(members))
+
+
+async def open_flag_sessions(
+    db: AsyncSession, account_id: int | None, *, every: bool
+) -> list[MeetingSession]:
+    """Every session the account may see that still has a flag nobody has resolved, however
+    old: the overview lists these even past its most recent 100 sessions."""
+    ids = _visible(
+        select(Flag.session_id).where(Flag.status != Status.RESOLVED.value), account_id, every
+    )
+    query = select(MeetingSession).where(col(MeetingSession.id).in_(ids))
+    return list((await db.exec(query)).all())
+
+
+async def urgent_open(
+    db: AsyncSession, account_id: int | None, *, every: bool
+) -> list[tuple[Flag, str]]:
+    """Urgent flags not yet resolved, oldest first, with their session's name."""
+    query = _visible(
+        select(Flag, MeetingSession.room_label)
+        .join(MeetingSession, col(MeetingSession.id) == col(Flag.session_id))
+        .where(Flag.level == Level.URGENT.value, Flag.status != Status.RESOLVED.value)
+        .order_by(col(Flag.created_at)),
+        account_id,
+        every,
+    )
+    return [(flag, label) for flag, label in (await db.exec(query)).all()]

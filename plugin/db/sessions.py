@@ -138,3 +138,15 @@ async def members(db: AsyncSession, session_id: str) -> list[tuple[Account, str]
         if account.id is not None and (account.id not in found or role == MemberRole.FACILITATOR):
             found[account.id] = (account, role)
     return list(found.values())
+
+
+async def member_role(db: AsyncSession, session_id: str, account_id: int) -> MemberRole | None:
+    """The account's part in the session: facilitator (runs it, and hosts it too), host
+    (reviews its check-outs), or None."""
+    query = select(SessionMember.role).where(
+        SessionMember.session_id == session_id, SessionMember.account_id == account_id
+    )
+    roles = {MemberRole(role) for role in (await db.exec(query)).all()}
+    if MemberRole.FACILITATOR in roles:
+        return MemberRole.FACILITATOR
+    return MemberRole.HOST if roles else None

@@ -20,13 +20,15 @@ async def read_form(
         raise web.HTTPBadRequest(reason=UNREADABLE) from None
 
 
-async def form_fields(request: web.Request, *names: str) -> dict[str, str]:
-    """Text fields of a posted form; missing ones are empty, files and NUL bytes are refused."""
+async def form_fields(request: web.Request, *names: str, limit: int = MAX_FIELD) -> dict[str, str]:
+    """Text fields of a posted form; missing ones are empty, files and NUL bytes are refused.
+    A form that checks its own lengths (and says which field is too long) passes a bigger
+    `limit`, so a long message comes back to its writer instead of being lost."""
     data = await read_form(request)
     values: dict[str, str] = {}
     for name in names:
         value = data.get(name, "")
-        if not isinstance(value, str) or "\x00" in value or len(value) > MAX_FIELD:
+        if not isinstance(value, str) or "\x00" in value or len(value) > limit:
             raise web.HTTPBadRequest(reason=f"{UNREADABLE}: field {name}")
         values[name] = value
     return values

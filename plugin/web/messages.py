@@ -97,15 +97,22 @@ CHECKOUT_FORM = {
     CheckoutProblem.NO_OTHER_WAY: N_(
         "Please tell us how to get in touch, for example an email address."
     ),
-    CheckoutProblem.TOO_LONG: N_("That is too long. Please make it shorter."),
+    CheckoutProblem.TOO_LONG: N_("That is too long. Please use %(max)s letters or fewer."),
 }
 CHECKOUT_LINK_EXPIRED = N_(
     "This check-out link has run out. If you would like to talk to someone, "
     "please contact the person who runs your meetings."
 )
-CHECKOUT_LINK_UNKNOWN = N_("We could not find this check-out link. Please check the address.")
+CHECKOUT_LINK_UNKNOWN = N_("We could not find this link. You can type your meeting code instead.")
+CHECKOUT_CLOSED = N_(
+    "The check-out for this meeting has closed. If you would like to talk to someone, "
+    "please contact the person who runs your meetings."
+)
 CHECKOUT_TOO_MANY = N_("Too many tries. Please wait a few minutes and try again.")
 NO_SUCH_CODE = N_("We could not find a meeting with that code. Please check it and try again.")
 FLAG_BAD_STATUS = N_("Please choose open, contacted or resolved.")
 FLAG_NOTHING_TO_SAVE = N_("Nothing to save: change the status or write a note.")
 FLAG_NOTE_TOO_LONG = N_("That note is too long. Please keep it under 2,000 characters.")
+FLAG_CHANGED = N_(
+    "This flag changed since you opened it, so nothing was saved. Please read it again, then save."
+)

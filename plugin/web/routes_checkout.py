@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from facilitation.checkout import Contact, Feeling, mentions_concern
-from facilitation.checkout_form import FormErrors, parse_form
+from facilitation.checkout_form import LIMITS, FormErrors, parse_form
 from facilitation.throttle import ThrottlePolicy
 from plugin import keys
 from plugin.db import checkout_links
@@ -29,13 +29,13 @@ from plugin.web.throttling import count_failure, seconds_to_wait
 
 routes = web.RouteTableDef()
 TOKEN_PATH = "/checkout/{token:[A-Za-z0-9_-]{16,128}}"  # noqa: S105 (a route, not a secret)
-JITSI_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 FIELDS = ("feeling", "contact", "phone", "good_time", "other_way", "note", "feedback", "name")
 # Unknown or expired links (and meeting codes) from one address: 20 in 10 minutes. Links
 # carry 256 random bits, so this is about noise and scanning, not about luck.
 GUESSING = ThrottlePolicy(max_failures=20, window=timedelta(minutes=10))
-# New links from one address (join page, meeting code): 30 in 10 minutes.
-ISSUING = ThrottlePolicy(max_failures=30, window=timedelta(minutes=10))
+# New links for one meeting from one address (join page, meeting code): a whole group
+# leaving one day centre together is fine; a script making thousands is not.
+ISSUING = ThrottlePolicy(max_failures=200, window=timedelta(minutes=10))
 PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
@@ -52,23 +52,24 @@ def _message(
 async def _open_link(
     request: web.Request,
 ) -> tuple[CheckoutLink, MeetingSession, Checkout | None] | web.Response:
-    """The link in the URL, or the page that says why there is none."""
+    """The link in the URL, or the page that says why there is none. A good link always
+    works; only misses count towards an address's limit, so one person guessing in a day
+    centre never locks out everyone else there."""
     now = request.app[keys.CLOCK].now()
     key = "checkout:" + client_ip(request)
     async with request.app[keys.DATABASE].session() as db:
+        link = await checkout_links.find(db, request.match_info["token"])
+        if link is not None and link.expires_at > now:
+            session = await db.get(MeetingSession, link.session_id)
+            assert session is not None  # links go with their session
+            return link, session, await checkout_links.checkout_of(db, link)
         wait = await seconds_to_wait(db, key, GUESSING, now)
         if wait is not None:
             return _message(request, 429, messages.CHECKOUT_TOO_MANY, wait)
-        link = await checkout_links.find(db, request.match_info["token"])
-        if link is None:
-            await count_failure(db, key, now)
-            return _message(request, 404, messages.CHECKOUT_LINK_UNKNOWN)
-        if link.expires_at <= now:
-            await count_failure(db, key, now)
-            return _message(request, 410, messages.CHECKOUT_LINK_EXPIRED)
-        session = await db.get(MeetingSession, link.session_id)
-        assert session is not None  # links go with their session
-        return link, session, await checkout_links.checkout_of(db, link)
+        await count_failure(db, key, now)
+    if link is None:
+        return _message(request, 404, messages.CHECKOUT_LINK_UNKNOWN)
+    return _message(request, 410, messages.CHECKOUT_LINK_EXPIRED)
 
 
 def _values(request: web.Request, row: Checkout | None) -> dict[str, str]:
@@ -101,9 +102,12 @@ def _form_page(
 ) -> web.Response:
     settings = request.app[keys.SETTINGS]
     left = link.expires_at - request.app[keys.CLOCK].now()
+    written = " \n".join(
+        values.get(name, "") for name in ("note", "feedback", "good_time", "other_way")
+    )
     needs_help = saved and (
         values.get("feeling") == Feeling.STRUGGLING.value
-        or mentions_concern(values.get("note", ""), settings.concerns)
+        or mentions_concern(written, settings.concerns)
     )
     context: dict[str, Any] = {
         "session": session,
@@ -118,6 +122,7 @@ def _form_page(
         "retention_days": settings.retention_days,
         "feelings": [f.value for f in Feeling],
         "contacts": [c.value for c in Contact],
+        "limits": LIMITS,
     }
     return page(request, "checkout.html", context, status=status, headers=PRIVATE)
 
@@ -138,46 +143,51 @@ async def checkout_send(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.Response):
         return found
     link, session, _ = found
-    fields = await form_fields(request, *FIELDS)
+    # Up to the whole body: parse_form names any field that is too long, and the page shows
+    # what was written so nothing is lost.
+    fields = await form_fields(request, *FIELDS, limit=request.app[keys.SETTINGS].max_body_bytes)
     region = request.app[keys.SETTINGS].dial_in_region
     try:
         form = parse_form(fields, region, ask_name=link.participant_id is None)
     except FormErrors as exc:
         errors = {
-            name: gettext(request, messages.CHECKOUT_FORM[problem])
-            for name, problem in exc.problems.items()
+            name: gettext(request, messages.CHECKOUT_FORM[exc.problems[name]], max=LIMITS[name])
+            for name in FIELDS  # in the order of the page
+            if name in exc.problems
         }
         return _form_page(request, link, session, exc.values, errors=errors, status=400)
     await request.app[keys.CHECKOUTS].save(link, form)
     raise web.HTTPSeeOther(request.path + "?saved=1", headers=PRIVATE)
 
 
-async def _issue(
-    request: web.Request, session: MeetingSession, jitsi_id: str | None, channel: str
-) -> web.StreamResponse:
+async def _issue(request: web.Request, session: MeetingSession, channel: str) -> web.StreamResponse:
+    """A new link that is not tied to anyone: whoever asks could be anyone in the meeting,
+    so it never counts as someone's check-out (the form asks for a name instead)."""
     now = request.app[keys.CLOCK].now()
-    key = "checkout-issue:" + client_ip(request)
+    settings = request.app[keys.SETTINGS]
+    if session.ended_at is not None and now > session.ended_at + timedelta(
+        hours=settings.checkout_link_hours
+    ):
+        return _message(request, 410, messages.CHECKOUT_CLOSED)
+    key = f"checkout-issue:{session.id}:{client_ip(request)}"
     async with request.app[keys.DATABASE].session() as db:
         wait = await seconds_to_wait(db, key, ISSUING, now)
         if wait is not None:
             return _message(request, 429, messages.CHECKOUT_TOO_MANY, wait)
         await count_failure(db, key, now)  # every new link counts towards the limit
-    token = await request.app[keys.CHECKOUTS].link_for(session.id, jitsi_id, channel)
+    token = await request.app[keys.CHECKOUTS].link_for(session.id, None, channel)
     raise web.HTTPSeeOther(f"/checkout/{token}", headers=PRIVATE)
 
 
 @routes.post("/join/{code:[A-Za-z0-9]{1,16}}/checkout", name="join_checkout")
 async def from_join_page(request: web.Request) -> web.StreamResponse:
-    """The join page, when its embedded meeting closes (or its button is pressed)."""
-    fields = await form_fields(request, "participant")
-    jitsi_id = fields["participant"].strip() or None
-    if jitsi_id is not None and not JITSI_ID.fullmatch(jitsi_id):
-        raise web.HTTPBadRequest(reason="participant: letters, digits, _ and - only")
+    """The join page's check-out button (and its script, when the meeting closes before the
+    assistant sent the person their own link)."""
     async with request.app[keys.DATABASE].session() as db:
         session = await sessions_db.by_join_code(db, request.match_info["code"])
     if session is None or session.purged_at is not None:
-        raise web.HTTPNotFound()
-    return await _issue(request, session, jitsi_id, "join")
+        return _message(request, 404, messages.NO_SUCH_CODE)
+    return await _issue(request, session, "join")
 
 
 @routes.get("/checkout", name="checkout_start")
@@ -202,4 +212,4 @@ async def start_send(request: web.Request) -> web.StreamResponse:
             await count_failure(db, key, now)
             context = {"code": code[:16], "error": gettext(request, messages.NO_SUCH_CODE)}
             return page(request, "checkout_start.html", context, status=400, headers=PRIVATE)
-    return await _issue(request, session, None, "code")
+    return await _issue(request, session, "code")

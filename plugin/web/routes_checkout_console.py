@@ -21,7 +21,7 @@ starters_only = require_role(lambda role: role.can_start_sessions)
 @starters_only
 async def start_checkout(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
-        session = await session_for(request, db)
+        session = await session_for(request, db, to_run=True)
     sent = await request.app[keys.CHECKOUTS].send_links(session.id, only_missing=False)
     async with request.app[keys.DATABASE].session() as db:
         audit.record(
@@ -42,7 +42,7 @@ async def add_host(request: web.Request) -> web.StreamResponse:
     username = (await form_fields(request, "username"))["username"].strip().lower()
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
-        session = await session_for(request, db)
+        session = await session_for(request, db, to_run=True)
         account = await accounts.by_username(db, username[:64]) if username else None
         if account is None or account.disabled or account.id is None:
             raise web.HTTPSeeOther(f"/sessions/{session.id}?host=unknown#checkout")

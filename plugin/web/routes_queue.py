@@ -17,7 +17,7 @@ from plugin.speaking import BadAction
 from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.pages import page
-from plugin.web.routes_sessions import SESSION_PATH, session_for, starters_only
+from plugin.web.routes_sessions import SESSION_PATH, can_run, session_for, starters_only
 
 routes = web.RouteTableDef()
 SEQ = re.compile(r"[0-9]{1,11}")  # ASCII digits only ("²" is a digit to str.isdigit)
@@ -35,6 +35,7 @@ async def queue_panel(request: web.Request) -> web.StreamResponse:
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db)
         people = await participants_db.present(db, session.id)
+        runs = await can_run(request, db, session)
     if request.headers.get("X-Requested-With") != "console":
         raise web.HTTPSeeOther(f"/sessions/{session.id}#queue")
     context = {
@@ -42,6 +43,7 @@ async def queue_panel(request: web.Request) -> web.StreamResponse:
         "queue": await request.app[keys.QUEUE].view(session.id),
         "present": [p for p in people if p.jitsi_id],
         "stale": False,
+        "can_run": runs,
     }
     return page(request, "_queue_panel.html", context)
 
@@ -51,7 +53,7 @@ async def queue_panel(request: web.Request) -> web.StreamResponse:
 async def queue_action(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request, "action", "participant", "policy", "seq")
     async with request.app[keys.DATABASE].session() as db:
-        session = await session_for(request, db)
+        session = await session_for(request, db, to_run=True)
     console = f"/sessions/{session.id}"
     if session.ended_at is not None:
         raise web.HTTPConflict(reason="The session has ended")
@@ -93,7 +95,7 @@ async def name_participant(request: web.Request) -> web.StreamResponse:
     if len(name) > 60 or any(not c.isprintable() for c in name):
         raise web.HTTPBadRequest(reason="A name has at most 60 printable characters")
     async with request.app[keys.DATABASE].session() as db:
-        session = await session_for(request, db)
+        session = await session_for(request, db, to_run=True)
         person = await participants_db.open_row(db, session.id, fields["participant"][:120])
         if person is None:
             raise web.HTTPNotFound()

@@ -15,7 +15,7 @@ from plugin.db import audit, review
 from plugin.db import flags as flags_db
 from plugin.db import sessions as sessions_db
 from plugin.db.checkouts import open_details
-from plugin.db.models import Flag, MeetingSession
+from plugin.db.models import Checkout, Flag, MeetingSession
 from plugin.web import messages
 from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
@@ -23,7 +23,7 @@ from plugin.web.pages import gettext, page
 from plugin.web.routes_sessions import SESSION_PATH, session_for
 
 routes = web.RouteTableDef()
-FLAG_PATH = "/review/flags/{flag_id:[0-9]{1,12}}"
+FLAG_PATH = "/review/flags/{flag_id:[0-9]{1,9}}"  # fits a 32-bit id column
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
@@ -31,14 +31,29 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 @require_login
 async def review_home(request: web.Request) -> web.StreamResponse:
     account = signed_in(request)
+    every = Role(account.role).sees_every_session
+    now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
-        sessions = await sessions_db.visible_to(
-            db, account, every=Role(account.role).sees_every_session
-        )
+        recent = await sessions_db.visible_to(db, account, every=every)
+        older = await review.open_flag_sessions(db, account.id, every=every)
+        sessions = list({s.id: s for s in recent + older}.values())
         numbers = await review.counts(db, [s.id for s in sessions])
-    sessions.sort(key=lambda s: (-numbers[s.id].urgent_open, -numbers[s.id].open))
-    context = {"sessions": sessions, "counts": numbers}
+        urgent = await review.urgent_open(db, account.id, every=every)
+        for flag, _ in urgent:  # names on a list of urgent flags: a view, so recorded
+            audit.record(
+                db, at=now, actor_id=account.id, action="flag.listed", target=f"flag:{flag.id}"
+            )
+        await db.commit()
+    sessions.sort(
+        key=lambda s: (-numbers[s.id].urgent_open, -numbers[s.id].open, -s.started_at.timestamp())
+    )
+    context = {"sessions": sessions, "counts": numbers, "urgent": urgent}
     return page(request, "review.html", context, headers=PRIVATE)
+
+
+def _version(flag: Flag) -> str:
+    """What the review form sends back, so a change made on an old view is refused."""
+    return flag.updated_at.isoformat()
 
 
 def _flag_view(
@@ -62,6 +77,7 @@ def _flag_view(
         "level": flag.level,
         "reasons": flag.reasons,
         "status": flag.status,
+        "version": _version(flag),
         "answers": answers,
         "created_at": flag.created_at,
         "history": [
@@ -75,6 +91,22 @@ def _flag_view(
             for action in history
         ],
     }
+
+
+def _fine_views(request: web.Request, rows: list[Checkout]) -> list[dict[str, Any]]:
+    """Check-outs that need no follow-up: who, how they felt, and anything they wrote for
+    the host or about the next meeting (co-production feedback reaches the hosts too)."""
+    sealer = request.app[keys.CHECKOUTS].sealer
+    return [
+        {
+            "name": row.display_name,
+            "feeling": row.feeling,
+            "source": row.source,
+            "note": (sealer.open(row.note) or "") if row.note else "",
+            "feedback": (sealer.open(row.feedback) or "") if row.feedback else "",
+        }
+        for row in rows
+    ]
 
 
 async def _flag_views(
@@ -105,13 +137,23 @@ async def review_session(request: web.Request) -> web.StreamResponse:
         session = await session_for(request, db)
         flags = await flags_db.in_session(db, session.id)
         numbers = (await review.counts(db, [session.id]))[session.id]
-        fine = await review.fine_checkouts(db, session.id)
+        fine = _fine_views(request, await review.fine_checkouts(db, session.id))
+        if fine:
+            audit.record(
+                db,
+                at=request.app[keys.CLOCK].now(),
+                actor_id=signed_in(request).id,
+                action="checkouts.viewed",
+                target=f"session:{session.id}",
+                count=len(fine),
+            )
         views = await _flag_views(request, db, flags)
     context = {
         "session": session,
         "counts": numbers,
         "flags": views,
         "fine": fine,
+        "saved": int(request.query["saved"]) if request.query.get("saved", "").isdigit() else 0,
         "error": "",
         "statuses": [s.value for s in Status],
     }
@@ -139,13 +181,16 @@ async def review_flag(request: web.Request) -> web.StreamResponse:
 @routes.post(FLAG_PATH)
 @require_login
 async def change_flag(request: web.Request) -> web.StreamResponse:
-    fields = await form_fields(request, "status", "note")
+    fields = await form_fields(request, "status", "note", "seen")
     account = signed_in(request)
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
         flag, session = await _flag_for(request, db)
-        error = ""
-        if fields["status"] not in Status.__members__.values():
+        error, status_code = "", 400
+        if fields["seen"] != _version(flag):
+            # Changed since this page was shown (new answers, another host): look first.
+            error, status_code = messages.FLAG_CHANGED, 409
+        elif fields["status"] not in Status.__members__.values():
             error = messages.FLAG_BAD_STATUS
         else:
             status = Status(fields["status"])
@@ -164,7 +209,7 @@ async def change_flag(request: web.Request) -> web.StreamResponse:
                 "error": gettext(request, error),
                 "note": fields["note"],
             }
-            return page(request, "review_flag.html", context, status=400, headers=PRIVATE)
+            return page(request, "review_flag.html", context, status=status_code, headers=PRIVATE)
         sealed = request.app[keys.CHECKOUTS].sealer.seal(note) if note else None
         assert account.id is not None
         flags_db.host_action(db, flag, account.id, status, sealed, now)
@@ -178,4 +223,4 @@ async def change_flag(request: web.Request) -> web.StreamResponse:
             noted=bool(note),
         )
         await db.commit()
-    raise web.HTTPSeeOther(f"/review/sessions/{session.id}#flag-{flag.id}")
+    raise web.HTTPSeeOther(f"/review/sessions/{session.id}?saved={flag.id}#flag-{flag.id}")

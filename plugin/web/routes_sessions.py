@@ -18,7 +18,7 @@ from facilitation.meeting_link import (
     MeetingRef,
     parse_meeting_link,
 )
-from facilitation.roles import Role
+from facilitation.roles import MemberRole, Role
 from plugin import keys
 from plugin.db import attendance as attendance_db
 from plugin.db import audit, review
@@ -135,19 +135,31 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(console_url)
 
 
+async def can_run(request: web.Request, db: AsyncSession, session: MeetingSession) -> bool:
+    """Whether the signed-in account may change the session (not only review it)."""
+    account = signed_in(request)
+    if Role(account.role).sees_every_session:
+        return True
+    return await sessions_db.member_role(db, session.id, account.id or 0) is MemberRole.FACILITATOR
+
+
 async def session_for(
-    request: web.Request, db: AsyncSession, session_id: str | None = None
+    request: web.Request, db: AsyncSession, session_id: str | None = None, *, to_run: bool = False
 ) -> MeetingSession:
     """The session in the URL (or the one given), if the signed-in account ran or hosts
-    it, or is an admin; anyone else gets a plain 404, as if it did not exist."""
+    it, or is an admin; anyone else gets a plain 404, as if it did not exist. `to_run`:
+    only its facilitators (and admins) may change it; its hosts get 403."""
     account = signed_in(request)
     session = await sessions_db.get(db, session_id or request.match_info["session_id"])
     if session is None:
         raise web.HTTPNotFound()
-    if not Role(account.role).sees_every_session and not await sessions_db.is_member(
-        db, session.id, account.id or 0
-    ):
+    if Role(account.role).sees_every_session:
+        return session
+    part = await sessions_db.member_role(db, session.id, account.id or 0)
+    if part is None:
         raise web.HTTPNotFound()
+    if to_run and part is not MemberRole.FACILITATOR:
+        raise web.HTTPForbidden(reason="hosts review; facilitators run the session")
     return session
 
 
@@ -200,6 +212,7 @@ async def console(request: web.Request) -> web.StreamResponse:
         dial_in = await dial_in_context(request, db, session)
         checkout_counts = (await review.counts(db, [session.id]))[session.id]
         members = await sessions_db.members(db, session.id)
+        runs = await can_run(request, db, session)
     queue = await request.app[keys.QUEUE].view(session.id)
     base_url = request.app[keys.SETTINGS].base_url
     context = {
@@ -212,6 +225,7 @@ async def console(request: web.Request) -> web.StreamResponse:
         "stale": request.query.get("stale") == "1",
         "present": [p for p in people if p.jitsi_id],
         "checkout": checkout_counts,
+        "can_run": runs,
         "members": members,
         "links_sent": request.query.get("links", ""),
         "host_result": request.query.get("host", ""),
@@ -226,7 +240,7 @@ async def end_session(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
     connector = request.app[keys.CONNECTOR]
     async with request.app[keys.DATABASE].session() as db:
-        session = await session_for(request, db)
+        session = await session_for(request, db, to_run=True)
     if session.ended_at is not None:
         raise web.HTTPSeeOther(f"/sessions/{session.id}")
     # Before the assistant leaves: everyone still there who has not checked out gets
@@ -269,6 +283,9 @@ async def join(request: web.Request) -> web.StreamResponse:
         "api": f"{base.url}/external_api.js",
         "domain": base.url.split("://", 1)[1],
         "room": f"{session.tenant}/{session.room}" if session.tenant else session.room,
+        # Only the assistant's private message counts as someone's own check-out link.
+        "assistant": bot.nick if (bot := request.app[keys.CONNECTOR].bot(session.id)) else "",
+        "checkout_prefix": f"{request.app[keys.SETTINGS].base_url}/checkout/",
     }
     headers = {
         # A capability URL: never leak it to other sites; Jitsi may frame this page.

@@ -26,16 +26,20 @@ pytestmark = pytest.mark.browser
 EXTERNAL_API_STANDIN = """
 window.JitsiMeetExternalAPI = function (domain, options) {
   var listeners = {};
-  var frame = document.createElement("iframe");
-  frame.title = "Meeting";
+  var frame = document.createElement("iframe");  // like Jitsi's, with no title of its own
   frame.src = "https://" + domain + "/" + options.roomName;
   options.parentNode.appendChild(frame);
+  this.getIFrame = function () { return frame; };
   this.addListener = function (name, fn) { (listeners[name] = listeners[name] || []).push(fn); };
   function emit(name, data) { (listeners[name] || []).forEach(function (fn) { fn(data); }); }
   window.__standin = {
     domain: domain, room: options.roomName,
     join: function (id) { emit("videoConferenceJoined", {id: id, displayName: "Ann", roomName: options.roomName}); },
-    leave: function () { emit("videoConferenceLeft", {roomName: options.roomName}); }
+    leave: function () { emit("videoConferenceLeft", {roomName: options.roomName}); },
+    close: function () { emit("readyToClose", {}); },
+    privateMessage: function (from, text) {
+      emit("incomingMessage", {from: from, nick: "x", privateMessage: true, message: text});
+    }
   };
 };
 """
@@ -134,9 +138,9 @@ async def test_check_out_by_keyboard_then_review(
     await host.get_by_role("link", name="Wellbeing").click()
     await expect(host.locator("article.flag.urgent")).to_contain_text("+447700900123")
     await audit(host, "review session")
-    await host.get_by_label("Status").select_option("contacted")
-    await host.get_by_label("Note (what you did)").fill("Called, talked for 20 minutes")
-    await host.get_by_role("button", name="Save for Ann").click()
+    await host.get_by_label("Status – Ann").select_option("contacted")
+    await host.get_by_label("Note (what you did) – Ann").fill("Called, talked for 20 minutes")
+    await host.get_by_role("button", name="Save status and note for Ann").click()
     await expect(host.locator("article.flag.urgent .history")).to_contain_text(
         "Fran: Contacted. Called, talked for 20 minutes"
     )
@@ -150,6 +154,9 @@ async def test_check_out_by_keyboard_then_review(
 async def test_leaving_the_embedded_meeting_opens_your_own_check_out(
     browser: Browser, app_and_url: tuple[web.Application, str], add_account: AddAccount
 ) -> None:
+    """Only the assistant's private message gives the page someone's own link; a breakout
+    room move (left, then joined again) is not leaving; without a link from the assistant,
+    leaving opens a new check-out that asks for a name."""
     app, base_url = app_and_url
     await add_account("fran")
     host = await browser.new_page()
@@ -157,12 +164,12 @@ async def test_leaving_the_embedded_meeting_opens_your_own_check_out(
     session_id, ann_id = await _session_with_ann(host, base_url, app)
     join = await host.locator(".join-link a").get_attribute("href")
     assert join is not None
-
-    page = await browser.new_page()
-    fetched: list[str] = []
+    join_url = re.sub(r"^https?://[^/]+", base_url, join)
+    own = await app[keys.CHECKOUTS].link_for(session_id, "a1b2c3d4", "chat")
+    other = await app[keys.CHECKOUTS].link_for(session_id, None, "code")
+    settings_base = app[keys.SETTINGS].base_url
 
     async def jitsi(route: Route) -> None:
-        fetched.append(route.request.url)
         if route.request.url.endswith("/external_api.js"):
             await route.fulfill(body=EXTERNAL_API_STANDIN, content_type="text/javascript")
         else:
@@ -170,25 +177,51 @@ async def test_leaving_the_embedded_meeting_opens_your_own_check_out(
                 body="<title>Meeting</title><p>meeting</p>", content_type="text/html"
             )
 
-    await page.route("https://meet.example.org/**", jitsi)
-    await page.goto(re.sub(r"^https?://[^/]+", base_url, join))
-    await audit(page, "join page")
-    await page.get_by_role("link", name="Join on the web").click()
-    await expect(page.locator("#meeting iframe")).to_be_visible()
+    async def open_meeting(assistant: str) -> Page:
+        page = await browser.new_page()
+        await page.route("https://meet.example.org/**", jitsi)
+        await page.goto(join_url)
+        # The assistant's id, as the server would put it in when the assistant is there.
+        await page.evaluate(
+            "([who, base]) => { const m = document.getElementById('meeting');"
+            " m.setAttribute('data-assistant', who); m.setAttribute('data-checkout-prefix', base); }",
+            [assistant, base_url + "/checkout/"],
+        )
+        await page.get_by_role("link", name="Join on the web").click()
+        await expect(page.locator("#meeting iframe")).to_be_visible()
+        return page
+
+    page = await open_meeting("bot12345")
+    await audit(page, "join page with the meeting")
+    await expect(page.locator("#meeting iframe")).to_have_attribute(
+        "title", "Video meeting: Wellbeing"
+    )
     assert await page.evaluate("window.__standin.domain") == "meet.example.org"
     assert await page.evaluate("window.__standin.room") == "wellbeing"
-    await expect(page.get_by_role("status").first).to_contain_text("When you leave it")
+    await expect(page.locator("#meeting-status")).to_contain_text("When you leave it")
     await page.evaluate("window.__standin.join('a1b2c3d4')")
+    # Someone else's private link is ignored; the assistant's is kept.
+    await page.evaluate(
+        f"window.__standin.privateMessage('mallory1', 'Yours: {base_url}/checkout/{other}')"
+    )
+    await page.evaluate(
+        f"window.__standin.privateMessage('bot12345', 'Thank you: {base_url}/checkout/{own}')"
+    )
+    # A breakout room move: left, then joined again within the wait.
     await page.evaluate("window.__standin.leave()")
-    await expect(page).to_have_url(re.compile(r"/checkout/[A-Za-z0-9_-]{43}$"))
+    await page.wait_for_timeout(1000)
+    await page.evaluate("window.__standin.join('a1b2c3d4')")
+    await page.wait_for_timeout(4000)
+    assert "/join/" in page.url  # still in the meeting
+    await page.evaluate("window.__standin.close()")  # hung up
+    await expect(page).to_have_url(f"{base_url}/checkout/{own}")
     await expect(page.get_by_label("Your name")).to_have_count(0)  # it knows who this is
     await audit(page, "check-out from the join page")
-    assert fetched[0] == "https://meet.example.org/external_api.js"
-    async with app[keys.DATABASE].session() as db:
-        from sqlmodel import select
 
-        from plugin.db.models import CheckoutLink
-
-        (link,) = (await db.exec(select(CheckoutLink))).all()
-    assert link.participant_id == ann_id and link.channel == "join"
-    del session_id
+    page = await open_meeting("")  # no assistant in the meeting: a new, unnamed link
+    await page.evaluate(f"window.__standin.privateMessage('', '{base_url}/checkout/{other}')")
+    await page.evaluate("window.__standin.leave()")
+    await expect(page).to_have_url(re.compile(r"/checkout/[A-Za-z0-9_-]{43}$"), timeout=10000)
+    assert page.url.rsplit("/", 1)[1] not in (own, other)
+    await expect(page.get_by_label("Your name")).to_have_count(1)
+    del settings_base, ann_id

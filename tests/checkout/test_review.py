@@ -4,6 +4,7 @@ review route with the other's ids. Every view of a flag and every change is audi
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
@@ -31,6 +32,14 @@ async def _flags(client: Client, session_id: str) -> list[Flag]:
     async with app_of(client)[keys.DATABASE].session() as db:
         query = select(Flag).where(Flag.session_id == session_id).order_by(Flag.id)  # type: ignore[arg-type]
         return list((await db.exec(query)).all())
+
+
+async def _seen(client: Client, flag_id: int | None) -> str:
+    """The version a review page puts in its form (the flag's last change)."""
+    async with app_of(client)[keys.DATABASE].session() as db:
+        flag = await db.get(Flag, flag_id)
+    assert flag is not None
+    return flag.updated_at.isoformat()
 
 
 async def _session_with_flags(client: Client, room: str) -> tuple[str, list[Flag]]:
@@ -137,8 +146,14 @@ async def test_the_session_page_urgent_first_every_view_audited_changes_recorded
     assert "Ann" in articles[0] and "urgent" in articles[0]  # urgent first
     assert "Cy" in articles[1] and "Did not check out" in articles[1]
     assert "ann@example.org" in page and "Cy" in page
-    assert re.search(r"Checked out, no follow-up needed</h2>\s*<ul><li>Bob", page)
-    assert "Checked out: 2" in page and "Flagged: 1" in page and "Did not check out: 1" in page
+    assert re.search(
+        r'no follow-up needed</h2>\s*<ul class="fine"><li><strong>Bob</strong>: Good', page
+    )
+    assert (
+        "Checked out: 2" in page
+        and "Flagged from their answers: 1" in page
+        and "Did not check out: 1" in page
+    )
     viewed = await audit_entries(client, "flag.viewed")
     assert sorted(e.target for e in viewed) == sorted(f"flag:{f.id}" for f in flags)
     assert all(e.actor_id is not None for e in viewed)
@@ -147,11 +162,19 @@ async def test_the_session_page_urgent_first_every_view_audited_changes_recorded
     token = await csrf_from(client, "/review")
     saved = await client.post(
         f"/review/flags/{urgent.id}",
-        data={"status": "contacted", "note": "Rang Ann, she is OK for now", "csrf_token": token},
+        data={
+            "status": "contacted",
+            "note": "Rang Ann, she is OK for now",
+            "seen": await _seen(client, urgent.id),
+            "csrf_token": token,
+        },
         allow_redirects=False,
     )
     assert saved.status == 303
-    assert saved.headers["Location"] == f"/review/sessions/{session_id}#flag-{urgent.id}"
+    location = saved.headers["Location"]
+    assert location == f"/review/sessions/{session_id}?saved={urgent.id}#flag-{urgent.id}"
+    confirmed = await (await client.get(location)).text()
+    assert f'id="flag-{urgent.id}-saved"' in confirmed and "<title>Saved:" in confirmed
     (changed,) = await audit_entries(client, "flag.changed")
     assert changed.target == f"flag:{urgent.id}" and changed.detail == {
         "status": "contacted",
@@ -168,17 +191,20 @@ async def test_the_session_page_urgent_first_every_view_audited_changes_recorded
 async def test_empty_and_bad_changes_are_explained(client: Client, two_hosts: Hosts) -> None:
     _, flags = two_hosts["fran"]
     token = await csrf_from(client, "/review")
+    seen = await _seen(client, flags[0].id)
     same = await client.post(
-        f"/review/flags/{flags[0].id}", data={"status": "open", "note": " ", "csrf_token": token}
+        f"/review/flags/{flags[0].id}",
+        data={"status": "open", "note": " ", "seen": seen, "csrf_token": token},
     )
     assert same.status == 400 and "Nothing to save" in await same.text()
     bad = await client.post(
-        f"/review/flags/{flags[0].id}", data={"status": "gone", "note": "", "csrf_token": token}
+        f"/review/flags/{flags[0].id}",
+        data={"status": "gone", "note": "", "seen": seen, "csrf_token": token},
     )
     assert bad.status == 400 and "open, contacted or resolved" in await bad.text()
     long = await client.post(
         f"/review/flags/{flags[0].id}",
-        data={"status": "resolved", "note": "x" * 2001, "csrf_token": token},
+        data={"status": "resolved", "note": "x" * 2001, "seen": seen, "csrf_token": token},
     )
     assert long.status == 400
     assert await audit_entries(client, "flag.changed") == []
@@ -235,3 +261,88 @@ async def test_people_only_jitsi_saw_are_followed_up_too(
     assert await after_the_wait(client) == 2
     names = sorted(f.display_name for f in await _flags(client, session_id))
     assert names == ["Eve", "…321"]
+
+
+async def test_a_change_made_on_an_old_view_is_refused(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    """A host opens a flag; the person then makes it urgent; "resolved" from the old page
+    must not close what the host never saw."""
+    session_id = await start_session(client)
+    ids = await add_people(client, session_id, ("Ann", "web"))
+    path = await personal_link(client, session_id, ids["Ann"])
+    await send_checkout(client, path, {"feeling": "not_sure"})
+    (flag,) = await _flags(client, session_id)
+    seen = await _seen(client, flag.id)
+    app_of(client)[keys.CLOCK].advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    await send_checkout(client, path, {"feeling": "struggling", "note": "I feel unsafe at home"})
+    token = await csrf_from(client, "/review")
+    stale = await client.post(
+        f"/review/flags/{flag.id}",
+        data={"status": "resolved", "note": "", "seen": seen, "csrf_token": token},
+    )
+    assert stale.status == 409
+    page = await stale.text()
+    assert "changed since you opened it" in page and "I feel unsafe at home" in page
+    (flag,) = await _flags(client, session_id)
+    assert (flag.level, flag.status) == ("urgent", "open")
+
+
+async def test_a_facilitator_added_as_host_reviews_but_cannot_run_the_session(
+    client: Client, second_client: Client, add_account: AddAccount
+) -> None:
+    await add_account("fran")
+    await add_account("gita")
+    await login(client, "fran")
+    await login(second_client, "gita")
+    session_id = await start_session(client)
+    added = await post_form(
+        client, f"/sessions/{session_id}/hosts", {"username": "gita"}, f"/sessions/{session_id}"
+    )
+    assert "host=added" in added.headers["Location"]
+    assert (await second_client.get(f"/review/sessions/{session_id}")).status == 200
+    console = await (await second_client.get(f"/sessions/{session_id}")).text()
+    assert "End session now" not in console and "Start the check-out" not in console
+    page = f"/sessions/{session_id}"
+    for action, data in (
+        ("/end", {}),
+        ("/hosts", {"username": "fran"}),
+        ("/checkout/start", {}),
+        ("/queue", {"action": "next", "seq": "0"}),
+    ):
+        refused = await post_form(second_client, page + action, data, "/review")
+        assert refused.status == 403, action
+    async with app_of(client)[keys.DATABASE].session() as db:
+        from plugin.db.models import MeetingSession
+
+        session = await db.get(MeetingSession, session_id)
+    assert session is not None and session.ended_at is None
+
+
+async def test_the_overview_puts_urgent_flags_first_and_records_that_they_were_listed(
+    client: Client, two_hosts: Hosts
+) -> None:
+    _, flags = two_hosts["fran"]
+    urgent = next(f for f in flags if f.level == "urgent")
+    page = await (await client.get("/review")).text()
+    top = page.split("Urgent, not yet resolved", 1)[1].split("<h2", 1)[0]
+    assert f'href="/review/flags/{urgent.id}">Ann</a>' in top
+    assert "GitaRoom" not in page
+    listed = await audit_entries(client, "flag.listed")
+    assert [e.target for e in listed] == [f"flag:{urgent.id}"]
+
+
+async def test_notes_and_feedback_from_fine_check_outs_reach_the_hosts(
+    client: Client, signed_in_facilitator: None
+) -> None:
+    session_id = await start_session(client)
+    ids = await add_people(client, session_id, ("Ann", "web"))
+    await send_checkout(
+        client,
+        await personal_link(client, session_id, ids["Ann"]),
+        {"feeling": "ok", "note": "my carer left, please ring", "feedback": "more breaks"},
+    )
+    page = await (await client.get(f"/review/sessions/{session_id}")).text()
+    assert "my carer left, please ring" in page and "more breaks" in page
+    (entry,) = await audit_entries(client, "checkouts.viewed")
+    assert entry.target == f"session:{session_id}" and entry.detail == {"count": 1}

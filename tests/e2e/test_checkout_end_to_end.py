@@ -144,10 +144,10 @@ async def test_check_out_for_web_and_phone_then_the_host_follows_up(
     await expect(flags.nth(1)).to_contain_text("Did not check out")
     await expect(host.locator("main")).to_contain_text("Checked out, no follow-up needed")
     fine = host.locator("h2:has-text('no follow-up needed') + ul li")
-    await expect(fine).to_have_text(["…789"])
+    await expect(fine).to_have_text(["…789: OK (by phone keypad)"])
     assert await axe_violations(host) == []
     await flags.nth(0).get_by_label("Status").select_option("contacted")
-    await flags.nth(0).get_by_role("button", name="Save for Ann").click()
+    await flags.nth(0).get_by_role("button", name="Save status and note for Ann").click()
     await expect(host.locator("article.flag.urgent .history")).to_contain_text("Hana: Contacted")
 
     async with app[keys.DATABASE].session() as db:

@@ -52,6 +52,7 @@ def upgrade() -> None:
         sa.Column("checkout_id", sa.Integer(), nullable=True),
         sa.Column("participant_id", sa.Integer(), nullable=True),
         sa.Column("person_key", sa.String(length=200), nullable=False),
+        sa.Column("participant_ids", sa.JSON(), nullable=False),
         sa.Column("display_name", sa.String(length=120), nullable=False),
         sa.Column("level", sa.String(length=10), nullable=False),
         sa.Column("reasons", sa.JSON(), nullable=False),
