@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from facilitation.passwords import PasswordPolicy
-from plugin import keys, log_redaction
+from plugin import keys, log_redaction, session_end
 from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db import phone as phone_db
@@ -206,8 +206,12 @@ async def _checkouts(app: web.Application) -> AsyncIterator[None]:
     async def purge_old() -> None:
         await desk.purge_old()
 
+    async def end_forgotten() -> None:
+        await session_end.end_forgotten(app)
+
     app[keys.TASKS].every(MISSING_EVERY_SECONDS, flag_missing, "flag-missing-checkouts")
     app[keys.TASKS].every(PURGE_EVERY_SECONDS, purge_old, "delete-old-checkouts")
+    app[keys.TASKS].every(PURGE_EVERY_SECONDS, end_forgotten, "end-forgotten-sessions")
     yield
 
 

@@ -97,6 +97,7 @@ class Settings(BaseModel):
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     checkout_link_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
     checkout_wait_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
+    session_max_hours: Annotated[int, Field(ge=1, le=7 * 24)] = 12
     concern_phrases: tuple[Annotated[str, Field(min_length=3, max_length=80)], ...] = ()
     checkout_help: Annotated[str, Field(max_length=300)] = ""
     behind_proxy: bool = False

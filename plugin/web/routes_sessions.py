@@ -10,7 +10,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.attendance import Kind, Stay, masked_phone_name
 from facilitation.dialin import conference_jid, grouped, tel_link
-from facilitation.live_events import LiveEvent
 from facilitation.meeting_link import (
     JitsiBase,
     LinkProblem,
@@ -19,7 +18,7 @@ from facilitation.meeting_link import (
     parse_meeting_link,
 )
 from facilitation.roles import MemberRole, Role
-from plugin import keys
+from plugin import keys, session_end
 from plugin.db import attendance as attendance_db
 from plugin.db import audit, review
 from plugin.db import participants as participants_db
@@ -237,35 +236,10 @@ async def console(request: web.Request) -> web.StreamResponse:
 @routes.post(SESSION_PATH + "/end", name="end_session")
 @starters_only
 async def end_session(request: web.Request) -> web.StreamResponse:
-    now = request.app[keys.CLOCK].now()
-    connector = request.app[keys.CONNECTOR]
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db, to_run=True)
-    if session.ended_at is not None:
-        raise web.HTTPSeeOther(f"/sessions/{session.id}")
-    # Before the assistant leaves: everyone still there who has not checked out gets
-    # their personal link again, by private chat.
-    await request.app[keys.CHECKOUTS].send_links(session.id, only_missing=True)
-    # The bot leaves and its last roster events are stored before the end closes the list,
-    # so someone who joined a moment ago still counts as having been there.
-    await connector.stop_and_flush(session.id)
-    try:
-        async with request.app[keys.DATABASE].session() as db:
-            await sessions_db.end(db, session, now)
-            await participants_db.close_all(db, session.id, now)
-            audit.record(
-                db,
-                at=now,
-                actor_id=signed_in(request).id,
-                action="session.ended",
-                target=f"session:{session.id}",
-            )
-            await db.commit()
-    except Exception:
-        connector.start(session)  # not ended after all: the meeting keeps its assistant
-        raise
-    await request.app[keys.QUEUE].finish(session.id)  # the last speaker's turn counts
-    request.app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
+    if session.ended_at is None:
+        await session_end.end_session(request.app, session, signed_in(request).id)
     raise web.HTTPSeeOther(f"/sessions/{session.id}")
 
 

@@ -1,0 +1,62 @@
+"""Ending a session, by a facilitator's button or, for one left running, by the clock.
+
+Ending is what starts the check-out follow-up: the last links go out, the assistant leaves,
+and after FACILITATE_CHECKOUT_WAIT_MINUTES anyone who has not checked out is flagged. A
+session nobody ended would never get there, so one running longer than
+FACILITATE_SESSION_MAX_HOURS is ended by the schedule."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+
+from facilitation.live_events import LiveEvent
+from plugin import keys
+from plugin.db import audit
+from plugin.db import participants as participants_db
+from plugin.db import sessions as sessions_db
+from plugin.db.models import MeetingSession
+
+
+async def end_session(
+    app: web.Application, session: MeetingSession, actor_id: int | None, reason: str = ""
+) -> None:
+    now = app[keys.CLOCK].now()
+    connector = app[keys.CONNECTOR]
+    # Before the assistant leaves: everyone still there who has not checked out gets
+    # their personal link again, by private chat.
+    await app[keys.CHECKOUTS].send_links(session.id, only_missing=True)
+    # The bot leaves and its last roster events are stored before the end closes the list,
+    # so someone who joined a moment ago still counts as having been there.
+    await connector.stop_and_flush(session.id)
+    try:
+        async with app[keys.DATABASE].session() as db:
+            await sessions_db.end(db, session, now)
+            await participants_db.close_all(db, session.id, now)
+            detail = {"reason": reason} if reason else {}
+            audit.record(
+                db,
+                at=now,
+                actor_id=actor_id,
+                action="session.ended",
+                target=f"session:{session.id}",
+                **detail,
+            )
+            await db.commit()
+    except Exception:
+        connector.start(session)  # not ended after all: the meeting keeps its assistant
+        raise
+    await app[keys.QUEUE].finish(session.id)  # the last speaker's turn counts
+    app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
+
+
+async def end_forgotten(app: web.Application) -> int:
+    """End every session still running FACILITATE_SESSION_MAX_HOURS after it started."""
+    now = app[keys.CLOCK].now()
+    limit = timedelta(hours=app[keys.SETTINGS].session_max_hours)
+    async with app[keys.DATABASE].session() as db:
+        forgotten = [s for s in await sessions_db.all_live(db) if s.started_at <= now - limit]
+    for session in forgotten:
+        await end_session(app, session, None, "ran_too_long")
+    return len(forgotten)
