@@ -5,12 +5,9 @@ plugin.settings, which re-exports them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from plugin.i18n import has_catalogue
-
-if TYPE_CHECKING:
-    from plugin.settings import Settings
 
 ENV_PREFIX = "FACILITATE_"
 EXAMPLE_JITSI = "https://meet.example.org"
@@ -53,7 +50,17 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
     return found
 
 
-def warnings(settings: Settings) -> list[str]:
+class Addresses(Protocol):
+    """What the warnings read (the Settings model has these): no import of it, no circle."""
+
+    @property
+    def jitsi_url(self) -> tuple[str, ...]: ...
+
+    @property
+    def base_url(self) -> str: ...
+
+
+def warnings(settings: Addresses) -> list[str]:
     """Things that work but are probably not what a production admin wants."""
     found: list[str] = []
     if EXAMPLE_JITSI in settings.jitsi_url:
