@@ -3,6 +3,7 @@ would record them, and personal links issued the way the assistant's private cha
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -85,3 +86,11 @@ async def after_the_wait(client: Client) -> int:
     app = app_of(client)
     app[keys.CLOCK].advance(timedelta(minutes=app[keys.SETTINGS].checkout_wait_minutes + 1))  # type: ignore[attr-defined]
     return await app[keys.CHECKOUTS].flag_missing()
+
+
+async def join_code(client: Client, session_id: str) -> str:
+    """The meeting code, as the console shows it."""
+    console = await (await client.get(f"/sessions/{session_id}")).text()
+    found = re.search(r'class="code">([A-Z0-9]+)<', console)
+    assert found, "no meeting code on the console"
+    return found.group(1)

@@ -14,7 +14,13 @@ from sqlmodel import select
 from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.db.models import AuditEntry, Checkout, CheckoutLink, Flag, FlagAction
-from tests.checkout.conftest import add_people, personal_link, send_checkout, start_session
+from tests.checkout.conftest import (
+    add_people,
+    join_code,
+    personal_link,
+    send_checkout,
+    start_session,
+)
 from tests.conftest import CSRF_INPUT, Client, app_of
 
 PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -205,19 +211,17 @@ async def test_the_join_page_gives_a_link_that_is_not_tied_to_anyone(
     counts as someone's check-out (the assistant's private message is the way to that)."""
     session_id = await start_session(client)
     ids = await add_people(client, session_id, ("Ann", "web"))
-    console = await (await client.get(f"/sessions/{session_id}")).text()
-    code = re.search(r'class="code">([A-Z0-9]+)<', console)
-    assert code
-    join = await client.get(f"/join/{code.group(1)}")
+    code = await join_code(client, session_id)
+    join = await client.get(f"/join/{code}")
     html = await join.text()
-    assert f'action="/join/{code.group(1)}/checkout"' in html
-    assert code.group(1) in html  # the meeting code, for Jitsi's close page
+    assert f'action="/join/{code}/checkout"' in html
+    assert code in html  # the meeting code, for Jitsi's close page
     csrf = CSRF_INPUT.search(html)
     assert csrf
     from tests.checkout.conftest import jitsi_id_of
 
     sent = await client.post(
-        f"/join/{code.group(1)}/checkout",
+        f"/join/{code}/checkout",
         data={"participant": await jitsi_id_of(client, ids["Ann"]), "csrf_token": csrf.group(1)},
         allow_redirects=False,
     )
@@ -241,15 +245,13 @@ async def test_no_new_links_long_after_the_meeting(
     from tests.checkout.conftest import end_session
 
     session_id = await start_session(client)
-    console = await (await client.get(f"/sessions/{session_id}")).text()
-    code = re.search(r'class="code">([A-Z0-9]+)<', console)
-    assert code
+    code = await join_code(client, session_id)
     await end_session(client, session_id)
     app_of(client)[keys.CLOCK].advance(timedelta(hours=73))  # type: ignore[attr-defined]
     start = await client.get("/checkout")
     csrf = CSRF_INPUT.search(await start.text())
     assert csrf
-    late = await client.post("/checkout", data={"code": code.group(1), "csrf_token": csrf.group(1)})
+    late = await client.post("/checkout", data={"code": code, "csrf_token": csrf.group(1)})
     assert late.status == 410
     assert "has closed" in await late.text()
 
@@ -284,9 +286,7 @@ async def test_the_meeting_code_page_for_jitsi_s_close_page(
     client: Client, signed_in_facilitator: None
 ) -> None:
     session_id = await start_session(client)
-    console = await (await client.get(f"/sessions/{session_id}")).text()
-    code = re.search(r'class="code">([A-Z0-9]+)<', console)
-    assert code
+    code = await join_code(client, session_id)
     start = await client.get("/checkout")
     assert start.status == 200
     _assert_private(start)
@@ -297,7 +297,7 @@ async def test_the_meeting_code_page_for_jitsi_s_close_page(
     assert "could not find a meeting" in await wrong.text()
     right = await client.post(
         "/checkout",
-        data={"code": code.group(1).lower(), "csrf_token": csrf.group(1)},
+        data={"code": code.lower(), "csrf_token": csrf.group(1)},
         allow_redirects=False,
     )
     assert right.status == 303 and right.headers["Location"].startswith("/checkout/")
