@@ -221,7 +221,7 @@ class PhoneDesk:
             lookup=lambda pin: rooms.get(pin),
         )
         if state.step is Step.PIN and outcome.state.step is not Step.MEETING:
-            number = caller_number(caller or self.sealer.open(row.caller_sealed or "") or "")
+            number = caller_number(caller or self.sealer.open_text(row.caller_sealed))
             if not number:
                 return outcome  # withheld numbers share no limit: 3 tries per call only
             await self.lockout.failed(db, number, now)

@@ -79,9 +79,6 @@ class CheckoutDesk:
             return 0
         now = self.clock.now()
         async with self.database.session() as db:
-            session = await db.get(MeetingSession, session_id)
-            if session is None:
-                return 0
             query = select(Participant).where(
                 Participant.session_id == session_id,
                 Participant.kind == "web",
@@ -96,9 +93,6 @@ class CheckoutDesk:
                     continue
                 token = checkout_links.issue(db, session_id, person.id, "chat", now, self.lifetime)
                 outgoing.append((person.jitsi_id or "", token))
-            if session.checkout_started_at is None:
-                session.checkout_started_at = now
-                db.add(session)
             await db.commit()
         try:
             await asyncio.wait_for(self._send(session_id, outgoing), SEND_TIMEOUT)
@@ -135,7 +129,7 @@ class CheckoutDesk:
             except Exception as exc:  # never log the message: it holds a personal link
                 log.info("check-out link not sent: %s", type(exc).__name__)
 
-    async def save(self, link: CheckoutLink, form: CheckoutForm) -> Checkout:
+    async def save(self, link: CheckoutLink, form: CheckoutForm) -> None:
         """Store (or change) the answers sent through one link, and raise its flag."""
         now = self.clock.now()
         answers = form.answers
@@ -158,18 +152,16 @@ class CheckoutDesk:
             row.feeling = answers.feeling.value
             row.contact = answers.contact.value
             row.contact_detail = seal_details(self.sealer, form.details.as_dict())
-            row.note = self.sealer.seal(answers.note) if answers.note else None
-            row.feedback = self.sealer.seal(form.feedback) if form.feedback else None
+            row.note = self.sealer.seal_text(answers.note)
+            row.feedback = self.sealer.seal_text(form.feedback)
             db.add(row)
             rule = flag_for(form.for_flagging(), self.settings.concerns)
             flag, notify = await record_flag(db, row, rule, now)
             await db.commit()
-            await db.refresh(row)
         if flag is not None and notify:
             chat_now = answers.contact is Contact.CHAT_NOW
             payload = live_payload(flag, "web", chat_now)
             self.hub.publish(link.session_id, LiveEvent.CHECKOUT_FLAGGED, payload)
-        return row
 
     async def flag_missing(self) -> int:
         """For sessions ended longer ago than the wait: a flag for everyone who was there

@@ -44,7 +44,7 @@ def keypad_checkout(
     assert call.session_id is not None
     contact = state.contact or Contact.NONE
     flag = flag_for(Answers(state.feeling, contact))
-    number = sealer.open(call.caller_sealed) if call.caller_sealed else None
+    number = sealer.open_text(call.caller_sealed)
     wants_call = bool(number) and contact is Contact.CALL_LATER
     row = Checkout(
         session_id=call.session_id,

@@ -39,7 +39,6 @@ async def sync(
         flag = Flag(
             session_id=checkout.session_id,
             checkout_id=checkout.id,
-            participant_id=checkout.participant_id,
             display_name=checkout.display_name,
             level=rule.level.value,
             reasons=[reason.value for reason in rule.reasons],
@@ -94,12 +93,9 @@ async def settle_missing(
 
 
 def missing_flag(session_id: str, person: Attendee, now: datetime) -> Flag:
-    ids = sorted(person.participant_ids)
     return Flag(
         session_id=session_id,
-        participant_id=ids[0] if ids else None,
-        participant_ids=ids,
-        person_key=person.key,
+        participant_ids=sorted(person.participant_ids),
         display_name=person.name,
         level=Level.FLAG.value,
         reasons=[Reason.MISSING.value],

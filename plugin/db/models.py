@@ -68,7 +68,6 @@ class MeetingSession(SQLModel, table=True):
     created_by: int = Field(foreign_key="account.id")
     started_at: datetime = _ts()
     ended_at: datetime | None = _ts(nullable=True)
-    checkout_started_at: datetime | None = _ts(nullable=True)
     # Set once the no-check-out flags are raised, so they are raised once.
     missing_checked_at: datetime | None = _ts(nullable=True)
     # After the retention period the answers go; these counts stay (facilitation.followup.Tally).
@@ -239,8 +238,6 @@ class Flag(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
     checkout_id: int | None = Field(default=None, foreign_key="checkout.id", unique=True)
-    participant_id: int | None = Field(default=None, foreign_key="participant.id")
-    person_key: str = Field(default="", max_length=200)  # facilitation.followup Attendee.key
     # For a no-check-out flag: every connection of the person, so a late check-out settles it.
     participant_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     display_name: str = Field(default="", max_length=120)

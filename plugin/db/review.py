@@ -10,13 +10,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.checkout import Level, Reason
 from facilitation.followup import Status
-from plugin.db.models import Account, Checkout, Flag, FlagAction, MeetingSession, SessionMember
+from plugin.db.models import Account, Checkout, Flag, FlagAction, MeetingSession
+from plugin.db.sessions import member_sessions
 
 
 @dataclass
 class Counts:
     checked_out: int = 0
-    ok: int = 0
     flagged: int = 0
     urgent_open: int = 0
     missing: int = 0
@@ -28,13 +28,10 @@ async def counts(db: AsyncSession, session_ids: list[str]) -> dict[str, Counts]:
     if not session_ids:
         return found
     checkouts = await db.exec(
-        select(Checkout.session_id, Checkout.flag_level).where(
-            col(Checkout.session_id).in_(session_ids)
-        )
+        select(Checkout.session_id).where(col(Checkout.session_id).in_(session_ids))
     )
-    for sid, level in checkouts.all():
+    for sid in checkouts.all():
         found[sid].checked_out += 1
-        found[sid].ok += level is None
     rows = await db.exec(
         select(Flag.session_id, Flag.level, Flag.reasons, Flag.status).where(
             col(Flag.session_id).in_(session_ids)
@@ -93,8 +90,7 @@ def histories(actions: list[FlagAction]) -> dict[int, list[FlagAction]]:
 def _visible(query: Any, account_id: int | None, every: bool) -> Any:
     if every:
         return query
-    members = select(SessionMember.session_id).where(SessionMember.account_id == account_id)
-    return query.where(col(Flag.session_id).in_(members))
+    return query.where(col(Flag.session_id).in_(member_sessions(account_id)))
 
 
 async def open_flag_sessions(

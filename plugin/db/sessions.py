@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
@@ -73,12 +74,16 @@ async def is_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
     return (await db.exec(query)).first() is not None
 
 
+def member_sessions(account_id: int | None) -> Any:
+    """The ids of the sessions an account runs or hosts, as a subquery."""
+    return select(SessionMember.session_id).where(SessionMember.account_id == account_id)
+
+
 async def visible_to(db: AsyncSession, account: Account, *, every: bool) -> list[MeetingSession]:
     query = select(MeetingSession).order_by(col(MeetingSession.started_at).desc()).limit(100)
     if not every:
         # The creator is always a member (start_or_get adds them), so membership is enough.
-        members = select(SessionMember.session_id).where(SessionMember.account_id == account.id)
-        query = query.where(col(MeetingSession.id).in_(members))
+        query = query.where(col(MeetingSession.id).in_(member_sessions(account.id)))
     return list((await db.exec(query)).all())
 
 

@@ -22,6 +22,14 @@ class Sealer:
     def seal(self, text: str) -> str:
         return self._fernet.encrypt(text.encode()).decode("ascii")
 
+    def seal_text(self, text: str) -> str | None:
+        """Sealed text, or None for nothing to keep (an empty optional answer)."""
+        return self.seal(text) if text else None
+
+    def open_text(self, sealed: str | None) -> str:
+        """The text of an optional sealed field; empty when unset or unreadable."""
+        return (self.open(sealed) or "") if sealed else ""
+
     def open(self, sealed: str) -> str | None:
         """The text, or None if it was sealed with another key or tampered with."""
         try:

@@ -84,8 +84,8 @@ def _values(request: web.Request, row: Checkout | None) -> dict[str, str]:
         "phone": details.get("phone", ""),
         "good_time": details.get("good_time", ""),
         "other_way": details.get("other_way", ""),
-        "note": (sealer.open(row.note) or "") if row.note else "",
-        "feedback": (sealer.open(row.feedback) or "") if row.feedback else "",
+        "note": sealer.open_text(row.note),
+        "feedback": sealer.open_text(row.feedback),
         "name": row.display_name if row.participant_id is None else "",
     }
 

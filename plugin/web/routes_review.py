@@ -66,8 +66,8 @@ def _flag_view(
             "feeling": checkout.feeling,
             "contact": checkout.contact,
             "details": open_details(sealer, checkout.contact_detail),
-            "note": (sealer.open(checkout.note) or "") if checkout.note else "",
-            "feedback": (sealer.open(checkout.feedback) or "") if checkout.feedback else "",
+            "note": sealer.open_text(checkout.note),
+            "feedback": sealer.open_text(checkout.feedback),
             "source": checkout.source,
             "at": checkout.updated_at or checkout.created_at,
         }
@@ -86,7 +86,7 @@ def _flag_view(
                 "who": who.get(action.actor_id or 0, ""),
                 "kind": action.kind,
                 "status": action.status,
-                "note": (sealer.open(action.note) or "") if action.note else "",
+                "note": sealer.open_text(action.note),
             }
             for action in history
         ],
@@ -102,8 +102,8 @@ def _fine_views(request: web.Request, rows: list[Checkout]) -> list[dict[str, An
             "name": row.display_name,
             "feeling": row.feeling,
             "source": row.source,
-            "note": (sealer.open(row.note) or "") if row.note else "",
-            "feedback": (sealer.open(row.feedback) or "") if row.feedback else "",
+            "note": sealer.open_text(row.note),
+            "feedback": sealer.open_text(row.feedback),
         }
         for row in rows
     ]
@@ -210,7 +210,7 @@ async def change_flag(request: web.Request) -> web.StreamResponse:
                 "note": fields["note"],
             }
             return page(request, "review_flag.html", context, status=status_code, headers=PRIVATE)
-        sealed = request.app[keys.CHECKOUTS].sealer.seal(note) if note else None
+        sealed = request.app[keys.CHECKOUTS].sealer.seal_text(note)
         assert account.id is not None
         flags_db.host_action(db, flag, account.id, status, sealed, now)
         audit.record(

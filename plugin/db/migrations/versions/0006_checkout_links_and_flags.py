@@ -50,8 +50,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.String(length=32), nullable=False),
         sa.Column("checkout_id", sa.Integer(), nullable=True),
-        sa.Column("participant_id", sa.Integer(), nullable=True),
-        sa.Column("person_key", sa.String(length=200), nullable=False),
         sa.Column("participant_ids", sa.JSON(), nullable=False),
         sa.Column("display_name", sa.String(length=120), nullable=False),
         sa.Column("level", sa.String(length=10), nullable=False),
@@ -60,7 +58,6 @@ def upgrade() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["checkout_id"], ["checkout.id"]),
-        sa.ForeignKeyConstraint(["participant_id"], ["participant.id"]),
         sa.ForeignKeyConstraint(["session_id"], ["meeting_session.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("checkout_id"),
@@ -85,7 +82,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_flag_action_flag_id"), ["flag_id"])
 
     with op.batch_alter_table("meeting_session", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("checkout_started_at", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("missing_checked_at", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("purged_at", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("checkout_tally", sa.JSON(), nullable=True))
@@ -96,7 +92,6 @@ def downgrade() -> None:
         batch_op.drop_column("checkout_tally")
         batch_op.drop_column("purged_at")
         batch_op.drop_column("missing_checked_at")
-        batch_op.drop_column("checkout_started_at")
     op.drop_table("flag_action")
     op.drop_table("flag")
     with op.batch_alter_table("checkout", schema=None) as batch_op:
