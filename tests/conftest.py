@@ -67,24 +67,34 @@ async def client(
 AddAccount = Callable[..., Awaitable[int]]
 
 
+async def create_account(
+    database: Database,
+    username: str,
+    now: datetime,
+    role: Role = Role.FACILITATOR,
+    password: str = PASSWORD,
+) -> int:
+    """An account straight in the database (shown name: the username, capitalised)."""
+    async with database.session() as db:
+        account = await accounts.create_account(
+            db,
+            username=username,
+            display_name=username.title(),
+            password_hash=Passwords(PasswordPolicy(common=frozenset())).hash(password),
+            role=role,
+            now=now,
+        )
+        await db.commit()
+        assert account.id is not None
+        return account.id
+
+
 @pytest.fixture
 async def add_account(settings: Settings, clock: FixedClock) -> AsyncIterator[AddAccount]:
     database = Database(make_engine(settings.database_url))
-    hasher = Passwords(PasswordPolicy(common=frozenset()))
 
     async def add(username: str, role: Role = Role.FACILITATOR, password: str = PASSWORD) -> int:
-        async with database.session() as db:
-            account = await accounts.create_account(
-                db,
-                username=username,
-                display_name=username.title(),
-                password_hash=hasher.hash(password),
-                role=role,
-                now=clock.now(),
-            )
-            await db.commit()
-            assert account.id is not None
-            return account.id
+        return await create_account(database, username, clock.now(), role, password)
 
     yield add
     await database.close()

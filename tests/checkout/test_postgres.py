@@ -9,13 +9,9 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from facilitation.passwords import PasswordPolicy
-from facilitation.roles import Role
 from plugin import keys
 from plugin.app import create_app
-from plugin.db import accounts
 from plugin.db.models import AuditEntry, Checkout, Flag, FlagAction, MeetingSession
-from plugin.security.passwords import Passwords
 from tests.checkout.conftest import (
     add_people,
     after_the_wait,
@@ -24,7 +20,7 @@ from tests.checkout.conftest import (
     send_checkout,
     start_session,
 )
-from tests.conftest import PASSWORD, Client, app_of, csrf_from, login
+from tests.conftest import Client, app_of, create_account, csrf_from, login
 from tests.integration.test_storage import postgres_settings, postgres_url  # noqa: F401
 
 pytestmark = pytest.mark.postgres
@@ -37,16 +33,7 @@ async def test_check_out_review_and_retention_on_postgres(
 ) -> None:
     client: Client = await aiohttp_client(create_app(postgres_settings, clock=clock))
     app = app_of(client)
-    async with app[keys.DATABASE].session() as db:
-        await accounts.create_account(
-            db,
-            username="fran",
-            display_name="Fran",
-            password_hash=Passwords(PasswordPolicy(frozenset())).hash(PASSWORD),
-            role=Role.FACILITATOR,
-            now=clock.now(),
-        )
-        await db.commit()
+    await create_account(app[keys.DATABASE], "fran", clock.now())
     await login(client, "fran")
     session_id = await start_session(client)
     ids = await add_people(client, session_id, ("Ann", "web"), ("Bob", "web"))

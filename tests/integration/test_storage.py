@@ -17,7 +17,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from facilitation.roles import Role
 from plugin.app import create_app
 from plugin.db import audit
 from plugin.db.engine import Database, make_engine
@@ -128,22 +127,10 @@ async def pg_client(aiohttp_client, postgres_settings: Settings, clock) -> Clien
 
 @pytest.mark.postgres
 async def test_the_service_runs_on_postgres(pg_client, postgres_settings: Settings, clock) -> None:
-    database = Database(make_engine(postgres_settings.database_url))
-    from facilitation.passwords import PasswordPolicy
-    from plugin.db import accounts
-    from plugin.security.passwords import Passwords
-    from tests.conftest import PASSWORD
+    from tests.conftest import create_account
 
-    async with database.session() as db:
-        await accounts.create_account(
-            db,
-            username="fran",
-            display_name="Fran",
-            password_hash=Passwords(PasswordPolicy(frozenset())).hash(PASSWORD),
-            role=Role.FACILITATOR,
-            now=clock.now(),
-        )
-        await db.commit()
+    database = Database(make_engine(postgres_settings.database_url))
+    await create_account(database, "fran", clock.now())
     await database.close()
     await login(pg_client, "fran")
     first = await start(pg_client, "https://meet.example.org/CoproCircle")
