@@ -49,12 +49,17 @@ class Stay:
     def present(self) -> bool:
         """Still there: never seen leaving, or seen joining again since (a breakout move).
 
-        Prosody reports whole seconds, so a join in the same second as a leave counts as
-        coming back: moving to a breakout room is common, a stay under a second is not.
+        Prosody reports whole seconds, so a move to a breakout room is often a leave and a
+        join in the same second: a join in the leave's second counts as coming back, but
+        only if it is a second join, later than the first. A single visit that began and
+        ended in the same second has its only join there too, and is over.
         """
         if self.left_at is None:
             return True
-        return self.last_joined_at is not None and self.last_joined_at >= self.left_at
+        back = self.last_joined_at
+        if back is None or back < self.left_at:
+            return False
+        return back > self.left_at or back > self.joined_at
 
     def minutes(self, now: datetime) -> float:
         end = now if self.present else self.left_at
@@ -111,6 +116,78 @@ def attendance(sightings: list[Sighting]) -> dict[tuple[str, str, str], Stay]:
         key = (seen.tenant, seen.room, seen.occupant)
         stays[key] = merge(stays.get(key), seen)
     return stays
+
+
+@dataclass(frozen=True)
+class Seat:
+    """One connection as the assistant saw it from inside the meeting (its roster row)."""
+
+    jid: str  # the occupant's real JID, as event_sync's occupant_jid names it
+    name: str
+    kind: Kind
+    joined_at: datetime
+    left_at: datetime | None
+
+
+def bare_jid(jid: str) -> str:
+    """The account part of a JID, the way two reports of one connection are compared."""
+    return jid.split("/", 1)[0].strip().lower()
+
+
+def _seat_stay(seats: list[Seat], room: str, tenant: str) -> Stay:
+    named = [seat for seat in seats if seat.name]
+    latest = max(named, key=lambda seat: (seat.joined_at, seat.name), default=None)
+    ends = [seat.left_at for seat in seats]
+    return Stay(
+        room=room,
+        tenant=tenant,
+        occupant=min(seat.jid for seat in seats),
+        joined_at=min(seat.joined_at for seat in seats),
+        last_joined_at=max(seat.joined_at for seat in seats),
+        left_at=None if None in ends else max(end for end in ends if end is not None),
+        name=latest.name if latest else "",
+        name_at=latest.joined_at if latest else None,
+        kind=Kind.PHONE if any(seat.kind is Kind.PHONE for seat in seats) else Kind.WEB,
+    )
+
+
+def with_roster(
+    stays: list[Stay], seats: list[Seat], assistant: list[str], room: str, tenant: str = ""
+) -> list[Stay]:
+    """Jitsi's record of a room completed by what the assistant saw in it.
+
+    event_sync names connections by real JID and, without JWT logins, gives no names; its
+    room's creator is never reported; and with anonymous Jigasi a caller's JID says nothing.
+    The assistant saw all of these. So, matching bare JIDs: an unnamed stay takes the
+    assistant's name for it; a connection the assistant saw as a phone is a phone; the
+    assistant's own connections are not people; and someone the assistant saw whom the
+    record lacks is added (only when there is a record at all, so that "Jitsi's record"
+    stays empty on a deployment that sends none).
+    """
+    mine = {bare_jid(jid) for jid in assistant}
+    by_jid: dict[str, list[Seat]] = {}
+    for seat in seats:
+        if seat.jid:
+            by_jid.setdefault(bare_jid(seat.jid), []).append(seat)
+    found: list[Stay] = []
+    matched: set[str] = set()
+    for stay in stays:
+        key = bare_jid(stay.occupant)
+        if key in mine:
+            continue
+        known = by_jid.get(key)
+        if known:
+            matched.add(key)
+            seen = _seat_stay(known, room, tenant)
+            if not stay.name and seen.name:
+                stay = replace(stay, name=seen.name, name_at=seen.name_at)
+            if seen.kind is Kind.PHONE:
+                stay = replace(stay, kind=Kind.PHONE)
+        found.append(stay)
+    if stays:
+        missed = sorted(set(by_jid) - matched - mine)
+        found += [_seat_stay(by_jid[key], room, tenant) for key in missed]
+    return sorted(found, key=lambda stay: stay.joined_at)
 
 
 def to_record(seen: Sighting) -> dict[str, object]:

@@ -11,8 +11,9 @@ class LiveEvent(StrEnum):
     CONFERENCE_LEFT = "videoConferenceLeft"
     PARTICIPANT_JOINED = "participantJoined"
     PARTICIPANT_LEFT = "participantLeft"
-    PARTICIPANT_KIND_CHANGED = "participantKindChanged"
-    DISPLAY_NAME_CHANGE = "displayNameChange"
+    PARTICIPANT_MOVED = "participantMoved"  # into a breakout room, or back ("")
+    PARTICIPANT_UPDATED = "participantUpdated"  # name, role or kind, as Jitsi shows them
+    DISPLAY_NAME_CHANGE = "displayNameChange"  # a name a facilitator gave
     ROLE_CHANGED = "participantRoleChanged"
     RAISE_HAND_UPDATED = "raiseHandUpdated"
     INCOMING_MESSAGE = "incomingMessage"

@@ -122,6 +122,11 @@ class Reply:
     language: str
 
 
+class HandMove(StrEnum):
+    TOGGLE = "toggle"
+    DOWN = "down"
+
+
 @dataclass(frozen=True)
 class CallState:
     """Everything the conversation needs to remember between keypresses."""
@@ -132,7 +137,6 @@ class CallState:
     room_jid: str | None = None
     feeling: Feeling | None = None
     contact: Contact | None = None
-    hand_up: bool = False
     can_call_back: bool = True  # False when the number is withheld: nothing to call
 
 
@@ -140,7 +144,9 @@ class CallState:
 class Effect:
     """What the service must do besides answering: for the meeting and the check-out."""
 
-    hand: bool | None = None  # raise (True) or lower (False) the caller's hand
+    # `*9` (the speaking queue raises the hand, or lowers it if it is up), or "down" when
+    # the caller leaves the meeting. The queue owns hands: the call only says what happened.
+    hand: HandMove | None = None
     keypad_answer: int | None = None  # 1-9 during a keypad warm-up
     checkout: bool = False  # the check-out is complete: store state.feeling/contact
     missed_checkout: bool = False  # they could not or would not answer
@@ -281,8 +287,7 @@ def _pin(state: CallState, keys: str, pin_length: int, lookup: PinLookup) -> Out
 
 def _in_meeting(state: CallState, keys: str) -> Outcome:
     if keys == HAND_TOGGLE:
-        up = not state.hand_up
-        return Outcome(replace(state, hand_up=up), None, Effect(hand=up))
+        return Outcome(state, None, Effect(hand=HandMove.TOGGLE))
     if len(keys) == 1 and keys in "123456789":
         return Outcome(state, None, Effect(keypad_answer=int(keys)))
     return Outcome(state, None)  # other keys mean nothing during the meeting
@@ -293,7 +298,7 @@ def meeting_left(state: CallState) -> Outcome:
     if state.step is not Step.MEETING:
         return Outcome(state, Reply((), Hangup(), state.language))
     nxt = CallState(Step.FEELING, state.language, room_jid=state.room_jid)
-    effect = Effect(hand=False) if state.hand_up else Effect()
+    effect = Effect(hand=HandMove.DOWN)
     return Outcome(nxt, Reply((ASK_FEELING,), Gather(1), state.language), effect)
 
 
@@ -332,7 +337,8 @@ def hung_up(state: CallState) -> Effect:
     if state.step is Step.CALLBACK and state.feeling is not None:
         return Effect(checkout=True)
     if state.step in (Step.MEETING, Step.FEELING):
-        return Effect(hand=False if state.hand_up else None, missed_checkout=True)
+        hand = HandMove.DOWN if state.step is Step.MEETING else None
+        return Effect(hand=hand, missed_checkout=True)
     return Effect()
 
 

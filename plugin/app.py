@@ -11,19 +11,22 @@ from aiohttp import web
 
 from facilitation.passwords import PasswordPolicy
 from plugin import keys, log_redaction, session_end
+from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database, make_engine
+from plugin.desks import console
+from plugin.desks.console import LiveHub
+from plugin.desks.phone import PhoneDesk
+from plugin.desks.presence import PresenceDesk
+from plugin.desks.speaking import QueueDesk
 from plugin.i18n import load_translations
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
-from plugin.live import LiveHub
 from plugin.metrics import Metrics
-from plugin.phone import PhoneDesk
 from plugin.security.passwords import Passwords, load_common_passwords
 from plugin.settings import Settings
-from plugin.speaking import QueueDesk
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
 from plugin.web import (
@@ -36,6 +39,7 @@ from plugin.web import (
     routes_ops,
     routes_queue,
     routes_review,
+    routes_rights,
     routes_sessions,
 )
 from plugin.web.auth import identity_middleware
@@ -73,10 +77,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[keys.PASSWORDS] = Passwords(PasswordPolicy(load_common_passwords()))
     app[keys.METRICS] = Metrics()
     app[keys.HUB] = LiveHub()
+    app[keys.BUS] = EventBus()
+    console.connect(app[keys.BUS], app[keys.HUB])
 
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_intake)
     app.cleanup_ctx.append(_background)
+    app.cleanup_ctx.append(_presence)
     app.cleanup_ctx.append(_connector)
     app.cleanup_ctx.append(_queue)
     app.cleanup_ctx.append(_phone)
@@ -91,6 +98,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_live.routes,
         routes_dialin.routes,
         routes_queue.routes,
+        routes_rights.routes,
         routes_checkout.routes,
         routes_checkout_console.routes,
         routes_review.routes,
@@ -152,9 +160,17 @@ async def _intake(app: web.Application) -> AsyncIterator[None]:
     await intake.close()
 
 
+async def _presence(app: web.Application) -> AsyncIterator[None]:
+    desk = PresenceDesk(app[keys.BUS], app[keys.DATABASE], app[keys.CLOCK])
+    app[keys.PRESENCE] = desk
+    desk.open()
+    yield
+    await desk.close()
+
+
 async def _connector(app: web.Application) -> AsyncIterator[None]:
     connector = Connector(
-        app[keys.SETTINGS], app[keys.HUB], app[keys.DATABASE], app[keys.CLOCK], app[keys.METRICS]
+        app[keys.SETTINGS], app[keys.BUS], app[keys.DATABASE], app[keys.CLOCK], app[keys.METRICS]
     )
     app[keys.CONNECTOR] = connector
     await connector.open()
@@ -166,7 +182,7 @@ async def _queue(app: web.Application) -> AsyncIterator[None]:
     desk = QueueDesk(
         app[keys.DATABASE],
         app[keys.CLOCK],
-        app[keys.HUB],
+        app[keys.BUS],
         app[keys.CONNECTOR],
         app[keys.TRANSLATIONS].gettext,
     )
@@ -182,9 +198,8 @@ async def _phone(app: web.Application) -> AsyncIterator[None]:
         app[keys.SETTINGS],
         app[keys.DATABASE],
         app[keys.CLOCK],
-        app[keys.HUB],
+        app[keys.BUS],
         has_assistant=lambda session_id: connector.enabled and session_id in connector.bots,
-        on_hand=app[keys.QUEUE].keypad,
     )
     yield
 
@@ -194,7 +209,7 @@ async def _checkouts(app: web.Application) -> AsyncIterator[None]:
         app[keys.SETTINGS],
         app[keys.DATABASE],
         app[keys.CLOCK],
-        app[keys.HUB],
+        app[keys.BUS],
         app[keys.CONNECTOR],
         app[keys.TRANSLATIONS],
     )

@@ -5,17 +5,19 @@ from __future__ import annotations
 from aiohttp import web
 from babel.support import NullTranslations
 
+from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Account
+from plugin.desks.console import LiveHub
+from plugin.desks.phone import PhoneDesk
+from plugin.desks.presence import PresenceDesk
+from plugin.desks.speaking import QueueDesk
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
-from plugin.live import LiveHub
 from plugin.metrics import Metrics
-from plugin.phone import PhoneDesk
 from plugin.security.passwords import Passwords
 from plugin.settings import Settings
-from plugin.speaking import QueueDesk
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
 from plugin.wellbeing import CheckoutDesk
@@ -28,6 +30,8 @@ TRANSLATIONS = web.AppKey("translations", NullTranslations)
 PASSWORDS = web.AppKey("passwords", Passwords)
 METRICS = web.AppKey("metrics", Metrics)
 HUB = web.AppKey("hub", LiveHub)
+BUS = web.AppKey("bus", EventBus)
+PRESENCE = web.AppKey("presence", PresenceDesk)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 CONNECTOR = web.AppKey("connector", Connector)
 INTAKE = web.AppKey("intake", Intake)

@@ -44,6 +44,12 @@ class Metrics:
             "Times a meeting bot rejoined after losing its connection.",
             registry=self.registry,
         )
+        self.webhook_rejections = Counter(
+            "facilitate_webhook_rejected",
+            "Webhook posts refused with a 4xx (the sender will not retry), by sender and status.",
+            ["source", "status"],
+            registry=self.registry,
+        )
         self.bot_participants = Gauge(
             "facilitate_jitsi_participants",
             "People the meeting bots currently see in their meetings.",
@@ -63,3 +69,6 @@ class Metrics:
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
+
+    def webhook_rejected(self, source: str, status: int) -> None:
+        self.webhook_rejections.labels(source, str(status)).inc()

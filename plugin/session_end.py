@@ -7,16 +7,19 @@ FACILITATE_SESSION_MAX_HOURS is ended by the schedule."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiohttp import web
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import SessionEnded
 from plugin import keys
 from plugin.db import audit
 from plugin.db import participants as participants_db
 from plugin.db import sessions as sessions_db
 from plugin.db.models import MeetingSession
+
+FLUSH_TIMEOUT = 10.0
 
 
 async def end_session(
@@ -29,7 +32,8 @@ async def end_session(
     await app[keys.CHECKOUTS].send_links(session.id, only_missing=True)
     # The bot leaves and its last roster events are stored before the end closes the list,
     # so someone who joined a moment ago still counts as having been there.
-    await connector.stop_and_flush(session.id)
+    await connector.stop(session.id)
+    await asyncio.wait_for(app[keys.PRESENCE].flush(), FLUSH_TIMEOUT)
     try:
         async with app[keys.DATABASE].session() as db:
             await sessions_db.end(db, session, now)
@@ -48,7 +52,7 @@ async def end_session(
         connector.start(session)  # not ended after all: the meeting keeps its assistant
         raise
     await app[keys.QUEUE].finish(session.id)  # the last speaker's turn counts
-    app[keys.HUB].publish(session.id, LiveEvent.SESSION_ENDED, {"endedAt": now.isoformat()})
+    app[keys.BUS].publish(SessionEnded(session.id, now.isoformat()))
 
 
 async def end_forgotten(app: web.Application) -> int:

@@ -44,6 +44,8 @@ from plugin.settings_checks import (
     env_name,
 )
 
+# An XMPP localpart (RFC 7622 3.3.1 forbids these characters in it).
+_XMPP_NAME = re.compile(r"[^\s\"&'/:<>@]{1,1023}")
 _DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
 
 
@@ -70,15 +72,24 @@ class Settings(BaseModel):
     use_focus: bool = True
     breakout_domain: str | None = None
     polls_domain: str | None = None
+    # How Jitsi runs polls: "auto" asks it (disco#info on the XMPP domain), "component"
+    # or "room" forces one (see plugin/jitsi/polls.py).
+    polls_style: str = "auto"
     bot_enabled: bool | None = None
     bot_display_name: Annotated[str, Field(min_length=1, max_length=60)] = "Facilitation assistant"
     xmpp_ping_seconds: Annotated[float, Field(ge=1, le=600)] = 60.0
     xmpp_ping_timeout_seconds: Annotated[float, Field(ge=1, le=120)] = 20.0
     reconnect_max_seconds: Annotated[float, Field(ge=1, le=600)] = 60.0
     rejoin_grace_seconds: Annotated[float, Field(ge=0, le=3600)] = 120.0
+    breakout_move_grace_seconds: Annotated[float, Field(ge=0.5, le=120)] = 10.0
     jwt_app_id: str | None = None
     jwt_app_secret: SecretStr | None = None
     jwt_audience: Annotated[str, Field(min_length=1, max_length=200)] = "jitsi"
+    # An XMPP account for the assistant (Jitsi's internal auth makes logged-in users
+    # moderators); it lives on xmpp_auth_domain, or on xmpp_domain when that is unset.
+    xmpp_username: str | None = None
+    xmpp_password: SecretStr | None = None
+    xmpp_auth_domain: str | None = None
     prosody_token: SecretStr | None = None
     jaas_secret: tuple[SecretStr, ...] = ()
     webhook_max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 1024 * 1024
@@ -201,6 +212,45 @@ class Settings(BaseModel):
             raise ValueError("SQLite needs a file (sqlite:///path/to/file.db): data must survive")
         return value
 
+    @field_validator("polls_style")
+    @classmethod
+    def _check_polls_style(cls, value: str) -> str:
+        style = value.strip().lower()
+        if style not in ("auto", "component", "room"):
+            raise ValueError(
+                "one of auto (ask Jitsi), component (polls.DOMAIN, docker-jitsi-meet "
+                f"stable-10532 and later) or room (earlier releases), got {value!r}"
+            )
+        return style
+
+    @field_validator("xmpp_username")
+    @classmethod
+    def _check_xmpp_username(cls, value: str | None) -> str | None:
+        if value is not None and "@" in value:
+            raise ValueError(
+                "give the name only (e.g. facilitation); the domain goes in "
+                f"{env_name('xmpp_auth_domain')}"
+            )
+        if value is not None and not _XMPP_NAME.fullmatch(value):
+            raise ValueError(
+                "an XMPP user name of 1 to 1023 characters, without spaces or any of \" & ' / : < >"
+            )
+        return value
+
+    @field_validator("xmpp_password")
+    @classmethod
+    def _check_xmpp_password(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("xmpp_auth_domain")
+    @classmethod
+    def _check_xmpp_auth_domain(cls, value: str | None) -> str | None:
+        if value is not None and not _DOMAIN.fullmatch(value):
+            raise ValueError(f"must be a bare XMPP domain such as meet.jitsi, got {value!r}")
+        return value.lower() if value is not None else None
+
     @field_validator("log_level")
     @classmethod
     def _check_level(cls, value: str) -> str:
@@ -231,6 +281,11 @@ class Settings(BaseModel):
         if not self.use_focus:
             return None
         return self.focus_domain or f"focus.{self.xmpp_domain}"
+
+    @property
+    def xmpp_login_domain(self) -> str:
+        """Where the assistant's account lives (docker-jitsi-meet: XMPP_DOMAIN)."""
+        return self.xmpp_auth_domain or self.xmpp_domain
 
     @property
     def breakout(self) -> str:

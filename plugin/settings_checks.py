@@ -31,6 +31,7 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
             f"{env_name('jigasi_sip_uri')}: needed with {env_name('twiml_auth_token')}, "
             "to put TwiML callers through to Jigasi"
         )
+    found.extend(_account_problems(values))
     token = values.get("prosody_token")
     if token is not None and len(str(token)) < 24:
         found.append(f"{env_name('prosody_token')}: use at least 24 random characters")
@@ -50,6 +51,22 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
     return found
 
 
+def _account_problems(values: Mapping[str, Any]) -> list[str]:
+    """The assistant's XMPP account: name and password together, and one way to sign in."""
+    user, password = env_name("xmpp_username"), env_name("xmpp_password")
+    has_user, has_password = bool(values.get("xmpp_username")), bool(values.get("xmpp_password"))
+    if has_user != has_password:
+        return [f"{user} and {password}: set both or neither (the assistant's Jitsi account)"]
+    if values.get("xmpp_auth_domain") and not has_user:
+        return [f"{env_name('xmpp_auth_domain')}: only used with {user} and {password}; set them"]
+    if has_user and values.get("jwt_app_id"):
+        return [
+            f"{user} and {env_name('jwt_app_id')}: choose one way for the assistant to sign in "
+            "(an account with internal auth, or a token with JWT auth)"
+        ]
+    return []
+
+
 class Addresses(Protocol):
     """What the warnings read (the Settings model has these): no import of it, no circle."""
 
@@ -58,6 +75,9 @@ class Addresses(Protocol):
 
     @property
     def base_url(self) -> str: ...
+
+    @property
+    def xmpp_auth_domain(self) -> str | None: ...
 
 
 def warnings(settings: Addresses) -> list[str]:
@@ -73,4 +93,12 @@ def warnings(settings: Addresses) -> list[str]:
         and "localhost" not in settings.base_url
     ):
         found.append(f"{env_name('base_url')}: not https; cookies will not be marked Secure")
+    if (settings.xmpp_auth_domain or "").startswith("auth."):
+        # docker-jitsi-meet's XMPP_AUTH_DOMAIN holds Jicofo's and the bridge's accounts;
+        # Jicofo makes moderators only of users on XMPP_DOMAIN.
+        found.append(
+            f"{env_name('xmpp_auth_domain')}: {settings.xmpp_auth_domain} looks like Jitsi's "
+            "internal domain for Jicofo and the videobridge; an account there is not made a "
+            "moderator. Use the domain people log in on (docker-jitsi-meet: XMPP_DOMAIN)"
+        )
     return found

@@ -14,7 +14,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.checkout import Contact, flag_for
 from facilitation.checkout_form import CheckoutForm
 from facilitation.followup import Seen, attendees, missing
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import CheckoutFlagged
+from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db import attendance as attendance_db
 from plugin.db import checkout_links, flags, retention
@@ -24,7 +25,6 @@ from plugin.db.models import Checkout, CheckoutLink, MeetingSession, Participant
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.connector import Connector
-from plugin.live import LiveHub
 from plugin.security.sealing import Sealer
 from plugin.settings import Settings
 
@@ -38,14 +38,14 @@ class CheckoutDesk:
         settings: Settings,
         database: Database,
         clock: Clock,
-        hub: LiveHub,
+        bus: EventBus,
         connector: Connector,
         translations: NullTranslations,
     ) -> None:
         self.settings = settings
         self.database = database
         self.clock = clock
-        self.hub = hub
+        self.bus = bus
         self.connector = connector
         self.translations = translations
         self.sealer = Sealer(settings.secret())
@@ -161,7 +161,7 @@ class CheckoutDesk:
         if flag is not None and notify:
             chat_now = answers.contact is Contact.CHAT_NOW
             payload = live_payload(flag, "web", chat_now)
-            self.hub.publish(link.session_id, LiveEvent.CHECKOUT_FLAGGED, payload)
+            self.bus.publish(CheckoutFlagged(link.session_id, payload))
 
     async def flag_missing(self) -> int:
         """For sessions ended longer ago than the wait: a flag for everyone who was there

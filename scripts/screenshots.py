@@ -13,7 +13,7 @@ from typing import Any
 from aiohttp.test_utils import TestServer
 from playwright.async_api import async_playwright
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import Person, PersonJoined, PersonKind
 from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
 from plugin import keys
@@ -39,13 +39,8 @@ async def _people_and_hands(app: Any, session_id: str) -> None:
             ("p3", "…456", "phone"),
             ("c4", "Chi", "web"),
         ):
-            await participants.apply_event(
-                db,
-                session_id,
-                LiveEvent.PARTICIPANT_JOINED,
-                {"id": nick, "displayName": name, "kind": kind},
-                now,
-            )
+            person = Person(nick, name, kind=PersonKind(kind))
+            await participants.apply_event(db, PersonJoined(session_id, person), now)
         await db.commit()
     desk = app[keys.QUEUE]
     await desk.act(session_id, "raise", participant="b2")

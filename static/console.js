@@ -47,6 +47,7 @@
     name.textContent = p.displayName || text("someone");
     item.appendChild(name);
     if (p.kind === "phone") { item.appendChild(document.createTextNode(" ")); item.appendChild(badge(text("phone"))); }
+    if (p.room) { item.appendChild(document.createTextNode(" ")); item.appendChild(badge(text("in-room").replace("{room}", function () { return p.room; }))); }
     if (p.handRaised) { item.appendChild(document.createTextNode(" ")); item.appendChild(badge(text("hand"), "hand")); }
     if (!item.parentNode) { people.appendChild(item); }
     var empty = document.getElementById("participants-empty");
@@ -65,7 +66,7 @@
 
   var handlers = {
     consoleReady: function () { say(text("ready")); },
-    videoConferenceJoined: function () { setAssistant("connected"); },
+    videoConferenceJoined: function () { setAssistant("connected"); refreshRights(); },
     participantJoined: function (e) {
       names[e.id] = e.displayName;
       update(e.id, e);
@@ -86,12 +87,27 @@
       update(e.id, { handRaised: e.handRaised });
       log(text(e.handRaised ? "hand-up" : "hand-down", nameOf(e.id)));
     },
-    participantKindChanged: function (e) { update(e.id, { kind: e.kind }); },
+    participantUpdated: function (e) {
+      var renamed = e.changed && e.changed.indexOf("name") >= 0;
+      names[e.id] = e.displayName;
+      update(e.id, { displayName: e.displayName, kind: e.kind, role: e.role });
+      if (renamed) { log(text("renamed", e.displayName)); }
+      if (e.changed && e.changed.indexOf("role") >= 0) { refreshRights(); }
+    },
+    participantMoved: function (e) {
+      update(e.id, { room: e.room });
+      log(e.room ? text("moved", nameOf(e.id)).replace("{room}", function () { return e.room; }) : text("back", nameOf(e.id)));
+    },
+    participantRoleChanged: function (e) {
+      if (!e.self) { return; }
+      var words = text(e.role === "moderator" ? "moderator" : "not-moderator");
+      say(words); log(words); refreshRights();
+    },
     connectionInterrupted: function (e) {
       if (e.removed) { setAssistant("removed"); log(text("removed")); return; }
       setAssistant("reconnecting"); log(text("interrupted"));
     },
-    connectionRestored: function () { setAssistant("connected"); log(text("restored")); },
+    connectionRestored: function () { setAssistant("connected"); log(text("restored")); refreshRights(); },
     keypadAnswer: function (e) { log(text("keypad", nameOf(e.id)).replace("{key}", String(e.answer))); },
     checkoutFlagged: function (e) {
       var words = text(e.level === "urgent" ? "urgent" : "flagged");
@@ -203,6 +219,26 @@
           form.submit();
         });
     });
+  }
+
+  // Moderator rights: the server renders the panel; refreshed when a role changes.
+  var rightsBody = document.getElementById("rights-body");
+  function refreshRights() {
+    if (!rightsBody || !window.fetch) { return; }
+    fetch(rightsBody.getAttribute("data-rights-url"), { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
+      .then(function (r) {
+        if (r.redirected) { window.location.href = r.url; return null; }  // signed out
+        return r.ok ? r.text() : null;
+      })
+      .then(function (html) {
+        if (html === null) { return; }
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("main") || doc.body;
+        if (rightsBody.contains(document.activeElement)) { return; }  // never pull focus away
+        rightsBody.textContent = "";
+        while (fresh.firstChild) { rightsBody.appendChild(fresh.firstChild); }
+      })
+      .catch(function () { /* the next event or a reload will catch up */ });
   }
 
   function connect() {

@@ -19,6 +19,12 @@ class Rejected(Exception):
         self.message = message
         self.field = field
 
+    @property
+    def reason(self) -> str:
+        """The message for a log line: it quotes field names from the body, so it is
+        shortened and has control characters escaped (one refusal, one line)."""
+        return repr(self.message[:200])
+
     def response(self) -> web.Response:
         body: dict[str, Any] = {"error": self.message}
         if self.field:

@@ -14,9 +14,9 @@ from babel.support import NullTranslations
 
 from facilitation.phone import UNREACHABLE, BadDigits, Hangup, Reply
 from plugin import keys
+from plugin.desks.phone import PhoneDesk
+from plugin.desks.phone_types import CallOver, UnknownCall
 from plugin.i18n import load_translations
-from plugin.phone import PhoneDesk
-from plugin.phone_types import CallOver, UnknownCall
 from plugin.security.standard_webhooks import decode_secret
 from webhooks import pbx, twiml
 from webhooks.body import Rejected, header_bytes, read_limited

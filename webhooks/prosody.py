@@ -3,6 +3,13 @@
 Authenticated only by the static `Authorization: Bearer` header the admin configures; no
 event id, so a natural key (event, room, occupant, time) makes deliveries idempotent.
 Times are whole seconds since the epoch.
+
+What the real module sends, beyond its README: the room's creator is never tracked (Prosody
+fires the first join before the room's creation, so there is no join for it and its leave
+comes with no `occupant`), an empty `all_occupants` is `{}` (Lua's empty table), names only
+come with JWT logins, and breakout rooms report the main room's `room_name`/`room_jid` with
+`is_breakout` and the breakout room's node in `breakout_room_id`. Each of these is taken as
+far as it goes; the assistant's roster fills the gaps (facilitation.attendance.with_roster).
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from facilitation.attendance import Kind, Sighting
 from plugin.intake import Incoming
@@ -52,8 +59,19 @@ class RoomEvent(BaseModel):
     created_at: Epoch | None = None
     destroyed_at: Epoch | None = None
     active_occupants_count: Annotated[int, Field(ge=0)] | None = None
-    occupant: Occupant | None = None
-    all_occupants: Annotated[list[Occupant], Field(max_length=10_000)] | None = None
+    occupant: Annotated[
+        Occupant | None, Field(description="Absent when the room's creator leaves.")
+    ] = None
+    all_occupants: Annotated[
+        Annotated[list[Occupant], Field(max_length=10_000)] | None,
+        Field(description="Without the room's creator; `{}` when empty."),
+    ] = None
+
+    @field_validator("all_occupants", mode="before")
+    @classmethod
+    def _empty_table(cls, value: Any) -> Any:
+        # Lua has one table type and util.json writes an empty one as an object.
+        return [] if isinstance(value, dict) and not value else value
 
 
 def _time(seconds: float) -> datetime:
@@ -85,13 +103,14 @@ def parse(raw: bytes, kind: str, action: str) -> tuple[RoomEvent, dict[str, Any]
         raise Rejected(
             400, f"event_name: {event.event_name} posted to {kind}/{action}", "event_name"
         )
+    # A leave may have no `occupant`: that is the room's creator, whom event_sync never
+    # tracked. Every other event always carries what is required here.
     required = {
         "muc-room-created": ("created_at", event.created_at),
         "muc-room-destroyed": ("all_occupants", event.all_occupants),
         "muc-occupant-joined": ("occupant", event.occupant),
-        "muc-occupant-left": ("occupant", event.occupant),
-    }[expected]
-    if required[1] is None:
+    }.get(expected)
+    if required is not None and required[1] is None:
         raise Rejected(400, f"{required[0]}: required for {expected}", required[0])
     if expected == "muc-room-destroyed" and event.destroyed_at is None:
         raise Rejected(400, "destroyed_at: required for muc-room-destroyed", "destroyed_at")
@@ -100,21 +119,24 @@ def parse(raw: bytes, kind: str, action: str) -> tuple[RoomEvent, dict[str, Any]
     return event, data
 
 
-def _when(event: RoomEvent) -> float:
+def _when(event: RoomEvent, received: float) -> float:
+    """When it happened, by the event's own clock; the creator's leave carries no time at
+    all, so its arrival (to the second, as event_sync counts) stands in."""
     if event.event_name == "muc-room-created":
         return event.created_at or 0
     if event.event_name == "muc-room-destroyed":
         return event.destroyed_at or 0
-    assert event.occupant is not None
+    if event.occupant is None:
+        return float(int(received))
     if event.event_name == "muc-occupant-left":
         return event.occupant.left_at or 0
     return event.occupant.joined_at
 
 
-def natural_key(event: RoomEvent) -> str:
+def natural_key(event: RoomEvent, received: float) -> str:
     occupant = event.occupant.occupant_jid if event.occupant else ""
     breakout = event.breakout_room_id or ""
-    parts = (event.event_name, event.room_jid, breakout, occupant, repr(_when(event)))
+    parts = (event.event_name, event.room_jid, breakout, occupant, repr(_when(event, received)))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -137,9 +159,14 @@ def _sighting(
     )
 
 
-def to_incoming(event: RoomEvent, data: dict[str, Any], jigasi_users: tuple[str, ...]) -> Incoming:
+def to_incoming(
+    event: RoomEvent, data: dict[str, Any], jigasi_users: tuple[str, ...], received: float
+) -> Incoming:
+    """`received`: when the post arrived (epoch seconds). A breakout room's events count for
+    the main room (its `room_jid`), and a person's connection keeps its JID across rooms, so
+    a move is a leave and a second join of the same stay."""
     room, tenant = _room(event)
-    at = _when(event)
+    at = _when(event, received)
     sightings: list[Sighting | None] = []
     if event.event_name in ("muc-occupant-joined", "muc-occupant-left") and event.occupant:
         sightings.append(_sighting(event.occupant, room, tenant, at, jigasi_users))
@@ -151,7 +178,7 @@ def to_incoming(event: RoomEvent, data: dict[str, Any], jigasi_users: tuple[str,
             sightings.append(_sighting(occupant, room, tenant, at, jigasi_users))
     return Incoming(
         source="prosody",
-        dedupe_key=natural_key(event),
+        dedupe_key=natural_key(event, received),
         event_type=event.event_name,
         room=room,
         tenant=tenant,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 
 from aiohttp import web
 
@@ -13,6 +14,7 @@ from webhooks import jaas, prosody
 from webhooks.body import Rejected, header_bytes, read_limited
 from webhooks.openapi import SPEC
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 # The two answers to a stored event, encoded once: every webhook gets one of them.
 STORED = json.dumps({"stored": True, "duplicate": False}).encode()
@@ -32,6 +34,19 @@ async def _store(request: web.Request, incoming: Incoming, raw: bytes) -> web.Re
             headers={"Retry-After": "5"},
         )
     return web.Response(body=STORED if new else DUPLICATE, content_type="application/json")
+
+
+def _refused(request: web.Request, source: str, rejected: Rejected) -> web.Response:
+    """A refusal leaves a trace: senders do not retry a 4xx, so the event is gone."""
+    log.warning(
+        "refused a %s webhook from %s: %s %s",
+        source,
+        request.remote,
+        rejected.status,
+        rejected.reason,
+    )
+    request.app[keys.METRICS].webhook_rejected(source, rejected.status)
+    return rejected.response()
 
 
 def _bearer_ok(request: web.Request) -> bool:
@@ -54,9 +69,10 @@ async def prosody_event(request: web.Request) -> web.StreamResponse:
             raise Rejected(401, "missing or wrong Authorization: Bearer token")
         raw = await read_limited(request, settings.webhook_max_body_bytes)
         event, data = prosody.parse(raw, request.match_info["kind"], request.match_info["action"])
-        incoming = prosody.to_incoming(event, data, settings.jigasi_users)
+        received = request.app[keys.CLOCK].now().timestamp()
+        incoming = prosody.to_incoming(event, data, settings.jigasi_users, received)
     except Rejected as rejected:
-        return rejected.response()
+        return _refused(request, "prosody", rejected)
     return await _store(request, incoming, raw)
 
 
@@ -75,7 +91,7 @@ async def jaas_event(request: web.Request) -> web.StreamResponse:
         )
         incoming = jaas.to_incoming(*jaas.parse(raw))
     except Rejected as rejected:
-        return rejected.response()
+        return _refused(request, "jaas", rejected)
     if incoming is None:
         return web.json_response({"stored": False, "ignored": "unknown eventType"})
     return await _store(request, incoming, raw)

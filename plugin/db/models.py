@@ -99,14 +99,25 @@ class Participant(SQLModel, table=True):
     role: str = Field(default="", max_length=20)
     joined_at: datetime = _ts()
     left_at: datetime | None = _ts(nullable=True)
-    # Jitsi's own raised-hand time, kept so a restart or reconnect loses no hand.
-    hand_raised_at: datetime | None = _ts(nullable=True)
     # A name a facilitator gave (a phone caller is otherwise "…123"); shown instead.
     given_name: str | None = Field(default=None, max_length=60)
+    # The occupant's real JID as the assistant saw it (matches event_sync's occupant_jid).
+    real_jid: str | None = Field(default=None, max_length=300, index=True)
+    # Where they are: "" is the main room, else the breakout room's name.
+    room: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
 
     @property
     def shown_name(self) -> str:
         return self.given_name or self.display_name
+
+
+class AssistantConnection(SQLModel, table=True):
+    """A JID the assistant itself used in a meeting: never counted as a person."""
+
+    __tablename__ = "assistant_connection"
+    jid: str = Field(primary_key=True, max_length=300)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    seen_at: datetime = _ts()
 
 
 class AuditEntry(SQLModel, table=True):
@@ -178,7 +189,6 @@ class PhoneCall(SQLModel, table=True):
     step: str = Field(max_length=20)
     language: str = Field(max_length=10)
     tries: int = 0
-    hand_up: bool = False
     conference: str | None = Field(default=None, max_length=500)
     session_id: str | None = Field(
         default=None, foreign_key="meeting_session.id", index=True, max_length=32

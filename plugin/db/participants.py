@@ -1,4 +1,4 @@
-"""The participant list the connector keeps in the database, applied from live events."""
+"""The participant rows the presence desk keeps, applied from typed meeting events."""
 
 from __future__ import annotations
 
@@ -8,8 +8,18 @@ from typing import Any
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from facilitation.live_events import LiveEvent
-from plugin.db.models import MeetingSession, Participant
+from facilitation.meeting_events import (
+    AssistantJoined,
+    AssistantRestored,
+    MeetingEvent,
+    Person,
+    PersonJoined,
+    PersonKind,
+    PersonLeft,
+    PersonMoved,
+    PersonUpdated,
+)
+from plugin.db.models import AssistantConnection, MeetingSession, Participant
 
 MAX_NAME = 120
 
@@ -38,67 +48,79 @@ async def open_row(db: AsyncSession, session_id: str, jitsi_id: str) -> Particip
     return (await db.exec(query)).first()
 
 
-async def apply_event(
-    db: AsyncSession, session_id: str, event: LiveEvent, data: dict[str, Any], now: datetime
-) -> None:
-    """Record one roster event. Does not commit; replays are harmless (no duplicate rows).
+async def apply_event(db: AsyncSession, event: MeetingEvent, now: datetime) -> None:
+    """Record one meeting event in the participant rows. Does not commit; replays are
+    harmless (no duplicate rows).
 
     Events that arrive after their session ended are dropped: the end closed every row.
     """
-    session = await db.get(MeetingSession, session_id)
+    session = await db.get(MeetingSession, event.session_id)
     if session is None or session.ended_at is not None:
         return
-    if event is LiveEvent.CONFERENCE_JOINED:
-        # The bot's fresh view of the room: whoever we had as present and is not in it left
-        # while the bot was away (a service restart, say).
-        here = {p.get("id") for p in data.get("participants", ()) if isinstance(p, dict)}
+    session_id = event.session_id
+    if isinstance(event, AssistantJoined | AssistantRestored):
+        if event.assistant_jid:
+            await _remember_assistant(db, session_id, event.assistant_jid, now)
+        if isinstance(event, AssistantRestored):
+            return
+        # The bot's fresh view of the meeting: whoever we had as present and is not in it
+        # left while the bot was away (a service restart, say).
+        here = {person.id for person in event.people}
         for gone in await present(db, session_id):
             if gone.jitsi_id not in here:
                 gone.left_at = now
-                gone.hand_raised_at = None
                 db.add(gone)
+        for person in event.people:
+            await _seen(db, session_id, person, now)
         return
-    jitsi_id = data.get("id")
-    if not isinstance(jitsi_id, str) or data.get("self"):
+    if isinstance(event, PersonJoined):
+        await _seen(db, session_id, event.person, now)
         return
-    row = await open_row(db, session_id, jitsi_id)
-    adopted = False
-    keypad_hand = None
-    if event is LiveEvent.PARTICIPANT_JOINED:
-        if row is None and data.get("kind") == "phone":
-            row = await _caller_seen_by_phone(db, session_id, str(data.get("displayName", "")))
-            if row is not None:
-                row.jitsi_id = jitsi_id  # the same person: keep their row, and their hand
-                keypad_hand = row.hand_raised_at
-                adopted = True
-        if row is None:
-            row = Participant(
-                session_id=session_id,
-                jitsi_id=jitsi_id,
-                joined_at=from_ms(data.get("joinedAt")) or now,
-                kind="web",
-                display_name="",
-            )
-        row.kind = str(data.get("kind", "web"))
-        row.display_name = str(data.get("displayName", ""))[:MAX_NAME]
-        row.role = str(data.get("role", ""))[:20]
-        row.hand_raised_at = from_ms(data.get("handRaised")) or (keypad_hand if adopted else None)
-    elif row is None:
+    if isinstance(event, PersonUpdated):
+        await _seen(db, session_id, event.person, now)
         return
-    elif event is LiveEvent.PARTICIPANT_LEFT:
+    person_id = event.person_id if isinstance(event, PersonLeft | PersonMoved) else None
+    if person_id is None:
+        return
+    row = await open_row(db, session_id, person_id)
+    if row is None:
+        return
+    if isinstance(event, PersonLeft):
         row.left_at = now
-        row.hand_raised_at = None
-    elif event is LiveEvent.DISPLAY_NAME_CHANGE:
-        row.display_name = str(data.get("displayname", ""))[:MAX_NAME]
-    elif event is LiveEvent.RAISE_HAND_UPDATED:
-        row.hand_raised_at = from_ms(data.get("handRaised"))
-    elif event is LiveEvent.ROLE_CHANGED:
-        row.role = str(data.get("role", ""))[:20]
-    elif event is LiveEvent.PARTICIPANT_KIND_CHANGED:
-        row.kind = str(data.get("kind", "web"))
-    else:
-        return
+    elif isinstance(event, PersonMoved):
+        row.room = event.room[:200]
     db.add(row)
+
+
+async def _seen(db: AsyncSession, session_id: str, person: Person, now: datetime) -> None:
+    """Create or refresh the open row of someone the assistant sees."""
+    row = await open_row(db, session_id, person.id)
+    if row is None and person.kind is PersonKind.PHONE:
+        row = await _caller_seen_by_phone(db, session_id, person.name)
+        if row is not None:
+            row.jitsi_id = person.id  # the same person: keep their row (and their hand)
+    if row is None:
+        row = Participant(
+            session_id=session_id,
+            jitsi_id=person.id,
+            joined_at=from_ms(person.joined_at_ms) or now,
+            kind=person.kind.value,
+            display_name="",
+        )
+    row.kind = person.kind.value
+    row.display_name = person.name[:MAX_NAME]
+    row.role = person.role[:20]
+    row.room = person.room[:200]
+    if person.real_jid:
+        row.real_jid = person.real_jid[:300]
+    db.add(row)
+
+
+async def _remember_assistant(db: AsyncSession, session_id: str, jid: str, now: datetime) -> None:
+    """The assistant's own connection: never counted as a person in attendance."""
+    bare = jid.split("/", 1)[0].lower()[:300]
+    if await db.get(AssistantConnection, bare) is None:
+        db.add(AssistantConnection(jid=bare, session_id=session_id, seen_at=now))
 
 
 async def _caller_seen_by_phone(
@@ -139,5 +161,4 @@ async def close_all(db: AsyncSession, session_id: str, now: datetime) -> None:
     """The session ended: nobody is in it any more, as far as the service is concerned."""
     for row in await present(db, session_id):
         row.left_at = now
-        row.hand_raised_at = None
         db.add(row)

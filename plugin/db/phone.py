@@ -83,7 +83,6 @@ def state_of(row: PhoneCall) -> CallState:
         room_jid=row.conference,
         feeling=Feeling(row.feeling) if row.feeling else None,
         contact=Contact(row.contact) if row.contact else None,
-        hand_up=row.hand_up,
         can_call_back=row.caller_sealed is not None,
     )
 
@@ -95,7 +94,6 @@ def keep_state(row: PhoneCall, state: CallState) -> None:
     row.conference = state.room_jid
     row.feeling = state.feeling.value if state.feeling else None
     row.contact = state.contact.value if state.contact else None
-    row.hand_up = state.hand_up
 
 
 async def seen_before(db: AsyncSession, webhook_id: str, now: datetime) -> bool:

@@ -1,6 +1,6 @@
 """The bot in one meeting: joins through the focus, keeps the roster, survives outages.
 
-Events go out through `emit` in IFrame API style; commands (chat, lower hand, polls,
+What it sees goes out through `emit` as typed meeting events; commands (chat, lower hand, polls,
 breakout rooms) live in `plugin.jitsi.commands` and use `send`.
 """
 
@@ -13,19 +13,28 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import (
+    AssistantJoined,
+    AssistantLeft,
+    AssistantRestored,
+    AssistantRoleChanged,
+    BreakoutRoom,
+    BreakoutRoomsUpdated,
+    ConnectionInterrupted,
+    MeetingEvent,
+)
 from plugin.clock import Clock
 from plugin.jitsi import stanzas
 from plugin.jitsi.events import RoomView, message_events
 from plugin.jitsi.jid import RoomAddress, new_nickname
+from plugin.jitsi.polls import PollTracker
 from plugin.jitsi.roster import Roster
 from plugin.jitsi.stanzas import Iq, Parsed, Presence
-from plugin.jitsi.xmpp import ConnectionLost, IqFailed, XmppStream
+from plugin.jitsi.xmpp import ConnectionLost, Credentials, IqFailed, LoginRefused, XmppStream
 
 log = logging.getLogger(__name__)
-Emit = Callable[[LiveEvent, dict[str, Any]], None]
+Emit = Callable[[MeetingEvent], None]
 DISCO_FEATURES = (stanzas.DISCO_INFO, stanzas.PING, stanzas.MUC, stanzas.NICK)
 FOCUS_WAIT_CAP = 120.0
 JOIN_TIMEOUT = 30.0
@@ -68,6 +77,15 @@ class BotConfig:
     ping_timeout: float = 20.0
     backoff_cap: float = 60.0
     rejoin_grace: float = 120.0
+    # How long someone who left the main room while breakout rooms exist may take to
+    # appear in one before they count as gone.
+    move_grace: float = 10.0
+    polls_style: str = "auto"  # auto | component | room (plugin.jitsi.polls)
+    # The assistant's XMPP account (None: anonymous). A refused login is tried again after
+    # login_retry_seconds (someone may be creating the account), login_attempts in all.
+    credentials: Credentials | None = None
+    login_retry_seconds: float = 300.0
+    login_attempts: int = 3
 
 
 def backoff_delay(attempt: int, cap: float, rng: random.Random) -> float:
@@ -85,33 +103,48 @@ class MeetingBot:
         self._emit = emit
         self.clock = clock
         self.nick = new_nickname()
-        self.roster = Roster(self.nick)
+        self.roster = Roster(self.nick, session_id)
+        self.polls = PollTracker(config.polls_style, config.polls, address.jid)
         self.state = BotState.STARTING
         self.role = ""
-        self.breakout_rooms: dict[str, Any] = {}
         self.reconnects = 0
         self.stream: XmppStream | None = None
         self._joined: asyncio.Future[Presence] | None = None
         self._stopping = False
         self._grace: asyncio.TimerHandle | None = None
+        self._move_grace: asyncio.TimerHandle | None = None
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._ready = asyncio.Event()
         self._connected_at = 0.0
         self._removed = False
 
-    def emit(self, event: LiveEvent, data: dict[str, Any]) -> None:
+    def emit(self, event: MeetingEvent) -> None:
         if not self._stopping:  # stanzas still buffered after stop() tell nobody anything
-            self._emit(event, data)
+            self._emit(event)
+
+    def emit_all(self, events: list[MeetingEvent]) -> None:
+        for event in events:
+            self.emit(event)
+
+    @property
+    def breakout_rooms(self) -> dict[str, BreakoutRoom]:
+        """The component's latest rooms by id (for commands)."""
+        return {room.id: room for room in self.roster.breakout_rooms}
 
     # --- lifetime --------------------------------------------------------------------
 
     async def run(self) -> None:
         """Stay in the meeting until stopped, reconnecting with backoff after any outage."""
         loop = asyncio.get_running_loop()
-        attempt = 0
+        attempt = refusals = 0
         while not self._stopping and not self._removed:
             try:
                 await self._session()
+            except LoginRefused as exc:
+                refusals += 1
+                if self._stopping or not await self._after_refusal(exc, refusals):
+                    break
+                continue
             except RECOVERABLE as exc:
                 if not self._stopping:
                     self._interrupted(str(exc) or type(exc).__name__)
@@ -119,6 +152,7 @@ class MeetingBot:
                 # A bug must not leave a meeting without its assistant: log, back off, retry.
                 log.exception("session %s: the meeting bot failed", self.session_id)
                 self._interrupted(f"internal error: {type(exc).__name__}")
+            refusals = 0
             if self._ready.is_set() and loop.time() - self._connected_at >= STABLE_SECONDS:
                 attempt = 0  # a good connection: the next outage starts the backoff afresh
             self._ready.clear()
@@ -129,6 +163,18 @@ class MeetingBot:
             log.info("session %s: reconnecting in %.1f s", self.session_id, delay)
             await asyncio.sleep(delay)
         self.state = BotState.REMOVED if self._removed and not self._stopping else BotState.STOPPED
+
+    async def _after_refusal(self, refused: LoginRefused, refusals: int) -> bool:
+        """Wrong account details do not fix themselves: say so, wait long, and stop after
+        a few tries instead of hammering the server. True to try again."""
+        self._interrupted(str(refused))
+        if refusals >= self.config.login_attempts:
+            log.error("session %s: %s; the assistant stays out", self.session_id, refused)
+            return False
+        delay = self.config.login_retry_seconds * self._rng.uniform(0.5, 1.0)
+        log.warning("session %s: %s; trying again in %.0f s", self.session_id, refused, delay)
+        await asyncio.sleep(delay)
+        return True
 
     async def wait_ready(self) -> None:
         await self._ready.wait()
@@ -150,19 +196,20 @@ class MeetingBot:
                 await stream.send(stanzas.leave_presence(self.address.occupant(self.nick)))
             await stream.close()
         if was is not BotState.STOPPED:
-            self._emit(LiveEvent.CONFERENCE_LEFT, {"roomName": self.address.room})
+            self._emit(AssistantLeft(self.session_id, self.address.room))
         self.state = BotState.STOPPED
 
     def _cancel_grace(self) -> None:
-        if self._grace is not None:
-            self._grace.cancel()
-            self._grace = None
+        for timer in (self._grace, self._move_grace):
+            if timer is not None:
+                timer.cancel()
+        self._grace = self._move_grace = None
 
     def _interrupted(self, reason: str) -> None:
         log.warning("session %s: connection to Jitsi interrupted: %s", self.session_id, reason)
         if self.state is not BotState.INTERRUPTED:
             self.state = BotState.INTERRUPTED
-            self.emit(LiveEvent.CONNECTION_INTERRUPTED, {"reason": reason[:200]})
+            self.emit(ConnectionInterrupted(self.session_id, reason[:200]))
 
     async def _session(self) -> None:
         """One connection's life: connect, join, then serve until it ends (always raises)."""
@@ -172,6 +219,7 @@ class MeetingBot:
             self._on_stanza,
             ping_seconds=self.config.ping_seconds,
             ping_timeout=self.config.ping_timeout,
+            credentials=self.config.credentials,
         )
         self.stream = stream
         await stream.connect()
@@ -232,49 +280,64 @@ class MeetingBot:
         self._connected_at = loop.time()
         self._ready.set()
         self._cancel_grace()
+        jid = str(self.stream.jid) if self.stream is not None and self.stream.jid else ""
         if was_interrupted:
             self.reconnects += 1
-            self.emit(LiveEvent.CONNECTION_RESTORED, {"participants": self.roster.snapshot()})
+            self.emit(AssistantRestored(self.session_id, jid, self.role, self.roster.people()))
             if self.roster.unconfirmed:
                 self._grace = loop.call_later(self.config.rejoin_grace, self._end_grace)
         else:
             # Everyone already in the room was announced before our own presence, so this
             # list is complete: the store closes anyone it still had as present.
             self.emit(
-                LiveEvent.CONFERENCE_JOINED,
-                {
-                    "roomName": self.address.room,
-                    "id": self.nick,
-                    "role": self.role,
-                    "participants": self.roster.snapshot(),
-                },
+                AssistantJoined(
+                    self.session_id,
+                    room=self.address.room,
+                    assistant_id=self.nick,
+                    assistant_jid=jid,
+                    role=self.role,
+                    people=self.roster.people(),
+                )
             )
 
     def _end_grace(self) -> None:
         self._grace = None
-        for event, data in self.roster.drop_unconfirmed():
-            self.emit(event, data)
+        self.emit_all(self.roster.drop_unconfirmed())
+
+    def _end_move_grace(self) -> None:
+        self._move_grace = None
+        self.emit_all(self.roster.expire_leaving())
+
+    def _hold_leaves(self) -> None:
+        """Someone left while breakout rooms exist: give the component's update time to
+        place them before they count as gone."""
+        if self.roster.leaving and self._move_grace is None:
+            loop = asyncio.get_running_loop()
+            self._move_grace = loop.call_later(self.config.move_grace, self._end_move_grace)
 
     # --- inbound stanzas ---------------------------------------------------------------
 
     def _on_stanza(self, parsed: Parsed) -> list[str]:
         """Handle one stanza; returns the replies the stream sends, in order."""
+        self.polls.observe(parsed)  # confirms or refuses polls we sent (commands.create_poll)
         if isinstance(parsed, Presence):
             self._on_presence(parsed)
         elif isinstance(parsed, Iq):
             return self._on_iq(parsed)
         elif isinstance(parsed, stanzas.ChatMessage | stanzas.JsonMessage):
             view = RoomView(
+                self.session_id,
                 self.address.jid,
                 self.nick,
                 self.config.breakout,
                 self.config.polls,
                 self.roster.members,
             )
-            for event, data in message_events(view, parsed):
-                if event is LiveEvent.BREAKOUT_ROOMS_UPDATED:
-                    self.breakout_rooms = data["rooms"]
-                self.emit(event, data)
+            for event in message_events(view, parsed):
+                self.emit(event)
+                if isinstance(event, BreakoutRoomsUpdated):
+                    self.emit_all(self.roster.apply_rooms(event.rooms))
+                    self._hold_leaves()
         return []
 
     def _on_presence(self, presence: Presence) -> None:
@@ -291,8 +354,9 @@ class MeetingBot:
                 self._removed = True
                 self.state = BotState.REMOVED
                 self.emit(
-                    LiveEvent.CONNECTION_INTERRUPTED,
-                    {"reason": "removed from the meeting by a moderator", "removed": True},
+                    ConnectionInterrupted(
+                        self.session_id, "removed from the meeting by a moderator", removed=True
+                    )
                 )
                 if self.stream is not None:
                     self.stream.abort()
@@ -302,12 +366,10 @@ class MeetingBot:
                     self.stream.abort()
             elif presence.role != self.role:
                 self.role = presence.role
-                self.emit(
-                    LiveEvent.ROLE_CHANGED, {"id": self.nick, "role": self.role, "self": True}
-                )
+                self.emit(AssistantRoleChanged(self.session_id, self.role))
             return
-        for event, data in self.roster.apply(presence, self.clock.now_ms()):
-            self.emit(event, data)
+        self.emit_all(self.roster.apply(presence, self.clock.now_ms()))
+        self._hold_leaves()
 
     def _on_iq(self, request: Iq) -> list[str]:
         if request.kind not in ("get", "set") or self.stream is None:

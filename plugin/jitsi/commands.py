@@ -7,7 +7,9 @@ import uuid
 from typing import Any
 
 from plugin.jitsi import stanzas
-from plugin.jitsi.bot import MeetingBot
+from plugin.jitsi.bot import MeetingBot, NotConnected
+from plugin.jitsi.polls import PollNotDelivered
+from plugin.jitsi.xmpp import ConnectionLost, IqFailed
 
 MAX_CHAT = 2000
 MAX_POLL_ANSWERS = 10
@@ -55,21 +57,30 @@ async def lower_hand(bot: MeetingBot, participant_id: str) -> None:
 
 
 async def create_poll(bot: MeetingBot, question: str, answers: list[str]) -> str:
+    """Put a poll to the meeting in the style this Jitsi runs; returns its pollId once
+    Jitsi has handed it back, and refuses when Jitsi bounced it or never showed it."""
     question = question.strip()
     names = [answer.strip() for answer in answers if answer.strip()]
     if not question or not 2 <= len(names) <= MAX_POLL_ANSWERS:
         raise CommandRefused(f"a poll needs a question and 2 to {MAX_POLL_ANSWERS} answers")
-    poll_id = uuid.uuid4().hex[:12]
-    payload = {
-        "type": "polls",
-        "command": "new-poll",
-        "pollId": poll_id,
-        "question": question,
-        "answers": [{"name": name} for name in names],
-    }
-    if len(json.dumps(payload, ensure_ascii=False).encode()) >= MAX_POLL_BYTES:
-        raise CommandRefused("that poll is too long for Jitsi; shorten the question or answers")
-    await bot.send(stanzas.json_message(bot.config.polls, payload))
+    stream = bot.stream
+    if stream is None or not bot.ready:
+        raise NotConnected("the assistant is not in the meeting right now")
+    try:
+        route = await bot.polls.route(stream, bot.config.domain)
+        poll_id = uuid.uuid4().hex[:12]
+        payload = bot.polls.payload(
+            route, poll_id, question, names, nick=bot.nick, display_name=bot.config.display_name
+        )
+        if len(json.dumps(payload, ensure_ascii=False).encode()) >= MAX_POLL_BYTES:
+            raise CommandRefused("that poll is too long for Jitsi; shorten the question or answers")
+        await bot.polls.deliver(
+            route, payload, stream.next_id(), bot.address.occupant(bot.nick), bot.send
+        )
+    except PollNotDelivered as exc:
+        raise CommandRefused(str(exc)) from exc
+    except ConnectionLost as exc:
+        raise NotConnected("the assistant lost its connection; try again shortly") from exc
     return poll_id
 
 
@@ -80,9 +91,9 @@ async def add_breakout_room(bot: MeetingBot, subject: str) -> None:
 
 def _breakout_jid(bot: MeetingBot, room_id: str) -> str:
     room = bot.breakout_rooms.get(room_id)
-    if room is None or room.get("isMainRoom") or not isinstance(room.get("jid"), str):
+    if room is None or room.is_main or not room.jid:
         raise CommandRefused(f"no breakout room {room_id!r}")
-    return str(room["jid"])
+    return room.jid
 
 
 async def remove_breakout_room(bot: MeetingBot, room_id: str) -> None:
@@ -104,15 +115,17 @@ async def rename_breakout_room(bot: MeetingBot, room_id: str, subject: str) -> N
 async def send_participant_to_room(bot: MeetingBot, participant_id: str, room_id: str) -> None:
     """Move one web participant into a breakout room, or back with the main room's id."""
     _require_moderator(bot)
-    member = _member(bot, participant_id)
+    member = bot.roster.find(participant_id)
+    if member is None:
+        raise CommandRefused(f"no participant {participant_id!r} in the meeting")
     if member.kind == "phone":
         raise CommandRefused("phone callers cannot be moved between rooms; Jitsi keeps them put")
     if member.real_jid is None:
         raise CommandRefused("Jitsi did not tell the assistant this participant's address")
     room = bot.breakout_rooms.get(room_id)
     target = bot.address.jid if room_id == bot.address.room else None
-    if room is not None and isinstance(room.get("jid"), str):
-        target = str(room["jid"])
+    if room is not None and room.jid:
+        target = room.jid
     if target is None:
         raise CommandRefused(f"no room {room_id!r}")
     await bot.send(
@@ -130,21 +143,41 @@ async def close_breakout_rooms(bot: MeetingBot) -> int:
     _require_moderator(bot)
     closed = 0
     for room in list(bot.breakout_rooms.values()):
-        if room.get("isMainRoom") or not isinstance(room.get("jid"), str):
+        if room.is_main or not room.jid:
             continue
-        people = room.get("participants")
-        for person in (people or {}).values() if isinstance(people, dict) else ():
-            if isinstance(person, dict) and isinstance(person.get("jid"), str):
+        for person in room.members:
+            if person.real_jid:
                 await bot.send(
                     stanzas.breakout_command(
                         bot.config.breakout,
                         "move-to-room",
-                        participantJid=person["jid"],
+                        participantJid=person.real_jid,
                         roomJid=bot.address.jid,
                     )
                 )
         await bot.send(
-            stanzas.breakout_command(bot.config.breakout, "remove", breakoutRoomJid=room["jid"])
+            stanzas.breakout_command(bot.config.breakout, "remove", breakoutRoomJid=room.jid)
         )
         closed += 1
     return closed
+
+
+async def grant_moderator(bot: MeetingBot, participant_id: str) -> None:
+    """Make a person a moderator (owner) in the meeting, as Jitsi Meet's own "Grant
+    moderator" does, so the seat Jitsi gave the assistant goes to a facilitator."""
+    _require_moderator(bot)
+    member = bot.roster.find(participant_id)
+    if member is None:
+        raise CommandRefused(f"no participant {participant_id!r} in the meeting")
+    if member.kind == "phone":
+        raise CommandRefused("a phone caller cannot use moderator rights")
+    if member.real_jid is None:
+        raise CommandRefused("Jitsi did not tell the assistant this participant's address")
+    if bot.stream is None or not bot.ready:
+        raise NotConnected("the assistant is not in the meeting right now")
+    try:
+        await bot.stream.request("set", bot.address.jid, stanzas.grant_owner(member.real_jid))
+    except IqFailed as exc:
+        raise CommandRefused(f"Jitsi refused to make them a moderator ({exc})") from exc
+    except (ConnectionLost, TimeoutError) as exc:
+        raise NotConnected("the assistant lost its connection; try again shortly") from exc

@@ -1,69 +1,62 @@
 """One bot per live session: started with the session, stopped when it ends, all owned by
-the app's `cleanup_ctx`. Events go to the consoles at once and to the database in order."""
+the app's `cleanup_ctx`. The connector is an adapter: what the bots see is published on
+the bus as typed meeting events, and desks subscribe (the presence desk stores it)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import AssistantRestored, MeetingEvent
+from plugin.bus import EventBus
 from plugin.clock import Clock
-from plugin.db import participants
 from plugin.db import sessions as sessions_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession
 from plugin.jitsi.bot import BotConfig, BotState, Emit, MeetingBot
 from plugin.jitsi.jid import RoomAddress
 from plugin.jitsi.tokens import mint_token
-from plugin.jitsi.xmpp import with_query
-from plugin.live import LiveHub
+from plugin.jitsi.xmpp import Credentials, with_query
 from plugin.metrics import Metrics
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
-WRITE_BATCH = 200
-WRITE_RETRY_SECONDS = 1.0
 STOP_TIMEOUT = 10.0
-Write = tuple[str, LiveEvent, dict[str, Any], datetime]
+
+
+def account_of(settings: Settings) -> Credentials | None:
+    """The assistant's XMPP account, when one is configured (else it signs in anonymously)."""
+    if not settings.xmpp_username or settings.xmpp_password is None:
+        return None
+    return Credentials(
+        settings.xmpp_username,
+        settings.xmpp_login_domain,
+        settings.xmpp_password.get_secret_value(),
+    )
 
 
 class Connector:
     def __init__(
-        self, settings: Settings, hub: LiveHub, database: Database, clock: Clock, metrics: Metrics
+        self, settings: Settings, bus: EventBus, database: Database, clock: Clock, metrics: Metrics
     ) -> None:
         self.settings = settings
-        self.hub = hub
+        self.bus = bus
         self.database = database
         self.clock = clock
         self.metrics = metrics
         self.bots: dict[str, MeetingBot] = {}
-        # Called with every event of every bot, in order (the speaking queue listens);
-        # they must not block.
-        self.listeners: list[Callable[[str, LiveEvent, dict[str, Any]], None]] = []
         self._runs: dict[str, asyncio.Task[Any]] = {}
         self._tasks = BackgroundTasks()
-        # Unbounded on purpose: while the database is down, events wait here rather than
-        # being dropped; a meeting makes a few per second at most.
-        self._writes: asyncio.Queue[Write | None] = asyncio.Queue()
-        self._writer: asyncio.Task[Any] | None = None
-        self._queued = 0
-        self._written = 0
-        self._progress = asyncio.Event()
 
     @property
     def enabled(self) -> bool:
         return self.settings.connector_enabled
 
     async def open(self) -> None:
-        """Start the writer, then a bot for every session that was live at shutdown."""
-        self._writer = self._tasks.spawn(self._write_loop(), "connector-writer")
+        """Start a bot for every session that was live at shutdown."""
         if not self.enabled:
             return
         async with self.database.session() as db:
@@ -105,6 +98,9 @@ class Connector:
             ping_timeout=settings.xmpp_ping_timeout_seconds,
             backoff_cap=settings.reconnect_max_seconds,
             rejoin_grace=settings.rejoin_grace_seconds,
+            move_grace=settings.breakout_move_grace_seconds,
+            polls_style=settings.polls_style,
+            credentials=account_of(settings),
         )
 
     def start(self, session: MeetingSession) -> MeetingBot | None:
@@ -133,11 +129,6 @@ class Connector:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(run, STOP_TIMEOUT)
 
-    async def stop_and_flush(self, session_id: str) -> None:
-        """Stop the session's bot and wait until everything it saw is stored."""
-        await self.stop(session_id)
-        await asyncio.wait_for(self.flush(), STOP_TIMEOUT)
-
     def bot(self, session_id: str) -> MeetingBot | None:
         return self.bots.get(session_id)
 
@@ -157,78 +148,16 @@ class Connector:
         return counts
 
     def participant_count(self) -> int:
-        return sum(len(bot.roster.members) for bot in self.bots.values())
+        return sum(len(bot.roster.people()) for bot in self.bots.values())
 
     def _emitter(self, session_id: str) -> Emit:
-        def emit(event: LiveEvent, data: dict[str, Any]) -> None:
-            self.hub.publish(session_id, event, data)
-            for listener in self.listeners:
-                listener(session_id, event, data)
-            if event is LiveEvent.CONNECTION_RESTORED:
+        def emit(event: MeetingEvent) -> None:
+            if isinstance(event, AssistantRestored):
                 self.metrics.bot_reconnects.inc()
-            self._queued += 1
-            self._writes.put_nowait((session_id, event, data, self.clock.now()))
+            self.bus.publish(event)
 
         return emit
 
-    async def _write_loop(self) -> None:
-        """Apply roster events to the database in arrival order, in batches."""
-        while True:
-            first = await self._writes.get()
-            if first is None:
-                return
-            batch = [first]
-            done = False
-            while len(batch) < WRITE_BATCH and not self._writes.empty():
-                item = self._writes.get_nowait()
-                if item is None:
-                    done = True
-                    break
-                batch.append(item)
-            await self._write(batch)
-            self._written += len(batch)
-            self._progress.set()
-            if done:
-                return
-
-    async def _write(self, batch: list[Write]) -> None:
-        """Commit a batch. While the database is unreachable, retry until it lands (a lost
-        raised hand or join would be worse than a late one). Any other failure is one bad
-        event: write the rest one by one and log the one that cannot be stored."""
-        while True:
-            try:
-                await self._apply(batch)
-                return
-            except (OperationalError, InterfaceError, OSError) as exc:
-                log.warning("database unreachable (%s); retrying %d roster events", exc, len(batch))
-                await asyncio.sleep(WRITE_RETRY_SECONDS)
-            except DBAPIError:
-                break
-        for item in batch:
-            try:
-                await self._apply([item])
-            except DBAPIError:
-                log.exception("could not store %s for session %s; skipped", item[1], item[0])
-
-    async def _apply(self, batch: list[Write]) -> None:
-        async with self.database.session() as db:
-            for session_id, event, data, at in batch:
-                await participants.apply_event(db, session_id, event, data, at)
-            await db.commit()
-
-    async def flush(self) -> None:
-        """Wait until every event emitted before this call is in the database."""
-        target = self._queued
-        while self._written < target:
-            self._progress.clear()
-            await self._progress.wait()
-
     async def close(self) -> None:
         await asyncio.gather(*(self.stop(session_id) for session_id in list(self.bots)))
-        self._writes.put_nowait(None)  # after the bots: nothing can be queued behind it
-        if self._writer is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._writer), STOP_TIMEOUT)
-            except TimeoutError:
-                log.error("roster writes still pending at shutdown")
         await self._tasks.close()

@@ -1,4 +1,4 @@
-"""Turn chat and json-messages seen in a meeting into console events.
+"""Turn chat and json-messages seen in a meeting into typed meeting events.
 
 Component messages (breakout rooms, polls) are believed only from the component
 addresses in the configuration, as Jitsi Meet only believes its discovered components.
@@ -10,8 +10,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from facilitation.live_events import LiveEvent
-from plugin.jitsi.roster import Event, Member
+from facilitation.meeting_events import (
+    BreakoutRoom,
+    BreakoutRoomsUpdated,
+    ChatReceived,
+    MeetingEvent,
+    PollAnswered,
+    PollCreated,
+    RoomMember,
+)
+from plugin.jitsi.roster import Member
 from plugin.jitsi.stanzas import ChatMessage, JsonMessage
 
 BREAKOUT_UPDATE = "features/breakout-rooms/update"
@@ -21,6 +29,7 @@ BREAKOUT_UPDATE = "features/breakout-rooms/update"
 class RoomView:
     """What message handling needs to know about the bot's room."""
 
+    session_id: str
     room_jid: str
     own_nick: str
     breakout: str  # component addresses we believe
@@ -28,7 +37,7 @@ class RoomView:
     members: Mapping[str, Member]
 
 
-def message_events(room: RoomView, message: ChatMessage | JsonMessage) -> list[Event]:
+def message_events(room: RoomView, message: ChatMessage | JsonMessage) -> list[MeetingEvent]:
     if message.delayed:
         return []  # history replayed by the room: already seen, or before our time
     sender = message.sender
@@ -37,50 +46,75 @@ def message_events(room: RoomView, message: ChatMessage | JsonMessage) -> list[E
             return []  # room notices, and our own echoes
         if isinstance(message, ChatMessage):
             return [_chat(room, message)]
-        return _endpoint_json(sender.resource, message.payload)
+        return _endpoint_json(room, sender.resource, message.payload)
     if isinstance(message, JsonMessage) and not sender.local:
         if sender.domain == room.breakout:
-            return _breakout(message.payload)
+            return _breakout(room, message.payload)
         if sender.domain == room.polls:
-            return _component_poll(message.payload)
+            return _component_poll(room, message.payload)
     return []
 
 
-def _chat(room: RoomView, message: ChatMessage) -> Event:
+def _chat(room: RoomView, message: ChatMessage) -> MeetingEvent:
     member = room.members.get(message.sender.resource)
-    return (
-        LiveEvent.INCOMING_MESSAGE,
-        {
-            "from": message.sender.resource,
-            "nick": member.display_name if member else "",
-            "message": message.body,
-            "privateMessage": message.private,
-        },
+    return ChatReceived(
+        room.session_id,
+        sender=message.sender.resource,
+        sender_name=member.display_name if member else "",
+        text=message.body,
+        private=message.private,
     )
 
 
-def _breakout(payload: dict[str, Any]) -> list[Event]:
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _room(key: str, value: dict[str, Any]) -> BreakoutRoom:
+    people = value.get("participants")
+    members = []
+    if isinstance(people, dict):
+        for occupant, person in people.items():
+            if isinstance(person, dict):
+                members.append(
+                    RoomMember(
+                        occupant=str(occupant),
+                        real_jid=_text(person.get("jid")),
+                        name=_text(person.get("displayName")),
+                    )
+                )
+    return BreakoutRoom(
+        id=_text(value.get("id")) or key,
+        jid=_text(value.get("jid")),
+        name=_text(value.get("name")),
+        is_main=value.get("isMainRoom") is True,
+        members=tuple(members),
+    )
+
+
+def _breakout(room: RoomView, payload: dict[str, Any]) -> list[MeetingEvent]:
     if payload.get("type") != "breakout_rooms" or payload.get("event") != BREAKOUT_UPDATE:
         return []
     rooms = payload.get("rooms")
     if not isinstance(rooms, dict):
         return []
-    cleaned = {str(key): room for key, room in rooms.items() if isinstance(room, dict)}
-    return [(LiveEvent.BREAKOUT_ROOMS_UPDATED, {"rooms": cleaned})]
+    found = tuple(_room(str(key), value) for key, value in rooms.items() if isinstance(value, dict))
+    return [BreakoutRoomsUpdated(room.session_id, found)]
 
 
-def _component_poll(payload: dict[str, Any]) -> list[Event]:
+def _component_poll(room: RoomView, payload: dict[str, Any]) -> list[MeetingEvent]:
     if payload.get("type") != "polls":
         return []
-    return _poll(str(payload.get("command", "")), payload, str(payload.get("senderId", "")))
+    command = str(payload.get("command", ""))
+    return _poll(room, command, payload, str(payload.get("senderId", "")))
 
 
-def _endpoint_json(sender: str, payload: dict[str, Any]) -> list[Event]:
+def _endpoint_json(room: RoomView, sender: str, payload: dict[str, Any]) -> list[MeetingEvent]:
     # Older Jitsi Meet sends polls as json-messages to the whole room.
-    return _poll(str(payload.get("type", "")), payload, sender)
+    return _poll(room, str(payload.get("type", "")), payload, sender)
 
 
-def _poll(command: str, payload: dict[str, Any], sender: str) -> list[Event]:
+def _poll(room: RoomView, command: str, payload: dict[str, Any], sender: str) -> list[MeetingEvent]:
     poll_id = payload.get("pollId")
     if not isinstance(poll_id, str) or not poll_id:
         return []
@@ -89,21 +123,13 @@ def _poll(command: str, payload: dict[str, Any], sender: str) -> list[Event]:
         return []
     if command == "new-poll":
         names = [a.get("name") if isinstance(a, dict) else a for a in answers]
-        if not isinstance(payload.get("question"), str) or not all(
-            isinstance(n, str) for n in names
-        ):
+        question = payload.get("question")
+        texts = tuple(n for n in names if isinstance(n, str))
+        if not isinstance(question, str) or len(texts) != len(names):
             return []
-        data = {
-            "pollId": poll_id,
-            "senderId": sender,
-            "question": payload["question"],
-            "answers": names,
-        }
-        return [(LiveEvent.POLL_CREATED, data)]
+        return [PollCreated(room.session_id, poll_id, sender, question, texts)]
     if command == "answer-poll":
         if not all(isinstance(a, bool) for a in answers):
             return []
-        return [
-            (LiveEvent.POLL_ANSWERED, {"pollId": poll_id, "voterId": sender, "answers": answers})
-        ]
+        return [PollAnswered(room.session_id, poll_id, sender, tuple(answers))]
     return []

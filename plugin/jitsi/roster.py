@@ -1,16 +1,33 @@
-"""Who is in one meeting, kept from MUC presence, and the console events each change makes."""
+"""Who is in one meeting and where, kept from MUC presence and the breakout component's
+updates, and the typed events each change makes.
+
+The assistant sits in the main room only. Someone moved into a breakout room leaves the
+main room (MUC `unavailable`) and shows up in the breakout component's next update; while
+breakout rooms exist a leave is therefore held for a short grace period, and becomes a
+move once an update places the person, or a leave if none does.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
 
 from facilitation.attendance import masked_phone_name
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import (
+    MAIN_ROOM,
+    BreakoutRoom,
+    HandChanged,
+    HandSource,
+    MeetingEvent,
+    Person,
+    PersonJoined,
+    PersonKind,
+    PersonLeft,
+    PersonMoved,
+    PersonUpdated,
+)
 from plugin.jitsi.stanzas import Presence
 
 FOCUS_NICK = "focus"
-Event = tuple[LiveEvent, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -22,34 +39,60 @@ class Member:
     hand_raised_at: int | None  # epoch ms, Jitsi's own timestamp
     joined_at: int  # epoch ms, when the bot first saw them
     real_jid: str | None
+    room: str = MAIN_ROOM
 
-    def as_data(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "displayName": self.display_name,
-            "role": self.role,
-            "kind": self.kind,
-            "handRaised": self.hand_raised_at or 0,
-            "joinedAt": self.joined_at,
-        }
+    def person(self) -> Person:
+        return Person(
+            id=self.id,
+            name=self.display_name,
+            role=self.role,
+            kind=PersonKind(self.kind),
+            joined_at_ms=self.joined_at,
+            real_jid=self.real_jid,
+            hand_raised_ms=self.hand_raised_at,
+            room=self.room,
+        )
+
+
+def _bare(jid: str | None) -> str:
+    return (jid or "").split("/", 1)[0].lower()
 
 
 class Roster:
-    """The live participant list of one room, as the bot sees it.
+    """The live participant list of one meeting, as the bot sees it.
 
-    After a reconnect the old members stay listed as `unconfirmed` until they show up
-    again or the grace period ends: a Prosody restart drops everyone for a moment, and
-    that must not read as everyone leaving.
+    `members` are in the main room, `away` in breakout rooms, `leaving` have left the
+    main room while breakout rooms exist and are not placed yet. After a reconnect the old
+    members stay listed as `unconfirmed` until they show up again or the grace period
+    ends: a Prosody restart drops everyone for a moment, and that must not read as
+    everyone leaving.
     """
 
-    def __init__(self, own_nick: str) -> None:
+    def __init__(self, own_nick: str, session_id: str = "") -> None:
+        self.session_id = session_id
         # Every nickname the bot has used: after a reconnect its old occupant may linger.
         self.own_nicks = {own_nick}
         self.members: dict[str, Member] = {}
+        self.away: dict[str, Member] = {}
+        self.leaving: dict[str, Member] = {}
         self.unconfirmed: set[str] = set()
+        self.breakout_rooms: tuple[BreakoutRoom, ...] = ()
 
-    def snapshot(self) -> list[dict[str, Any]]:
-        return [member.as_data() for member in self.members.values()]
+    @property
+    def has_breakout_rooms(self) -> bool:
+        return any(not room.is_main for room in self.breakout_rooms)
+
+    def people(self) -> tuple[Person, ...]:
+        """Everyone still in the meeting, in any room."""
+        found = {**self.away, **self.leaving, **self.members}
+        return tuple(member.person() for member in found.values())
+
+    def find(self, participant_id: str) -> Member | None:
+        return (
+            self.members.get(participant_id)
+            or self.away.get(participant_id)
+            or self.leaving.get(participant_id)
+        )
 
     def begin_rejoin(self, own_nick: str) -> None:
         self.own_nicks.add(own_nick)
@@ -57,14 +100,18 @@ class Roster:
             del self.members[nick]
         self.unconfirmed = set(self.members)
 
-    def drop_unconfirmed(self) -> list[Event]:
-        events = [(LiveEvent.PARTICIPANT_LEFT, {"id": nick}) for nick in sorted(self.unconfirmed)]
+    def drop_unconfirmed(self) -> list[MeetingEvent]:
+        events: list[MeetingEvent] = [
+            PersonLeft(self.session_id, nick) for nick in sorted(self.unconfirmed)
+        ]
         for nick in self.unconfirmed:
             self.members.pop(nick, None)
         self.unconfirmed = set()
         return events
 
-    def apply(self, presence: Presence, now_ms: int) -> list[Event]:
+    # --- MUC presence in the main room --------------------------------------------------
+
+    def apply(self, presence: Presence, now_ms: int) -> list[MeetingEvent]:
         nick = presence.nick
         if not nick or nick in self.own_nicks or nick == FOCUS_NICK or presence.error:
             return []
@@ -74,51 +121,112 @@ class Roster:
             if current is None:
                 return []
             del self.members[nick]
-            return [(LiveEvent.PARTICIPANT_LEFT, {"id": nick})]
+            if self.has_breakout_rooms:
+                self.leaving[nick] = current  # perhaps on the way to a breakout room
+                return []
+            return [PersonLeft(self.session_id, nick)]
+        returning = self.away.pop(nick, None) or self.leaving.pop(nick, None)
+        before = current or returning
         hand = presence.raised_hand
         if presence.raised_hand_unknown_time:
-            hand = current.hand_raised_at if current and current.hand_raised_at else now_ms
+            hand = before.hand_raised_at if before and before.hand_raised_at else now_ms
+        kind = "phone" if presence.is_jigasi else "web"
         seen = Member(
             id=nick,
             # Jigasi shows a caller's number as their name: only its last 3 digits are kept.
             display_name=(
                 masked_phone_name(presence.display_name)
-                if presence.is_jigasi
+                if kind == "phone"
                 else presence.display_name
             ),
             role=presence.role,
-            kind="phone" if presence.is_jigasi else "web",
+            kind=kind,
             hand_raised_at=hand,
-            joined_at=current.joined_at if current else now_ms,
+            joined_at=before.joined_at if before else now_ms,
             real_jid=str(presence.real_jid) if presence.real_jid else None,
         )
         self.members[nick] = seen
         self.unconfirmed.discard(nick)
-        if current is None:
-            events: list[Event] = [(LiveEvent.PARTICIPANT_JOINED, seen.as_data())]
+        if before is None:
+            events: list[MeetingEvent] = [PersonJoined(self.session_id, seen.person())]
             if seen.hand_raised_at:
-                events.append(_hand(seen))
+                events.append(self._hand(seen))
             return events
-        return _changes(current, seen)
+        events = []
+        if returning is not None and returning.room != MAIN_ROOM:
+            events.append(PersonMoved(self.session_id, nick, MAIN_ROOM))
+        return events + self._changes(before, seen)
 
+    # --- the breakout component's view of every room --------------------------------------
 
-def _hand(member: Member) -> Event:
-    return (
-        LiveEvent.RAISE_HAND_UPDATED,
-        {"id": member.id, "handRaised": member.hand_raised_at or 0},
-    )
+    def apply_rooms(self, rooms: tuple[BreakoutRoom, ...]) -> list[MeetingEvent]:
+        """Place people from the component's update: moves into and between breakout
+        rooms, and newcomers who went straight to one."""
+        self.breakout_rooms = rooms
+        events: list[MeetingEvent] = []
+        placed: set[str] = set()
+        for room in rooms:
+            if room.is_main:
+                continue
+            for entry in room.members:
+                nick = entry.occupant.rsplit("/", 1)[-1] if "/" in entry.occupant else ""
+                member = self._match(entry.real_jid, nick)
+                if member is None:
+                    if not nick or nick in self.own_nicks or nick == FOCUS_NICK:
+                        continue
+                    fresh = Member(nick, entry.name, "", "web", None, 0, entry.real_jid, room.name)
+                    self.away[nick] = fresh
+                    placed.add(nick)
+                    events.append(PersonJoined(self.session_id, fresh.person()))
+                    continue
+                placed.add(member.id)
+                if member.id in self.members:
+                    continue  # the main room's own presence is newer than this list
+                self.leaving.pop(member.id, None)
+                if member.room != room.name or member.id not in self.away:
+                    self.away[member.id] = replace(member, room=room.name)
+                    events.append(PersonMoved(self.session_id, member.id, room.name))
+        for nick in [nick for nick in self.away if nick not in placed]:
+            # Not in any breakout room now: on the way back, or gone; held like a leave.
+            self.leaving[nick] = self.away.pop(nick)
+        if not self.has_breakout_rooms:
+            events.extend(self.expire_leaving())
+        return events
 
+    def expire_leaving(self) -> list[MeetingEvent]:
+        """The grace period is over: whoever is still unplaced has left the meeting."""
+        events: list[MeetingEvent] = [
+            PersonLeft(self.session_id, nick) for nick in sorted(self.leaving)
+        ]
+        self.leaving = {}
+        return events
 
-def _changes(before: Member, after: Member) -> list[Event]:
-    events: list[Event] = []
-    if before.display_name != after.display_name:
-        events.append(
-            (LiveEvent.DISPLAY_NAME_CHANGE, {"id": after.id, "displayname": after.display_name})
+    def _match(self, real_jid: str, nick: str) -> Member | None:
+        wanted = _bare(real_jid)
+        for pool in (self.leaving, self.away, self.members):
+            for member in pool.values():
+                if wanted and _bare(member.real_jid) == wanted:
+                    return member
+            if nick and nick in pool:
+                return pool[nick]
+        return None
+
+    def _hand(self, member: Member) -> HandChanged:
+        return HandChanged(self.session_id, member.id, member.hand_raised_at, HandSource.JITSI)
+
+    def _changes(self, before: Member, after: Member) -> list[MeetingEvent]:
+        events: list[MeetingEvent] = []
+        changed = frozenset(
+            name
+            for name, old, new in (
+                ("name", before.display_name, after.display_name),
+                ("role", before.role, after.role),
+                ("kind", before.kind, after.kind),
+            )
+            if old != new
         )
-    if before.hand_raised_at != after.hand_raised_at:
-        events.append(_hand(after))
-    if before.role != after.role:
-        events.append((LiveEvent.ROLE_CHANGED, {"id": after.id, "role": after.role}))
-    if before.kind != after.kind:
-        events.append((LiveEvent.PARTICIPANT_KIND_CHANGED, {"id": after.id, "kind": after.kind}))
-    return events
+        if changed:
+            events.append(PersonUpdated(self.session_id, after.person(), changed))
+        if before.hand_raised_at != after.hand_raised_at:
+            events.append(self._hand(after))
+        return events

@@ -1,4 +1,7 @@
-"""One XMPP-over-WebSocket connection (RFC 7395): SASL ANONYMOUS, bind, iq tracking, ping.
+"""One XMPP-over-WebSocket connection (RFC 7395): SASL, bind, iq tracking, ping.
+
+Anonymous sign-in by default; with an account (`Credentials`) it logs in with SCRAM-SHA-1,
+or PLAIN when that is all the server offers and the password cannot be overheard.
 
 It knows nothing about meetings. Stanzas it cannot parse are logged and skipped; the
 connection ends only when the socket does, a ping goes unanswered, or `close()` is called.
@@ -7,15 +10,20 @@ connection ends only when the socket does, a ping goes unanswered, or `close()` 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import ipaddress
 import itertools
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, tostring
 
+from scramp import ScramClient, ScramException  # type: ignore[import-untyped]
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, WebSocketException
 from websockets.typing import Subprotocol
@@ -35,9 +43,35 @@ HANDSHAKE_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 2.0
 SEND_TIMEOUT = 10.0
 
+SCRAM = "SCRAM-SHA-1"
+PLAIN = "PLAIN"
+ANONYMOUS = "ANONYMOUS"
+# SASL failures (RFC 6120 6.5) that a later attempt may get past; any other means the
+# account or the server's setup is wrong, and trying again at once only hammers the server.
+PASSING_FAILURES = frozenset({"temporary-auth-failure", "aborted"})
+
 
 class ConnectionLost(Exception):
     """The connection is gone or unusable; the bot reconnects."""
+
+
+class LoginRefused(Exception):
+    """The server will not take the assistant's account (wrong password, no such account,
+    no safe way to send it): the bot waits long between a few tries, then stays out."""
+
+    def __init__(self, condition: str, detail: str = "") -> None:
+        message = f"the assistant's XMPP login was refused: {condition}"
+        super().__init__(f"{message} ({detail})" if detail else message)
+        self.condition = condition
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """An XMPP account on `domain` for the assistant; the password stays out of reprs."""
+
+    username: str
+    domain: str
+    password: str = field(repr=False)
 
 
 class IqFailed(Exception):
@@ -59,6 +93,85 @@ def with_query(url: str, **params: str | None) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
+def can_be_overheard(url: str) -> bool:
+    """True when what we send travels unencrypted beyond this machine (ws:// elsewhere)."""
+    parts = urlsplit(url)
+    if parts.scheme != "ws":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
+
+
+def choose_mechanism(offered: Iterable[str], credentials: Credentials | None, url: str) -> str:
+    """SCRAM-SHA-1 when there is an account and the server offers it (the password never
+    crosses the wire), else PLAIN where it cannot be overheard; ANONYMOUS without one."""
+    mechanisms = tuple(offered)
+    if credentials is None:
+        if ANONYMOUS in mechanisms:
+            return ANONYMOUS
+        raise StanzaError(
+            f"server offers no SASL ANONYMOUS (offers {', '.join(mechanisms) or 'nothing'}): "
+            "give the assistant an account (FACILITATE_XMPP_USERNAME and FACILITATE_XMPP_PASSWORD) "
+            "or use the guest domain"
+        )
+    if SCRAM in mechanisms:
+        return SCRAM
+    if PLAIN in mechanisms:
+        if can_be_overheard(url):
+            raise LoginRefused(
+                "encryption-required",
+                f"the server only takes the password in clear (PLAIN) and {redact(url)} is "
+                "not encrypted: use wss://",
+            )
+        return PLAIN
+    raise LoginRefused(
+        "invalid-mechanism",
+        f"{credentials.domain} offers {', '.join(mechanisms) or 'no login'}, not {SCRAM} "
+        "or PLAIN: is the account's domain (FACILITATE_XMPP_AUTH_DOMAIN) right?",
+    )
+
+
+@dataclass(frozen=True)
+class _SaslReply:
+    kind: str  # challenge, success or failure
+    data: str = ""  # the decoded payload of a challenge or success
+    condition: str = ""
+
+
+def _sasl(tag: str, payload: str | None = None, **attrs: str) -> str:
+    element = Element(tag, {"xmlns": stanzas.SASL, **attrs})
+    if payload is not None:  # RFC 6120 6.4.2: "=" is an empty payload, nothing is none
+        element.text = base64.b64encode(payload.encode()).decode() or "="
+    return tostring(element, encoding="unicode")
+
+
+def _sasl_reply(text: str) -> _SaslReply | None:
+    """A challenge, success or failure; None for anything else. Raises StanzaError when
+    the server ends the stream or sends something unreadable."""
+    element = stanzas.parse_xml(text)
+    if element.tag in (stanzas.q(stanzas.FRAMING, "close"), stanzas.q(stanzas.STREAM, "error")):
+        raise StanzaError("server ended the stream during the login")
+    namespace, _, kind = element.tag[1:].partition("}")
+    if namespace != stanzas.SASL or kind not in ("challenge", "success", "failure"):
+        return None
+    if kind == "failure":
+        names = [
+            child.tag.rsplit("}", 1)[-1] for child in element if not child.tag.endswith("}text")
+        ]
+        return _SaslReply(kind, condition=names[0] if names else "failure")
+    raw = (element.text or "").strip()
+    try:
+        data = base64.b64decode(raw if raw != "=" else "", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise StanzaError(f"unreadable SASL {kind}") from exc
+    return _SaslReply(kind, data)
+
+
 class XmppStream:
     def __init__(
         self,
@@ -68,9 +181,12 @@ class XmppStream:
         *,
         ping_seconds: float = 60.0,
         ping_timeout: float = 20.0,
+        credentials: Credentials | None = None,
     ) -> None:
         self.url = url
-        self.domain = domain
+        # With an account the stream goes to the account's domain: only there can it log in.
+        self.domain = credentials.domain if credentials is not None else domain
+        self.credentials = credentials
         self.on_stanza = on_stanza
         self.ping_seconds = ping_seconds
         self.ping_timeout = ping_timeout
@@ -85,7 +201,7 @@ class XmppStream:
         return f"{self._prefix}-{next(self._ids)}"
 
     async def connect(self) -> Jid:
-        """Open the socket, authenticate anonymously and bind; returns our full JID."""
+        """Open the socket, sign in and bind; returns our full JID."""
         try:
             self._ws = await asyncio.wait_for(
                 connect(
@@ -106,18 +222,23 @@ class XmppStream:
         except TimeoutError as exc:
             await self.close()
             raise ConnectionLost("XMPP handshake timed out") from exc
+        except LoginRefused:
+            await self.close()
+            raise
         except (StanzaError, ConnectionClosed) as exc:
             await self.close()
             raise ConnectionLost(f"XMPP handshake failed: {exc}") from exc
 
     async def _negotiate(self) -> Jid:
         features = await self._restart()
-        if "ANONYMOUS" not in features.mechanisms:
-            raise StanzaError(f"server offers no SASL ANONYMOUS (offers {features.mechanisms})")
-        await self._send_raw(stanzas.sasl_anonymous())
-        result = await self._read_until(stanzas.SaslResult)
-        if not result.success:
-            raise StanzaError(f"anonymous sign-in refused: {result.condition}")
+        mechanism = choose_mechanism(features.mechanisms, self.credentials, self.url)
+        if mechanism == ANONYMOUS:
+            await self._send_raw(stanzas.sasl_anonymous())
+            result = await self._read_until(stanzas.SaslResult)
+            if not result.success:
+                raise StanzaError(f"anonymous sign-in refused: {result.condition}")
+        else:
+            await self._login(mechanism)
         features = await self._restart()
         if not features.bind:
             raise StanzaError("server offers no resource binding")
@@ -126,6 +247,67 @@ class XmppStream:
         if features.session_required:
             await self._handshake_iq(stanzas.session_request())
         return self.jid
+
+    async def _login(self, mechanism: str) -> None:
+        account = self.credentials
+        assert account is not None
+        if mechanism == PLAIN:
+            await self._send_raw(
+                _sasl("auth", f"\0{account.username}\0{account.password}", mechanism=PLAIN)
+            )
+            self._accept(await self._read_sasl(), None)
+        else:
+            try:
+                client = ScramClient([SCRAM], account.username, account.password)
+            except ScramException as exc:  # SASLprep forbids some characters
+                raise LoginRefused("incorrect-encoding", str(exc)) from exc
+            await self._send_raw(_sasl("auth", client.get_client_first(), mechanism=SCRAM))
+            challenge = await self._read_sasl()
+            try:
+                if challenge.kind != "challenge":
+                    # A failure, or a success with no proof that can be right yet: refused.
+                    self._accept(challenge, client)
+                # scramp also refuses fewer than 4096 iterations (an overheard proof would
+                # be easy to crack) and more than ten million (a hostile server's CPU trap).
+                client.set_server_first(challenge.data)
+            except ScramException as exc:
+                raise LoginRefused("bad-server-challenge", str(exc)) from exc
+            # PBKDF2 takes a while: keep it off the event loop other meetings share.
+            proof = await asyncio.to_thread(client.get_client_final)
+            try:
+                await self._send_raw(_sasl("response", proof))
+                reply = await self._read_sasl()
+                if reply.kind == "challenge":  # the server's proof may come as a challenge
+                    client.set_server_final(reply.data)
+                    await self._send_raw(_sasl("response"))
+                    reply, client = await self._read_sasl(), None
+                self._accept(reply, client)
+            except ScramException as exc:
+                raise LoginRefused("bad-server-proof", str(exc)) from exc
+        log.info("logged in to %s as %s with %s", account.domain, account.username, mechanism)
+
+    @staticmethod
+    def _accept(reply: _SaslReply, scram: ScramClient | None) -> None:
+        """Accept a success, checking the server's SCRAM proof when one is still due."""
+        if reply.kind == "failure":
+            if reply.condition in PASSING_FAILURES:
+                raise StanzaError(f"login failed for now: {reply.condition}")
+            raise LoginRefused(reply.condition)
+        if reply.kind != "success":
+            raise StanzaError(f"unexpected SASL {reply.kind}")
+        if scram is not None:
+            if not reply.data:
+                raise LoginRefused("bad-server-proof", "the server sent no proof")
+            scram.set_server_final(reply.data)
+
+    async def _read_sasl(self) -> _SaslReply:
+        ws = self._ws
+        if ws is None:
+            raise ConnectionLost("closed during the login")
+        while True:
+            message = await ws.recv()
+            if isinstance(message, str) and (reply := _sasl_reply(message)) is not None:
+                return reply
 
     async def _restart(self) -> stanzas.Features:
         await self._send_raw(stanzas.stream_open(self.domain))

@@ -11,7 +11,7 @@ from plugin.db import accounts, audit
 from plugin.db import sessions as sessions_db
 from plugin.web.auth import require_role, signed_in
 from plugin.web.forms import form_fields
-from plugin.web.routes_sessions import SESSION_PATH, session_for
+from plugin.web.session_access import SESSION_PATH, session_for
 
 routes = web.RouteTableDef()
 starters_only = require_role(lambda role: role.can_start_sessions)

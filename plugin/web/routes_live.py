@@ -11,9 +11,9 @@ from aiohttp import WSMsgType, web
 from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.db import accounts
-from plugin.live import Message
+from plugin.desks.console import Message
 from plugin.web.auth import current_account
-from plugin.web.routes_sessions import SESSION_PATH, session_for
+from plugin.web.session_access import SESSION_PATH, session_for
 
 routes = web.RouteTableDef()
 # How often an open console re-checks that its sign-in is still valid.

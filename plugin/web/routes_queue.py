@@ -8,16 +8,16 @@ import re
 
 from aiohttp import web
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import NameGiven
 from facilitation.queue import Stale
 from plugin import keys
 from plugin.db import audit
 from plugin.db import participants as participants_db
-from plugin.speaking import BadAction
+from plugin.desks.speaking import BadAction
 from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.pages import page
-from plugin.web.routes_sessions import SESSION_PATH, can_run, session_for, starters_only
+from plugin.web.session_access import SESSION_PATH, can_run, session_for, starters_only
 
 routes = web.RouteTableDef()
 SEQ = re.compile(r"[0-9]{1,11}")  # ASCII digits only ("²" is a digit to str.isdigit)
@@ -110,11 +110,7 @@ async def name_participant(request: web.Request) -> web.StreamResponse:
         )
         await db.commit()
         shown = person.shown_name
-    request.app[keys.HUB].publish(
-        session.id,
-        LiveEvent.DISPLAY_NAME_CHANGE,
-        {"id": fields["participant"], "displayname": shown},
-    )
+    request.app[keys.BUS].publish(NameGiven(session.id, fields["participant"], shown))
     await request.app[keys.QUEUE].publish(
         session.id, await request.app[keys.QUEUE].load(session.id)
     )

@@ -20,7 +20,7 @@ from plugin.web import messages
 from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.pages import gettext, page
-from plugin.web.routes_sessions import SESSION_PATH, session_for
+from plugin.web.session_access import SESSION_PATH, session_for
 
 routes = web.RouteTableDef()
 FLAG_PATH = "/review/flags/{flag_id:[0-9]{1,9}}"  # fits a 32-bit id column

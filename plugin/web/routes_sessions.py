@@ -6,10 +6,8 @@ from datetime import datetime
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.attendance import Kind, Stay, masked_phone_name
-from facilitation.dialin import conference_jid, grouped, tel_link
 from facilitation.meeting_link import (
     JitsiBase,
     LinkProblem,
@@ -17,25 +15,29 @@ from facilitation.meeting_link import (
     MeetingRef,
     parse_meeting_link,
 )
-from facilitation.roles import MemberRole, Role
+from facilitation.roles import Role
 from plugin import keys, session_end
 from plugin.db import attendance as attendance_db
 from plugin.db import audit, review
 from plugin.db import participants as participants_db
-from plugin.db import phone as phone_db
 from plugin.db import sessions as sessions_db
-from plugin.db.models import MeetingSession
 from plugin.web import messages
-from plugin.web.auth import require_login, require_role, signed_in
+from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.middleware import csp
 from plugin.web.pages import gettext, page
+from plugin.web.routes_rights import RESULTS, rights_context
+from plugin.web.session_access import (
+    SESSION_PATH,
+    can_run,
+    dial_in_context,
+    session_for,
+    starters_only,
+)
 
 routes = web.RouteTableDef()
-starters_only = require_role(lambda role: role.can_start_sessions)
 MAX_LINK = 2000
 # Session ids are token_urlsafe(12): anything else cannot exist, so it never reaches the database.
-SESSION_PATH = "/sessions/{session_id:[A-Za-z0-9_-]{1,32}}"
 
 
 def _example_link(request: web.Request) -> str:
@@ -134,34 +136,6 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(console_url)
 
 
-async def can_run(request: web.Request, db: AsyncSession, session: MeetingSession) -> bool:
-    """Whether the signed-in account may change the session (not only review it)."""
-    account = signed_in(request)
-    if Role(account.role).sees_every_session:
-        return True
-    return await sessions_db.member_role(db, session.id, account.id or 0) is MemberRole.FACILITATOR
-
-
-async def session_for(
-    request: web.Request, db: AsyncSession, session_id: str | None = None, *, to_run: bool = False
-) -> MeetingSession:
-    """The session in the URL (or the one given), if the signed-in account ran or hosts
-    it, or is an admin; anyone else gets a plain 404, as if it did not exist. `to_run`:
-    only its facilitators (and admins) may change it; its hosts get 403."""
-    account = signed_in(request)
-    session = await sessions_db.get(db, session_id or request.match_info["session_id"])
-    if session is None:
-        raise web.HTTPNotFound()
-    if Role(account.role).sees_every_session:
-        return session
-    part = await sessions_db.member_role(db, session.id, account.id or 0)
-    if part is None:
-        raise web.HTTPNotFound()
-    if to_run and part is not MemberRole.FACILITATOR:
-        raise web.HTTPForbidden(reason="hosts review; facilitators run the session")
-    return session
-
-
 def _attendee(stay: Stay, now: datetime) -> dict[str, object]:
     """One line of Jitsi's own record; phone numbers never reach the page in full."""
     name = masked_phone_name(stay.name) if stay.kind is Kind.PHONE else stay.name
@@ -170,33 +144,6 @@ def _attendee(stay: Stay, now: datetime) -> dict[str, object]:
         "phone": stay.kind is Kind.PHONE,
         "present": stay.present,
         "minutes": round(stay.minutes(now)),
-    }
-
-
-async def dial_in_context(
-    request: web.Request, db: AsyncSession, session: MeetingSession
-) -> dict[str, object]:
-    """The numbers and this meeting's PIN (allocated on first need), for the templates."""
-    settings = request.app[keys.SETTINGS]
-    numbers = settings.dial_in
-    if not numbers or session.ended_at is not None:
-        return {"dial_in": ()}
-    jid = conference_jid(session.room, session.tenant or "", settings.muc_domain)
-    one_language = len(settings.phone_languages) == 1
-    pin = await phone_db.pin_for(db, jid, settings.pin_digits, request.app[keys.CLOCK].now())
-    await db.commit()
-    return {
-        "dial_in": [
-            {
-                "formatted": number.formatted,
-                "country": number.country,
-                "toll_free": number.toll_free,
-                # With a language menu first, typed PIN digits would answer the menu.
-                "tel": tel_link(number, pin if one_language else None),
-            }
-            for number in numbers
-        ],
-        "dial_in_pin_grouped": grouped(pin),
     }
 
 
@@ -221,6 +168,11 @@ async def console(request: web.Request) -> web.StreamResponse:
         "assistant": request.app[keys.CONNECTOR].state(session.id),
         "join_url": f"{base_url}/join/{session.join_code}",
         "queue": queue,
+        "hands": {entry["id"] for entry in queue["entries"]},
+        "rights_result": request.query.get("rights", "")
+        if request.query.get("rights") in RESULTS
+        else "",
+        **rights_context(request.app, session, people, runs),
         "stale": request.query.get("stale") == "1",
         "present": [p for p in people if p.jitsi_id],
         "checkout": checkout_counts,

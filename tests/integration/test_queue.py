@@ -9,11 +9,20 @@ from typing import Any
 
 import pytest
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import (
+    AssistantJoined,
+    ChatReceived,
+    HandChanged,
+    HandSource,
+    KeypadHandPressed,
+    MeetingEvent,
+    Person,
+    PersonJoined,
+)
 from plugin import keys
 from plugin.app import create_app
-from plugin.db import participants
 from tests.conftest import Client, app_of, csrf_from, login, post_form
+from tests.support import meeting
 
 
 async def _session(client: Client) -> str:
@@ -22,15 +31,11 @@ async def _session(client: Client) -> str:
 
 
 async def _joined(client: Client, session_id: str, nick: str, name: str, kind: str = "web") -> None:
-    async with app_of(client)[keys.DATABASE].session() as db:
-        await participants.apply_event(
-            db,
-            session_id,
-            LiveEvent.PARTICIPANT_JOINED,
-            {"id": nick, "displayName": name, "kind": kind},
-            app_of(client)[keys.CLOCK].now(),
-        )
-        await db.commit()
+    await meeting.seen(app_of(client), session_id, nick, name, kind)
+
+
+def _publish(client: Client, event: MeetingEvent) -> None:
+    app_of(client)[keys.BUS].publish(event)
 
 
 def _seq(page: str) -> str:
@@ -61,9 +66,9 @@ async def test_hands_from_every_source_in_one_queue_with_reasons(
         await _joined(client, session_id, nick, name, kind)
     # Jitsi's raised hand carries Jitsi's own time: Ann raised first though it arrives last.
     early = int((clock.now() - timedelta(seconds=30)).timestamp() * 1000)
-    desk.on_event(session_id, LiveEvent.INCOMING_MESSAGE, {"from": "b2", "message": "hand"})
-    await desk.keypad(session_id, "p3", True)
-    desk.on_event(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": "a1", "handRaised": early})
+    _publish(client, ChatReceived(session_id, "b2", "Bob", "hand"))
+    _publish(client, KeypadHandPressed(session_id, "p3"))
+    _publish(client, HandChanged(session_id, "a1", early, HandSource.JITSI))
     await desk.settled()
     page = await (await client.get(f"/sessions/{session_id}")).text()
     assert _order(page) == ["Ann", "Bob", "…456"]
@@ -73,7 +78,7 @@ async def test_hands_from_every_source_in_one_queue_with_reasons(
     assert 'id="queue-speaker">Ann<' in page
     assert _order(page) == ["Bob", "…456"]
     # "lower" in chat lowers it again.
-    desk.on_event(session_id, LiveEvent.INCOMING_MESSAGE, {"from": "b2", "message": "/lower"})
+    _publish(client, ChatReceived(session_id, "b2", "Bob", "/lower"))
     await desk.settled()
     page = await (await client.get(f"/sessions/{session_id}")).text()
     assert _order(page) == ["…456"]
@@ -156,15 +161,15 @@ async def test_a_bot_reconnect_keeps_the_queue_and_drops_who_left_meanwhile(
     stamp = int(clock.now().timestamp() * 1000)
     for nick, name in (("a1", "Ann"), ("b2", "Bob"), ("c3", "Cat")):
         await _joined(client, session_id, nick, name)
-        desk.on_event(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": nick, "handRaised": stamp})
+        _publish(client, HandChanged(session_id, nick, stamp, HandSource.JITSI))
     await _joined(client, session_id, "p3", "…456", "phone")
-    await desk.keypad(session_id, "p3", True)
+    _publish(client, KeypadHandPressed(session_id, "p3"))
     await desk.settled()
     # The assistant comes back and sees the room as it is now (as the bot reports it): Ann
     # still has her hand up, Bob left, Cat lowered hers while the assistant was away.
-    here = [{"id": "a1", "handRaised": stamp}, {"id": "c3", "handRaised": 0}, {"id": "p3"}]
-    desk.on_event(session_id, LiveEvent.CONFERENCE_JOINED, {"participants": here})
-    desk.on_event(session_id, LiveEvent.PARTICIPANT_JOINED, {"id": "a1", "handRaised": stamp})
+    here = (Person("a1", hand_raised_ms=stamp), Person("c3"), Person("p3"))
+    _publish(client, AssistantJoined(session_id, "circle", "bot00001", "", "", people=here))
+    _publish(client, PersonJoined(session_id, Person("a1", hand_raised_ms=stamp)))
     await desk.settled()
     queue = await desk.load(session_id)
     assert [hand.participant for hand in queue.hands] == ["a1", "p3"]
@@ -214,7 +219,8 @@ async def test_a_meeting_that_cannot_be_reached_never_fails_next(
         send=send,
         role="moderator",
         address=SimpleNamespace(jid="circle@muc", occupant=lambda nick: f"circle@muc/{nick}"),
-        roster=SimpleNamespace(members={"a1": SimpleNamespace(hand_raised_at=1)}),
+        ready=True,
+        roster=SimpleNamespace(find={"a1": SimpleNamespace(hand_raised_at=1)}.get),
     )
     connector = app_of(client)[keys.CONNECTOR]
     monkeypatch.setattr(connector, "bot", lambda _session_id: broken)

@@ -56,8 +56,8 @@ async def test_bot_joins_through_focus_and_follows_the_room(
     assert event["handRaised"] == raised_at  # Jitsi's own timestamp, not arrival time
 
     await alice.rename("Alice B")
-    event = await feed.next(LiveEvent.DISPLAY_NAME_CHANGE, id=alice.nick)
-    assert event["displayname"] == "Alice B"
+    event = await feed.next(LiveEvent.PARTICIPANT_UPDATED, id=alice.nick)
+    assert (event["displayName"], event["changed"]) == ("Alice B", ["name"])
 
     await alice.lower_hand()
     assert (await feed.next(LiveEvent.RAISE_HAND_UPDATED, id=alice.nick))["handRaised"] == 0
@@ -74,8 +74,7 @@ async def test_bot_joins_through_focus_and_follows_the_room(
     await feed.next(LiveEvent.PARTICIPANT_LEFT, id=caller.nick)
     assert set(bot.roster.members) == {alice.nick}
 
-    connector = app_of(jitsi_client)[keys.CONNECTOR]
-    await asyncio.wait_for(connector.flush(), 5)
+    await asyncio.wait_for(app_of(jitsi_client)[keys.PRESENCE].flush(), 5)
     # The caller's "hand" in the chat went into the speaking queue, and out when they left.
     queue_desk = app_of(jitsi_client)[keys.QUEUE]
     await asyncio.wait_for(queue_desk.settled(), 5)

@@ -63,7 +63,8 @@ async def test_star_9_raises_the_hand_of_the_jigasi_participant_the_assistant_se
         people = [p for p in await _people(client, session_id) if p.left_at is None]
         phones = [p for p in people if p.kind == "phone"]
         assert [(p.jitsi_id, p.display_name) for p in phones] == [(jigasi.nick, "…456")]
-        assert phones[0].hand_raised_at is not None
+        queue = await app_of(client)[keys.QUEUE].load(session_id)
+        assert [hand.participant for hand in queue.hands] == [jigasi.nick]
         async with app_of(client)[keys.DATABASE].session() as db:
             (call,) = (await db.exec(select(PhoneCall))).all()
         assert call.participant_id == phones[0].id

@@ -8,15 +8,14 @@ from typing import Any
 
 from sqlmodel import select
 
-from facilitation.live_events import LiveEvent
 from plugin import keys
 from plugin.app import create_app
 from plugin.clock import FixedClock
-from plugin.db import participants
 from plugin.db import phone as phone_db
 from plugin.db.models import Checkout, Participant, PhoneCall
 from tests.conftest import Client, app_of, post_form
 from tests.phone.conftest import post_pbx, post_twiml, start_catchup, twilio_call
+from tests.support import meeting
 
 
 async def _rows(client: Client, model: Any) -> list[Any]:
@@ -29,27 +28,11 @@ def _started(call: str, caller: str, pin: str) -> dict[str, Any]:
 
 
 async def _seen(client: Client, session_id: str, nick: str, name: str) -> None:
-    async with app_of(client)[keys.DATABASE].session() as db:
-        await participants.apply_event(
-            db,
-            session_id,
-            LiveEvent.PARTICIPANT_JOINED,
-            {"id": nick, "kind": "phone", "displayName": name},
-            app_of(client)[keys.CLOCK].now(),
-        )
-        await db.commit()
+    await meeting.seen(app_of(client), session_id, nick, name, "phone")
 
 
 async def _left(client: Client, session_id: str, nick: str) -> None:
-    async with app_of(client)[keys.DATABASE].session() as db:
-        await participants.apply_event(
-            db,
-            session_id,
-            LiveEvent.PARTICIPANT_LEFT,
-            {"id": nick},
-            app_of(client)[keys.CLOCK].now(),
-        )
-        await db.commit()
+    await meeting.gone(app_of(client), session_id, nick)
 
 
 async def test_two_callers_each_keep_their_own_checkout(
@@ -69,8 +52,9 @@ async def test_two_callers_each_keep_their_own_checkout(
     assert checkout.display_name == "…111"
     people = {p.id: p for p in await _rows(client, Participant)}
     assert people[checkout.participant_id].jitsi_id == "jig-a"
-    assert people[checkout.participant_id].hand_raised_at is None
-    assert [p.jitsi_id for p in people.values() if p.hand_raised_at] == []
+    # A's hand went down with A's meeting leg: the queue (the one record of hands) has none.
+    queue = await app_of(client)[keys.QUEUE].load(session_id)
+    assert queue.hands == ()
 
 
 async def test_a_withheld_number_is_never_offered_a_call_back(

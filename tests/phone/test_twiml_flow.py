@@ -15,6 +15,7 @@ from plugin.db.models import Checkout, Participant, PhoneCall
 from plugin.security.sealing import Sealer
 from tests.conftest import Client, app_of
 from tests.phone.conftest import SIP, parse_twiml, post_twiml, start_catchup, twilio_call
+from tests.support import meeting
 
 CALLER = "+447700900123"
 
@@ -194,21 +195,10 @@ async def test_refusals_are_clear_4xx(client: Client) -> None:
 async def test_the_caller_is_one_participant_and_adopted_by_the_assistants_sighting(
     client: Client, signed_in_facilitator: None
 ) -> None:
-    from facilitation.live_events import LiveEvent
-    from plugin.db import participants
-
     session_id, pin = await start_catchup(client)
     await _connect(client, "CA06", pin)
     # The assistant then sees Jigasi's participant for this caller.
-    async with app_of(client)[keys.DATABASE].session() as db:
-        await participants.apply_event(
-            db,
-            session_id,
-            LiveEvent.PARTICIPANT_JOINED,
-            {"id": "a1b2c3d4", "kind": "phone", "displayName": "…123"},
-            app_of(client)[keys.CLOCK].now(),
-        )
-        await db.commit()
+    await meeting.seen(app_of(client), session_id, "a1b2c3d4", "…123", "phone")
     people = [p for p in await _rows(client, Participant) if p.left_at is None]
     assert [(p.jitsi_id, p.kind, p.display_name) for p in people] == [("a1b2c3d4", "phone", "…123")]
 

@@ -3,6 +3,16 @@
 Anonymous VirtualHost, a MUC component (plus one for a tenant), WebSocket on the HTTP
 port, and external-component slots for the stand-ins of Jitsi's focus, breakout and polls
 components (Jicofo and Jitsi's Prosody modules are not installable here).
+
+Polls come in the deployment's style (`polls_style`): "component" declares polls.DOMAIN and
+advertises it in the domain's disco#info, as docker-jitsi-meet stable-10532 and later do;
+"room" loads the in-room mod_polls stand-in on the MUC and has no polls component at all,
+as earlier releases, so Prosody itself bounces anything sent to polls.DOMAIN.
+
+Accounts (`login`): a second VirtualHost, MEMBERS, with Prosody's internal_hashed accounts,
+plays docker-jitsi-meet's XMPP_DOMAIN under ENABLE_AUTH=1/AUTH_TYPE=internal, while the
+anonymous DOMAIN plays the guest domain (XMPP_GUEST_DOMAIN). `register()` adds an account
+with prosodyctl, as an admin would; it works whether or not the server is running.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from pathlib import Path
 from typing import IO
 
 PROSODY = shutil.which("prosody") or "/usr/bin/prosody"
+PROSODYCTL = shutil.which("prosodyctl") or "/usr/bin/prosodyctl"
 MODULES = Path(__file__).resolve().parent / "prosody_modules"
 DOMAIN = "localhost"
 MUC = f"conference.{DOMAIN}"
@@ -27,6 +38,18 @@ FOCUS = f"focus.{DOMAIN}"
 BREAKOUT = f"breakout.{DOMAIN}"
 POLLS = f"polls.{DOMAIN}"
 COMPONENT_SECRET = "stand-in-secret"
+MEMBERS = f"members.{DOMAIN}"
+# Prosody 0.12's internal_hashed offers SCRAM-SHA-1 and (on a secure stream) PLAIN;
+# "plain" takes SCRAM away so that PLAIN is all there is.
+LOGIN_HOST = """
+VirtualHost "{members}"
+    authentication = "internal_hashed"
+{mechanisms}
+"""
+LOGIN_STYLES = {
+    "scram": "",
+    "plain": '    disable_sasl_mechanisms = { "SCRAM-SHA-1"; "DIGEST-MD5" }',
+}
 
 CONFIG = """
 daemonize = false
@@ -52,6 +75,7 @@ c2s_stanza_size_limit = 262144
 
 VirtualHost "{domain}"
     authentication = "anonymous"
+{vhost_extra}
 
 Component "{muc}" "muc"
 {muc_extra}
@@ -70,9 +94,17 @@ Component "{focus}"
 Component "{breakout}"
     component_secret = "{secret}"
 
+{polls_component}
+"""
+POLLS_COMPONENT = """
 Component "{polls}"
     component_secret = "{secret}"
 """
+# Jitsi's mod_features_identity publishes the component in the domain's disco#info.
+POLLS_IDENTITY = """    modules_enabled = {{ "features_identity_standin" }}
+    polls_component = "{polls}"
+"""
+POLLS_IN_ROOM = "polls_inroom_standin"
 
 
 def free_port() -> int:
@@ -95,6 +127,8 @@ class Prosody:
     component: int = field(default_factory=free_port)
     # Extra lines for the main MUC component (e.g. the event_sync stand-in and its options).
     muc_extra: str = ""
+    polls_style: str = "component"  # or "room": see the module docstring
+    login: str | None = None  # "scram" or "plain": the MEMBERS host with accounts
     process: subprocess.Popen[bytes] | None = None
     _stderr: IO[bytes] | None = None
 
@@ -107,7 +141,20 @@ class Prosody:
         path = self.directory / "prosody.log"
         return path.read_text() if path.exists() else ""
 
+    def _muc_lines(self) -> str:
+        if self.polls_style == "component":
+            return self.muc_extra
+        # One modules_enabled per section: the in-room stand-in joins any list already there.
+        if "modules_enabled = {" in self.muc_extra:
+            return self.muc_extra.replace(
+                "modules_enabled = {", f'modules_enabled = {{ "{POLLS_IN_ROOM}";', 1
+            )
+        return f'    modules_enabled = {{ "{POLLS_IN_ROOM}" }}\n' + self.muc_extra
+
     def write_config(self) -> Path:
+        if self.polls_style not in ("component", "room"):
+            raise ValueError(f"polls_style is component or room, not {self.polls_style!r}")
+        in_component = self.polls_style == "component"
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / "prosody.cfg.lua"
         path.write_text(
@@ -123,11 +170,33 @@ class Prosody:
                 breakout=BREAKOUT,
                 polls=POLLS,
                 secret=COMPONENT_SECRET,
-                muc_extra=self.muc_extra,
+                muc_extra=self._muc_lines(),
+                vhost_extra=POLLS_IDENTITY.format(polls=POLLS) if in_component else "",
+                polls_component=POLLS_COMPONENT.format(polls=POLLS, secret=COMPONENT_SECRET)
+                if in_component
+                else "",
                 modules=MODULES,
             )
         )
+        if self.login is not None:
+            with path.open("a") as config:
+                config.write(
+                    LOGIN_HOST.format(members=MEMBERS, mechanisms=LOGIN_STYLES[self.login])
+                )
         return path
+
+    def register(self, user: str, password: str, host: str = MEMBERS) -> None:
+        """`prosodyctl --config FILE register USER HOST PASSWORD`, as an admin would."""
+        config = self.directory / "prosody.cfg.lua"
+        if not config.exists():
+            self.write_config()
+        # --root: as root, prosodyctl would switch to the prosody user, who cannot write here.
+        subprocess.run(
+            [PROSODYCTL, "--root", "--config", str(config), "register", user, host, password],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
 
     def start(self, timeout: float = 20.0) -> None:
         config = self.write_config()

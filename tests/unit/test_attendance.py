@@ -7,7 +7,15 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from facilitation.attendance import Kind, Sighting, attendance, masked_phone_name
+from facilitation.attendance import (
+    Kind,
+    Seat,
+    Sighting,
+    Stay,
+    attendance,
+    masked_phone_name,
+    with_roster,
+)
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
@@ -52,6 +60,86 @@ def test_any_order_and_any_repeats_give_the_same_attendance(
     order: list[Sighting], repeats: list[Sighting]
 ) -> None:
     assert attendance(order + repeats) == attendance(MEETING)
+
+
+# Prosody reports whole seconds. Cat's whole visit falls in one second; Dan goes to a
+# breakout room and the leave and the second join share a second; Eve is back in the
+# breakout room's second too, then leaves for good.
+SAME_SECOND = [
+    Sighting("circle", "cat", at(50), joined_at=at(50), name="Cat"),
+    Sighting("circle", "cat", at(50), joined_at=at(50), left_at=at(50)),
+    Sighting("circle", "dan", at(10), joined_at=at(10)),
+    Sighting("circle", "dan", at(25), joined_at=at(10), left_at=at(25)),
+    Sighting("circle", "dan", at(25), joined_at=at(25)),
+    Sighting("circle", "eve", at(10), joined_at=at(10)),
+    Sighting("circle", "eve", at(25), joined_at=at(10), left_at=at(25)),
+    Sighting("circle", "eve", at(25), joined_at=at(25)),
+    Sighting("circle", "eve", at(35), joined_at=at(25), left_at=at(35)),
+]
+
+
+def test_a_visit_within_one_second_is_over() -> None:
+    stays = attendance(SAME_SECOND[:2])
+    assert not stays[("", "circle", "cat")].present
+    assert stays[("", "circle", "cat")].minutes(at(90)) == 0
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(st.permutations(SAME_SECOND), st.lists(st.sampled_from(SAME_SECOND), max_size=5))
+def test_same_second_reports_in_any_order(order: list[Sighting], repeats: list[Sighting]) -> None:
+    stays = attendance(order + repeats)
+    assert stays == attendance(SAME_SECOND)
+    present = {who: stays[("", "circle", who)].present for who in ("cat", "dan", "eve")}
+    assert present == {"cat": False, "dan": True, "eve": False}
+
+
+def stay(occupant: str, name: str = "", kind: Kind = Kind.WEB, left: int | None = 30) -> Stay:
+    return Stay(
+        room="circle",
+        tenant="",
+        occupant=occupant,
+        joined_at=at(1),
+        last_joined_at=at(1),
+        left_at=at(left) if left is not None else None,
+        name=name,
+        name_at=at(1) if name else None,
+        kind=kind,
+    )
+
+
+def seat(jid: str, name: str, kind: Kind = Kind.WEB, joined: int = 1) -> Seat:
+    return Seat(jid=jid, name=name, kind=kind, joined_at=at(joined), left_at=None)
+
+
+ANA = "0a1b2c3d-ana@meet.example.org/Ab12Cd34"
+BOT = "5e6f7a8b-bot@meet.example.org/Xy98"
+CALLER = "9c0d1e2f-jigasi@meet.example.org/call"
+
+
+def test_the_assistants_roster_names_unnamed_stays_and_knows_callers() -> None:
+    stays = [stay(ANA), stay(BOT), stay(CALLER), stay("f00d-who@meet.example.org/x", "Kim")]
+    seats = [
+        seat(ANA.upper().split("/")[0] + "/other-resource", "Ana"),  # case, resource: the same
+        seat(CALLER, "…123", Kind.PHONE),
+        seat("f00d-who@meet.example.org/x", "Someone else"),
+    ]
+    found = {s.occupant: s for s in with_roster(stays, seats, [BOT], "circle")}
+    assert BOT not in found  # the assistant is not a person
+    assert found[ANA].name == "Ana"
+    assert (found[CALLER].kind, found[CALLER].name) == (Kind.PHONE, "…123")
+    assert found["f00d-who@meet.example.org/x"].name == "Kim"  # Jitsi's own name stays
+
+
+def test_the_roster_adds_the_rooms_creator_jitsi_never_reported() -> None:
+    creator = seat("c0ffee-creator@meet.example.org/r1", "Cleo", joined=0)
+    found = with_roster([stay(ANA)], [creator, seat(BOT, "Assistant")], [BOT], "circle", "acme")
+    assert [(s.occupant, s.name, s.present) for s in found] == [
+        (creator.jid, "Cleo", True),
+        (ANA, "", False),
+    ]
+    assert (found[0].room, found[0].tenant, found[0].joined_at) == ("circle", "acme", at(0))
+    # With no record from Jitsi at all, there is nothing to complete.
+    assert with_roster([], [creator], [BOT], "circle") == []
 
 
 def test_phone_numbers_are_masked() -> None:

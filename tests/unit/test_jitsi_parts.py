@@ -8,7 +8,18 @@ from datetime import UTC, datetime
 import jwt
 import pytest
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import (
+    MAIN_ROOM,
+    BreakoutRoom,
+    HandChanged,
+    HandSource,
+    PersonJoined,
+    PersonKind,
+    PersonLeft,
+    PersonMoved,
+    PersonUpdated,
+    RoomMember,
+)
 from plugin.jitsi.bot import backoff_delay
 from plugin.jitsi.jid import Jid, RoomAddress
 from plugin.jitsi.roster import Roster
@@ -38,45 +49,97 @@ def presence(nick: str, **changes: object) -> Presence:
 
 
 def test_roster_reports_each_change_once() -> None:
-    roster = Roster("botbot00")
+    roster = Roster("botbot00", "s1")
     joined = roster.apply(presence("aaaa0001"), now_ms=1000)
-    assert [e for e, _ in joined] == [LiveEvent.PARTICIPANT_JOINED]
-    assert joined[0][1]["joinedAt"] == 1000
+    assert [type(e) for e in joined] == [PersonJoined]
+    assert isinstance(joined[0], PersonJoined)
+    assert joined[0].person.joined_at_ms == 1000
     assert roster.apply(presence("aaaa0001"), now_ms=2000) == []  # nothing changed
     hand = roster.apply(presence("aaaa0001", raised_hand=1500), now_ms=3000)
-    assert hand == [(LiveEvent.RAISE_HAND_UPDATED, {"id": "aaaa0001", "handRaised": 1500})]
+    assert hand == [HandChanged("s1", "aaaa0001", 1500, HandSource.JITSI)]
     renamed = roster.apply(presence("aaaa0001", raised_hand=1500, display_name="Ana B"), 4000)
-    assert renamed == [(LiveEvent.DISPLAY_NAME_CHANGE, {"id": "aaaa0001", "displayname": "Ana B"})]
+    assert len(renamed) == 1 and isinstance(renamed[0], PersonUpdated)
+    assert (renamed[0].person.name, renamed[0].changed) == ("Ana B", frozenset({"name"}))
     assert roster.members["aaaa0001"].joined_at == 1000
     left = roster.apply(presence("aaaa0001", unavailable=True), now_ms=5000)
-    assert left == [(LiveEvent.PARTICIPANT_LEFT, {"id": "aaaa0001"})]
+    assert left == [PersonLeft("s1", "aaaa0001")]
     assert roster.apply(presence("aaaa0001", unavailable=True), now_ms=6000) == []
 
 
 def test_roster_ignores_self_and_focus_and_dates_old_style_hands() -> None:
-    roster = Roster("botbot00")
+    roster = Roster("botbot00", "s1")
     assert roster.apply(presence("botbot00"), 1) == []
     assert roster.apply(presence("focus"), 1) == []
     events = roster.apply(presence("bbbb0002", raised_hand_unknown_time=True), now_ms=777)
-    assert events[-1] == (LiveEvent.RAISE_HAND_UPDATED, {"id": "bbbb0002", "handRaised": 777})
+    assert events[-1] == HandChanged("s1", "bbbb0002", 777, HandSource.JITSI)
     # The same "true" again keeps the first time, so the queue order does not jump.
     assert roster.apply(presence("bbbb0002", raised_hand_unknown_time=True), now_ms=999) == []
 
 
 def test_phone_callers_are_marked() -> None:
-    roster = Roster("botbot00")
+    roster = Roster("botbot00", "s1")
     events = roster.apply(presence("cccc0003", is_jigasi=True), 1)
-    assert events[0][1]["kind"] == "phone"
+    assert isinstance(events[0], PersonJoined)
+    assert events[0].person.kind is PersonKind.PHONE
 
 
 def test_rejoin_keeps_people_until_the_grace_ends() -> None:
-    roster = Roster("botbot00")
+    roster = Roster("botbot00", "s1")
     roster.apply(presence("aaaa0001"), 1)
     roster.apply(presence("bbbb0002"), 1)
     roster.begin_rejoin("botbot00")
     assert roster.apply(presence("aaaa0001"), 50) == []  # back, unchanged: no event
-    assert roster.drop_unconfirmed() == [(LiveEvent.PARTICIPANT_LEFT, {"id": "bbbb0002"})]
+    assert roster.drop_unconfirmed() == [PersonLeft("s1", "bbbb0002")]
     assert set(roster.members) == {"aaaa0001"}
+
+
+MAIN = BreakoutRoom("circle", "circle@conference.meet.jitsi", "circle", is_main=True)
+
+
+def _group(name: str, *people: tuple[str, str]) -> BreakoutRoom:
+    jid = f"{name}@breakout.meet.jitsi"
+    members = tuple(RoomMember(f"{jid}/{nick}", real) for nick, real in people)
+    return BreakoutRoom(name, jid, f"Group {name}", members=members)
+
+
+def test_a_move_to_a_breakout_room_is_a_move_not_a_leave() -> None:
+    roster = Roster("botbot00", "s1")
+    roster.apply(presence("aaaa0001", real_jid=Jid("ana", "meet.jitsi", "r1")), 1)
+    roster.apply_rooms((MAIN, _group("g1")))  # a breakout room exists, empty
+    # Ana leaves the main room on her way to the group: nothing is said yet ...
+    assert roster.apply(presence("aaaa0001", unavailable=True), 2) == []
+    # ... until the component's update places her (matched by her real JID).
+    moved = roster.apply_rooms((MAIN, _group("g1", ("aaaa0001", "ana@meet.jitsi/r1"))))
+    assert moved == [PersonMoved("s1", "aaaa0001", "Group g1")]
+    assert [p.room for p in roster.people()] == ["Group g1"]
+    # Back in the main room: a move back, never a join.
+    back = roster.apply(presence("aaaa0001", real_jid=Jid("ana", "meet.jitsi", "r1")), 3)
+    assert back == [PersonMoved("s1", "aaaa0001", MAIN_ROOM)]
+    assert roster.members["aaaa0001"].joined_at == 1
+
+
+def test_a_leave_while_groups_run_is_a_leave_once_nobody_places_them() -> None:
+    roster = Roster("botbot00", "s1")
+    roster.apply(presence("aaaa0001"), 1)
+    roster.apply_rooms((MAIN, _group("g1")))
+    assert roster.apply(presence("aaaa0001", unavailable=True), 2) == []
+    assert roster.expire_leaving() == [PersonLeft("s1", "aaaa0001")]
+    assert roster.people() == ()
+
+
+def test_without_breakout_rooms_a_leave_is_at_once() -> None:
+    roster = Roster("botbot00", "s1")
+    roster.apply(presence("aaaa0001"), 1)
+    assert roster.apply(presence("aaaa0001", unavailable=True), 2) == [PersonLeft("s1", "aaaa0001")]
+
+
+def test_someone_who_went_straight_to_a_group_is_there() -> None:
+    roster = Roster("botbot00", "s1")
+    events = roster.apply_rooms((MAIN, _group("g2", ("dddd0004", "dan@meet.jitsi/x"))))
+    assert len(events) == 1 and isinstance(events[0], PersonJoined)
+    assert (events[0].person.id, events[0].person.room) == ("dddd0004", "Group g2")
+    # The rooms close with them in none: held, then gone.
+    assert roster.apply_rooms((MAIN,)) == [PersonLeft("s1", "dddd0004")]
 
 
 def test_backoff_grows_with_jitter_and_stays_under_the_cap() -> None:

@@ -74,11 +74,13 @@ def test_three_wrong_pins_lock_the_call_with_help_each_time() -> None:
 
 def test_star_9_toggles_the_hand_and_digits_answer_warm_ups() -> None:
     state = go(start(EN, 7).state, "4817263#").state
+    # *9 only says what was pressed: the speaking queue, which owns hands, decides
+    # whether that raises or lowers it.
     up = go(state, "*9")
-    assert up.effect.hand is True
+    assert up.effect.hand is phone.HandMove.TOGGLE
     assert up.reply is None
     down = go(up.state, "*9")
-    assert down.effect.hand is False
+    assert down.effect.hand is phone.HandMove.TOGGLE
     assert go(down.state, "7").effect.keypad_answer == 7
     assert go(down.state, "0").effect == phone.Effect()
 
@@ -87,7 +89,7 @@ def test_keypad_checkout_after_the_meeting() -> None:
     in_meeting = go(go(start(EN, 7).state, "4817263#").state, "*9").state
     asked = meeting_left(in_meeting)
     assert asked.state.step is Step.FEELING
-    assert asked.effect.hand is False  # the hand goes down with the meeting
+    assert asked.effect.hand is phone.HandMove.DOWN  # the hand goes down with the meeting
     assert asked.reply is not None
     assert asked.reply.say == (phone.ASK_FEELING,)
     feeling = go(asked.state, "3")
@@ -123,9 +125,10 @@ def test_no_answer_to_the_feeling_is_a_missed_checkout() -> None:
 def test_hanging_up_mid_checkout_keeps_what_was_said() -> None:
     state = CallState(Step.CALLBACK, "en", room_jid=ROOM, feeling=Feeling.OK)
     assert phone.hung_up(state).checkout is True
-    assert phone.hung_up(CallState(Step.MEETING, "en", hand_up=True)) == phone.Effect(
-        hand=False, missed_checkout=True
+    assert phone.hung_up(CallState(Step.MEETING, "en")) == phone.Effect(
+        hand=phone.HandMove.DOWN, missed_checkout=True
     )
+    assert phone.hung_up(CallState(Step.FEELING, "en")).hand is None  # already down
 
 
 @pytest.mark.parametrize("digits", ["12a", "1" * 13, " 1", "#\n"])

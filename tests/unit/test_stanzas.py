@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import HandChanged, MeetingEvent
 from plugin.clock import Clock
+from plugin.desks.console import serialize
 from plugin.jitsi import stanzas
 from plugin.jitsi.bot import BotConfig, MeetingBot
 from plugin.jitsi.jid import Jid, RoomAddress
@@ -156,7 +156,7 @@ def test_entity_attacks_are_refused_quickly(text: str) -> None:
     assert time.perf_counter() - started < 0.05
 
 
-def _bot(events: list[tuple[LiveEvent, dict[str, Any]]]) -> MeetingBot:
+def _bot(events: list[MeetingEvent]) -> MeetingBot:
     config = BotConfig(
         make_url=lambda: "ws://unused",
         domain="meet.jitsi",
@@ -166,7 +166,7 @@ def _bot(events: list[tuple[LiveEvent, dict[str, Any]]]) -> MeetingBot:
         display_name="Facilitation assistant",
     )
     address = RoomAddress("circle", None, "conference.meet.jitsi")
-    return MeetingBot("s1", address, config, lambda e, d: events.append((e, d)), Clock())
+    return MeetingBot("s1", address, config, events.append, Clock())
 
 
 @st.composite
@@ -214,7 +214,7 @@ INJECTIONS = [
 )
 @given(mutated())
 def test_ten_thousand_mutated_stanzas_never_escape_the_parser(text: str) -> None:
-    events: list[tuple[LiveEvent, dict[str, Any]]] = []
+    events: list[MeetingEvent] = []
     bot = _bot(events)
     try:
         parsed = stanzas.parse(text)
@@ -222,6 +222,63 @@ def test_ten_thousand_mutated_stanzas_never_escape_the_parser(text: str) -> None
         return
     # Whatever parses must also pass through the bot's handlers without an exception.
     bot._on_stanza(parsed)
-    for event, data in events:
-        assert isinstance(event, LiveEvent)
-        assert isinstance(data, dict)
+    for event in events:
+        assert isinstance(event, MeetingEvent)
+        assert event.session_id == "s1"
+        # Every event the bot publishes can be shown on a console, except raw hands:
+        # consoles show the speaking queue's verdict on those (HandShown).
+        assert isinstance(event, HandChanged) or serialize(event) is not None
+
+
+# --- polls: bounces and the domain's disco#info (plugin.jitsi.polls) ---------------------
+
+
+def test_a_bounced_message_keeps_its_id_condition_and_the_servers_words() -> None:
+    bounced = stanzas.parse(
+        "<message xmlns='jabber:client' from='polls.meet.jitsi' to='bot@meet.jitsi/x' "
+        "id='ab-7' type='error'><error type='cancel'>"
+        "<not-allowed xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>"
+        "<text xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'>Communication with remote "
+        "domains is not enabled</text></error></message>"
+    )
+    assert bounced == stanzas.MessageError(
+        Jid.parse("polls.meet.jitsi"),
+        "ab-7",
+        "not-allowed",
+        "Communication with remote domains is not enabled",
+    )
+    # No defined condition and no id: the error type stands in, nothing is invented.
+    bare = stanzas.parse(
+        f"<message xmlns='jabber:client' from='{ROOM}' type='error'><error type='wait'/></message>"
+    )
+    assert bare == stanzas.MessageError(Jid.parse(ROOM), "", "wait", "")
+
+
+def test_disco_info_identities_name_the_polls_component() -> None:
+    reply = stanzas.parse(
+        "<iq xmlns='jabber:client' from='meet.jitsi' type='result' id='d1'>"
+        "<query xmlns='http://jabber.org/protocol/disco#info'>"
+        "<identity category='server' type='im' name='Prosody'/>"
+        "<identity category='component' type='polls' name='polls.meet.jitsi'/>"
+        "<feature var='urn:xmpp:ping'/></query></iq>"
+    )
+    assert isinstance(reply, Iq)
+    info = stanzas.parse_disco_info(reply)
+    assert info.named("component", "polls") == ["polls.meet.jitsi"]
+    assert info.named("component", "breakout_rooms") == []
+    assert "urn:xmpp:ping" in info.features
+    empty = stanzas.parse("<iq xmlns='jabber:client' from='meet.jitsi' type='result' id='d2'/>")
+    assert isinstance(empty, Iq)
+    with pytest.raises(StanzaError):
+        stanzas.parse_disco_info(empty)
+
+
+def test_json_messages_carry_an_id_and_extra_attributes_when_asked() -> None:
+    text = stanzas.json_message(
+        ROOM, {"type": "new-poll"}, kind="groupchat", message_id="m9", attrs={"roomJid": ROOM}
+    )
+    element = stanzas.parse_xml(text)
+    assert (element.get("type"), element.get("id"), element.get("to")) == ("groupchat", "m9", ROOM)
+    node = element.find("{http://jitsi.org/jitmeet}json-message")
+    assert node is not None and node.get("roomJid") == ROOM
+    assert stanzas.parse_xml(stanzas.json_message(ROOM, {})).get("id") is None

@@ -16,6 +16,7 @@ from plugin.jitsi.stanzas.values import (
     JINGLE,
     JITMEET,
     MUC,
+    MUC_ADMIN,
     NICK,
     PING,
     RAISED_HAND,
@@ -89,6 +90,10 @@ def disco_info_result(features: tuple[str, ...]) -> Element:
     return query
 
 
+def disco_info_query() -> Element:
+    return Element("query", {"xmlns": DISCO_INFO})
+
+
 def error_reply(request: Iq, condition: str, kind: str = "cancel") -> str:
     element = _stanza("iq", type="error", id=request.iq_id, to=str(request.sender or ""))
     error = SubElement(element, "error", {"type": kind})
@@ -142,9 +147,18 @@ def chat_message(to: str, body: str, *, private: bool) -> str:
     return _xml(element)
 
 
-def json_message(to: str, payload: dict[str, Any], *, kind: str = "chat") -> str:
-    element = _stanza("message", to=to, type=kind)
-    node = SubElement(element, "json-message", {"xmlns": JITMEET})
+def json_message(
+    to: str,
+    payload: dict[str, Any],
+    *,
+    kind: str = "chat",
+    message_id: str = "",
+    attrs: dict[str, str] | None = None,
+) -> str:
+    """A Jitsi json-message; give `message_id` to recognise a bounce of it."""
+    element = _stanza("message", to=to, type=kind, id=message_id)
+    extra = {key: clean(value) for key, value in (attrs or {}).items()}
+    node = SubElement(element, "json-message", {"xmlns": JITMEET, **extra})
     node.text = clean(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
     return _xml(element)
 
@@ -155,3 +169,11 @@ def breakout_command(to: str, action: str, **attrs: str) -> str:
     values = {key: clean(value) for key, value in attrs.items()}
     SubElement(element, "breakout_rooms", {"type": f"features/breakout-rooms/{action}", **values})
     return _xml(element)
+
+
+def grant_owner(real_jid: str) -> Element:
+    """What Jitsi Meet's "Grant moderator" sends to the room (muc#admin): owner
+    affiliation for the person's bare real JID. Only an owner may grant it."""
+    query = Element("query", {"xmlns": MUC_ADMIN})
+    SubElement(query, "item", {"affiliation": "owner", "jid": clean(real_jid.split("/", 1)[0])})
+    return query

@@ -14,6 +14,7 @@ from plugin.jitsi.stanzas.values import (
     BIND,
     CLIENT,
     DELAY,
+    DISCO_INFO,
     FOCUS,
     FRAMING,
     JIGASI_FEATURE,
@@ -28,10 +29,12 @@ from plugin.jitsi.stanzas.values import (
     STANZA_ERRORS,
     STREAM,
     ChatMessage,
+    DiscoInfo,
     Features,
     Ignored,
     Iq,
     JsonMessage,
+    MessageError,
     Parsed,
     Presence,
     SaslResult,
@@ -122,6 +125,11 @@ def _error_condition(element: Element) -> str:
     return error.get("type", "error")
 
 
+def _error_text(element: Element) -> str:
+    node = element.find(f"{q(CLIENT, 'error')}/{q(STANZA_ERRORS, 'text')}")
+    return " ".join((node.text or "").split())[:200] if node is not None else ""
+
+
 def _raised_hand(element: Element) -> tuple[int | None, bool]:
     """Jitsi's raised-hand time in ms. A value that is not a time counts as no hand, so the
     rest of the presence (and the person) still shows on the console."""
@@ -181,7 +189,13 @@ def _message(element: Element) -> Parsed:
     assert sender is not None
     kind = element.get("type", "normal")
     if kind == "error":
-        return Ignored(f"message error: {_error_condition(element)}")
+        # A bounce: its id is the one we gave the message, so the sender can tell which.
+        return MessageError(
+            sender=sender,
+            message_id=element.get("id", "")[:200],
+            condition=_error_condition(element) or "error",
+            text=_error_text(element),
+        )
     delayed = element.find(q(DELAY, "delay")) is not None
     json_node = element.find(q(JITMEET, "json-message"))
     if json_node is not None:
@@ -234,6 +248,19 @@ def parse_bound_jid(result: Iq) -> Jid:
         return Jid.parse(node.text.strip())
     except ValueError as exc:
         raise StanzaError(f"bind result with a bad jid: {exc}") from exc
+
+
+def parse_disco_info(result: Iq) -> DiscoInfo:
+    """The identities and features in a disco#info result (XEP-0030)."""
+    query = result.child
+    if query is None or query.tag != q(DISCO_INFO, "query"):
+        raise StanzaError("disco#info result without a query")
+    identities = tuple(
+        (node.get("category", ""), node.get("type", ""), node.get("name", ""))
+        for node in query.iterfind(q(DISCO_INFO, "identity"))
+    )
+    features = frozenset(node.get("var", "") for node in query.iterfind(q(DISCO_INFO, "feature")))
+    return DiscoInfo(identities[:100], features)
 
 
 def conference_ready(result: Iq) -> bool:

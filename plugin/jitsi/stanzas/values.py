@@ -22,6 +22,7 @@ SESSION = "urn:ietf:params:xml:ns:xmpp-session"
 STANZA_ERRORS = "urn:ietf:params:xml:ns:xmpp-stanzas"
 MUC = "http://jabber.org/protocol/muc"
 MUC_USER = "http://jabber.org/protocol/muc#user"
+MUC_ADMIN = "http://jabber.org/protocol/muc#admin"
 NICK = "http://jabber.org/protocol/nick"
 DISCO_INFO = "http://jabber.org/protocol/disco#info"
 PING = "urn:xmpp:ping"
@@ -104,6 +105,27 @@ class JsonMessage:
 
 
 @dataclass(frozen=True)
+class MessageError:
+    """A message bounced back to us: `message_id` is the id we gave the one we sent."""
+
+    sender: Jid
+    message_id: str
+    condition: str  # an RFC 6120 defined condition, e.g. service-unavailable
+    text: str = ""  # the server's own words, if it gave any
+
+
+@dataclass(frozen=True)
+class DiscoInfo:
+    """An entity's disco#info answer: (category, type, name) identities and features."""
+
+    identities: tuple[tuple[str, str, str], ...]
+    features: frozenset[str]
+
+    def named(self, category: str, kind: str) -> list[str]:
+        return [name for cat, typ, name in self.identities if (cat, typ) == (category, kind)]
+
+
+@dataclass(frozen=True)
 class Iq:
     sender: Jid | None
     iq_id: str
@@ -129,6 +151,7 @@ Parsed = (
     | Presence
     | ChatMessage
     | JsonMessage
+    | MessageError
     | Iq
     | Ignored
 )

@@ -8,58 +8,24 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import col, select
-
-from facilitation.live_events import LiveEvent
-from plugin.db.engine import Database
-from plugin.db.models import Participant, PhoneCall
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.connector import Connector
-from plugin.live import LiveHub
 
 log = logging.getLogger(__name__)
 
 
 async def hands_down_elsewhere(
-    database: Database,
-    hub: LiveHub,
-    connector: Connector,
-    session_id: str,
-    participants: list[str],
+    connector: Connector, session_id: str, participants: list[str]
 ) -> None:
-    """Served, skipped or lowered: the hand goes down everywhere it was up. In Jitsi
-    (whatever raised it in the queue), on the console's people list, and for a phone
-    call, so the caller's next `*9` raises it again."""
-    async with database.session() as db:
-        rows = (
-            await db.exec(
-                select(Participant).where(
-                    Participant.session_id == session_id,
-                    col(Participant.jitsi_id).in_(participants),
-                    col(Participant.left_at).is_(None),
-                )
-            )
-        ).all()
-        ids = [row.id for row in rows if row.id is not None]
-        for row in rows:
-            row.hand_raised_at = None
-            db.add(row)
-        if ids:
-            await db.exec(
-                update(PhoneCall)
-                .where(col(PhoneCall.participant_id).in_(ids))
-                .values(hand_up=False)
-            )
-        await db.commit()
-    for who in participants:
-        hub.publish(session_id, LiveEvent.RAISE_HAND_UPDATED, {"id": who, "handRaised": 0})
+    """Served, skipped or lowered: the hand goes down in Jitsi too, whatever raised it in
+    the queue. (The queue itself is the record of hands: consoles and phone calls follow
+    it.)"""
     bot = connector.bot(session_id)
     if bot is None:
         return
     for who in participants:
-        member = bot.roster.members.get(who)
+        member = bot.roster.find(who)
         if member is None or not member.hand_raised_at:
             continue
         try:

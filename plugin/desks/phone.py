@@ -3,9 +3,10 @@
 The TwiML and PBX handlers translate their requests into these calls and render the
 `Reply` they get back; the conversation itself is `facilitation.phone`. Here: PINs to
 rooms, the call's state in the database, the caller as a participant of the session
-(linked to the Jigasi participant the assistant sees), `*9` as a raised hand, keypad
-answers on the console, and the keypad check-out stored with the same flag rules as the
-web form.
+(linked to the Jigasi participant the assistant sees), and the keypad check-out stored
+with the same flag rules as the web form. What happens in the meeting (`*9`, keypad
+answers, a caller joining or leaving when no assistant sees them) is published on the bus
+as typed events once committed; the speaking queue and the consoles subscribe.
 """
 
 from __future__ import annotations
@@ -19,16 +20,26 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation import phone as conversation
 from facilitation.dialin import BadConference, conference_jid, parse_conference
-from facilitation.live_events import LiveEvent
-from facilitation.phone import CallState, Effect, Outcome, Reply, Step, caller_number
+from facilitation.meeting_events import (
+    CheckoutFlagged,
+    HandChanged,
+    HandSource,
+    KeypadAnswer,
+    KeypadHandPressed,
+    Person,
+    PersonJoined,
+    PersonKind,
+    PersonLeft,
+)
+from facilitation.phone import CallState, Effect, HandMove, Outcome, Reply, Step, caller_number
+from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db import phone as phone_db
 from plugin.db.checkouts import keypad_checkout, live_payload, record_flag
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, Participant, PhoneCall
-from plugin.live import LiveHub
-from plugin.phone_lockout import CallerLockout
-from plugin.phone_types import CallOver, HandHook, Later, UnknownCall
+from plugin.desks.phone_lockout import CallerLockout
+from plugin.desks.phone_types import CallOver, Later, UnknownCall
 from plugin.security.sealing import Sealer
 from plugin.settings import Settings
 
@@ -41,16 +52,14 @@ class PhoneDesk:
         settings: Settings,
         database: Database,
         clock: Clock,
-        hub: LiveHub,
+        bus: EventBus,
         has_assistant: Callable[[str], bool],
-        on_hand: HandHook | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.clock = clock
-        self.hub = hub
+        self.bus = bus
         self.has_assistant = has_assistant
-        self.on_hand = on_hand  # the speaking queue: *9 raises or lowers a hand there
         self.sealer = Sealer(settings.secret())
         self.lockout = CallerLockout(settings.secret())
 
@@ -185,11 +194,8 @@ class PhoneDesk:
         return language
 
     async def _after(self, later: Later) -> None:
-        for session_id, event, data in later.events:
-            self.hub.publish(session_id, event, data)
-        if self.on_hand is not None:
-            for session_id, participant, up in later.hands:
-                await self.on_hand(session_id, participant, up)
+        for event in later.events:
+            self.bus.publish(event)
 
     async def _live_call(self, db: AsyncSession, dialect: str, call_id: str) -> PhoneCall:
         row = await phone_db.call(db, f"{dialect}:{call_id}")
@@ -255,14 +261,9 @@ class PhoneDesk:
         db.add(row)
         await db.flush()
         person = await phone_db.participant_for(db, row, self.clock.now())
-        if person is not None:
-            later.events.append(
-                (
-                    session.id,
-                    LiveEvent.PARTICIPANT_JOINED,
-                    {"id": person.jitsi_id, "displayName": person.display_name, "kind": "phone"},
-                )
-            )
+        if person is not None and person.jitsi_id:
+            seen = Person(person.jitsi_id, person.display_name, kind=PersonKind.PHONE)
+            later.events.append(PersonJoined(session.id, seen))
 
     async def _find_session(self, db: AsyncSession, row: PhoneCall) -> MeetingSession | None:
         """The live session of the call's room, if any (a room with no session is a plain
@@ -283,28 +284,16 @@ class PhoneDesk:
         now = self.clock.now()
         if effect.hand is not None and row.session_id is not None:
             person = await phone_db.participant_for(db, row, now)
-            if person is not None and person.left_at is None:
-                person.hand_raised_at = now if effect.hand else None
-                db.add(person)
-                stamp = int(now.timestamp() * 1000) if effect.hand else 0
-                later.events.append(
-                    (
-                        row.session_id,
-                        LiveEvent.RAISE_HAND_UPDATED,
-                        {"id": person.jitsi_id, "handRaised": stamp, "source": "keypad"},
-                    )
-                )
-                if person.jitsi_id:
-                    later.hands.append((row.session_id, person.jitsi_id, effect.hand))
+            if person is not None and person.jitsi_id:
+                if effect.hand is HandMove.TOGGLE and person.left_at is None:
+                    later.events.append(KeypadHandPressed(row.session_id, person.jitsi_id))
+                elif effect.hand is HandMove.DOWN:
+                    down = HandChanged(row.session_id, person.jitsi_id, None, HandSource.KEYPAD)
+                    later.events.append(down)
         if effect.keypad_answer is not None and row.session_id is not None:
             person = await phone_db.participant_for(db, row, now)
-            later.events.append(
-                (
-                    row.session_id,
-                    LiveEvent.KEYPAD_ANSWER,
-                    {"id": person.jitsi_id if person else None, "answer": effect.keypad_answer},
-                )
-            )
+            who = person.jitsi_id if person else None
+            later.events.append(KeypadAnswer(row.session_id, who, effect.keypad_answer))
         if effect.checkout and row.session_id is not None and state.feeling is not None:
             await self._store_checkout(db, row, state, later)
 
@@ -317,8 +306,7 @@ class PhoneDesk:
         db.add(checkout)
         flag, notify = await record_flag(db, checkout, rule, now)
         if flag is not None and notify and row.session_id is not None:
-            event = live_payload(flag, "phone")
-            later.events.append((row.session_id, LiveEvent.CHECKOUT_FLAGGED, event))
+            later.events.append(CheckoutFlagged(row.session_id, live_payload(flag, "phone")))
 
     async def _leave(self, db: AsyncSession, row: PhoneCall, later: Later) -> None:
         """The caller is out of the meeting: their own participant row (if the assistant
@@ -330,11 +318,6 @@ class PhoneDesk:
             return
         if person.jitsi_id == phone_db.call_participant_id(row.id):
             person.left_at = self.clock.now()
-            person.hand_raised_at = None
             db.add(person)
-            if row.session_id:
-                later.events.append(
-                    (row.session_id, LiveEvent.PARTICIPANT_LEFT, {"id": person.jitsi_id})
-                )
-                if person.jitsi_id:
-                    later.hands.append((row.session_id, person.jitsi_id, False))
+            if row.session_id and person.jitsi_id:
+                later.events.append(PersonLeft(row.session_id, person.jitsi_id))

@@ -1,10 +1,11 @@
 """The speaking queue of each session: stored, shared by every facilitator, fed by every
 source of a raised hand, and announced in the meeting.
 
-Hands arrive from the assistant's events (Jitsi's raised hand, "hand" in the chat), from
-the phone desk (`*9`) and from facilitators. Each change is made under the session's lock,
-stored, and pushed (still under the lock, so consoles get changes in order) as
-`queueUpdated` with the order and the reasons. The ordering rules are `facilitation.queue`.
+The queue is the one owner of hand state. Hands arrive as typed events on the bus
+(Jitsi's raised hand and "hand" in the chat from the assistant, `*9` from the phone desk)
+and from facilitators. Each change is made under the session's lock, stored, and
+published (still under the lock, so consoles get changes in order) as `QueueChanged` with
+the order and the reasons, plus `HandShown` for each hand that went up or down. The ordering rules are `facilitation.queue`.
 What the assistant then says or does in the meeting is best effort: a meeting it cannot
 reach never undoes or fails a change already made.
 """
@@ -12,7 +13,6 @@ reach never undoes or fails a change already made.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -23,18 +23,28 @@ from sqlmodel import col, select
 
 from facilitation import queue as rules
 from facilitation.hand_words import chat_intent
-from facilitation.live_events import LiveEvent
+from facilitation.meeting_events import (
+    AssistantJoined,
+    ChatReceived,
+    HandChanged,
+    HandShown,
+    HandSource,
+    KeypadHandPressed,
+    MeetingEvent,
+    PersonJoined,
+    PersonLeft,
+    QueueChanged,
+)
 from facilitation.queue import Policy, Queue, Source
 from facilitation.queue_record import from_record, to_record
+from plugin.bus import EventBus, Inbox
 from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Participant, SpeakingQueue
 from plugin.db.participants import from_ms
+from plugin.desks.speaking_meeting import announce, hands_down_elsewhere
 from plugin.i18n import N_
 from plugin.jitsi.connector import Connector
-from plugin.live import LiveHub
-from plugin.speaking_meeting import announce, hands_down_elsewhere
-from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 ACTIONS = frozenset({"next", "skip", "lower", "up", "down", "top", "undo", "policy", "raise"})
@@ -52,101 +62,104 @@ class QueueDesk:
         self,
         database: Database,
         clock: Clock,
-        hub: LiveHub,
+        bus: EventBus,
         connector: Connector,
         translate: Translate,
     ) -> None:
         self.database = database
         self.clock = clock
-        self.hub = hub
+        self.bus = bus
         self.connector = connector
         self.translate = translate
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._events: asyncio.Queue[tuple[str, LiveEvent, dict[str, Any]]] = asyncio.Queue()
-        self._tasks = BackgroundTasks()
+        self._inbox = Inbox("speaking-queue-events", self._from_meeting)
+        self._inbox.listen(
+            bus,
+            AssistantJoined,
+            HandChanged,
+            KeypadHandPressed,
+            PersonJoined,
+            PersonLeft,
+            ChatReceived,
+        )
 
     def open(self) -> None:
-        self.connector.listeners.append(self.on_event)
-        self._tasks.spawn(self._consume(), "speaking-queue-events")
+        self._inbox.start()
 
     async def close(self) -> None:
-        with contextlib.suppress(ValueError):
-            self.connector.listeners.remove(self.on_event)
-        await self._tasks.close()
-
-    # --- sources ----------------------------------------------------------------------
-
-    def on_event(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
-        """The assistant's events, in order (called from the connector, must not block)."""
-        if event in (
-            LiveEvent.CONFERENCE_JOINED,
-            LiveEvent.RAISE_HAND_UPDATED,
-            LiveEvent.PARTICIPANT_JOINED,
-            LiveEvent.PARTICIPANT_LEFT,
-            LiveEvent.INCOMING_MESSAGE,
-        ):
-            self._events.put_nowait((session_id, event, data))
-
-    async def _consume(self) -> None:
-        while True:
-            session_id, event, data = await self._events.get()
-            try:
-                await self._from_meeting(session_id, event, data)
-            except Exception:  # one bad event must not stop the queue for everyone
-                log.exception("speaking queue: could not apply %s", event.value)
-            finally:
-                self._events.task_done()
+        await self._inbox.close()
 
     async def settled(self) -> None:
         """Wait until every event received so far has been applied (for tests)."""
-        await self._events.join()
+        await self._inbox.settled()
 
-    async def _from_meeting(self, session_id: str, event: LiveEvent, data: dict[str, Any]) -> None:
+    # --- sources ----------------------------------------------------------------------
+
+    async def _from_meeting(self, event: MeetingEvent) -> None:
         now = self.clock.now()
-        if event is LiveEvent.CONFERENCE_JOINED:
-            # The assistant (re)joined and sees the room afresh. Jitsi hands of people who
-            # left, or lowered their hand, while it was away go down; the rest keep their
-            # place. (Keypad hands are the phone desk's to lower.)
-            seen = {p.get("id"): p for p in data.get("participants", ()) if isinstance(p, dict)}
+        session_id = event.session_id
+        if isinstance(event, AssistantJoined):
+            # The assistant (re)joined and sees the meeting afresh. Jitsi hands of people
+            # who left, or lowered their hand, while it was away go down; the rest keep
+            # their place. (Keypad hands are the phone's: the caller lowers them.)
+            seen = {person.id: person for person in event.people}
 
             def refresh(queue: Queue) -> Queue:
                 for hand in queue.hands:
                     person = seen.get(hand.participant)
                     if hand.source is Source.KEYPAD:
-                        continue  # a call's own participant: the phone desk knows
+                        continue
                     if person is None:
                         queue = rules.left(queue, hand.participant)
-                    elif hand.source is Source.JITSI and not from_ms(person.get("handRaised")):
+                    elif hand.source is Source.JITSI and not from_ms(person.hand_raised_ms):
                         queue = rules.hand_down(queue, hand.participant)
                 return queue
 
             await self.change(session_id, refresh)
-            return
-        who = data.get("from") if event is LiveEvent.INCOMING_MESSAGE else data.get("id")
-        if not isinstance(who, str) or data.get("self"):
-            return
-        if event is LiveEvent.INCOMING_MESSAGE:
-            intent = chat_intent(str(data.get("message", "")))
+        elif isinstance(event, ChatReceived):
+            intent = chat_intent(event.text)
+            who = event.sender
             if intent is True:
                 await self.change(session_id, lambda q: rules.hand_up(q, who, now, Source.CHAT))
             elif intent is False:
                 await self.change(session_id, lambda q: rules.hand_down(q, who))
-            return
-        if event is LiveEvent.PARTICIPANT_LEFT:
-            await self.change(session_id, lambda q: rules.left(q, who))
-            return
-        reported = from_ms(data.get("handRaised"))
+        elif isinstance(event, PersonLeft):
+            await self.change(session_id, lambda q: rules.left(q, event.person_id))
+        elif isinstance(event, KeypadHandPressed):
+            who = event.person_id
+
+            def toggle(queue: Queue) -> Queue:
+                if queue.hand_of(who) is not None:
+                    return rules.hand_down(queue, who)
+                return rules.hand_up(queue, who, now, Source.KEYPAD)
+
+            await self.change(session_id, toggle)
+        elif isinstance(event, PersonJoined):
+            await self._jitsi_hand(
+                session_id, event.person.id, event.person.hand_raised_ms, joining=True
+            )
+        elif isinstance(event, HandChanged):
+            if event.source is HandSource.KEYPAD and event.raised_at_ms is not None:
+                await self.change(
+                    session_id, lambda q: rules.hand_up(q, event.person_id, now, Source.KEYPAD)
+                )
+                return
+            await self._jitsi_hand(session_id, event.person_id, event.raised_at_ms, joining=False)
+
+    async def _jitsi_hand(
+        self, session_id: str, who: str, raised_ms: int | None, *, joining: bool
+    ) -> None:
+        now = self.clock.now()
+        reported = from_ms(raised_ms)
         if reported is not None:
             raised = min(reported, now + CLOCK_SLACK)
-            joining = event is LiveEvent.PARTICIPANT_JOINED
 
             def up(queue: Queue) -> Queue:
                 queue = rules.joined(queue, who) if joining else queue
                 return rules.hand_up(queue, who, raised, Source.JITSI)
 
             await self.change(session_id, up)
-            return
-        if event is LiveEvent.PARTICIPANT_JOINED:
+        elif joining:
             # Back with no hand up: a Jitsi hand lowered while we were not looking goes down.
             def rejoined(queue: Queue) -> Queue:
                 hand = queue.hand_of(who)
@@ -158,16 +171,6 @@ class QueueDesk:
             await self.change(session_id, rejoined)
         else:
             await self.change(session_id, lambda q: rules.hand_down(q, who))
-
-    async def keypad(self, session_id: str, participant: str, up: bool) -> None:
-        """`*9` from the phone desk."""
-        now = self.clock.now()
-        if up:
-            await self.change(
-                session_id, lambda q: rules.hand_up(q, participant, now, Source.KEYPAD)
-            )
-        else:
-            await self.change(session_id, lambda q: rules.hand_down(q, participant))
 
     async def finish(self, session_id: str) -> None:
         """The session ended: the last speaker's turn counts."""
@@ -216,7 +219,7 @@ class QueueDesk:
         before, after = await self.change(session_id, steps[action])
         down = [h.participant for h in before.hands if after.hand_of(h.participant) is None]
         if action in ("next", "lower", "skip") and down:
-            await hands_down_elsewhere(self.database, self.hub, self.connector, session_id, down)
+            await hands_down_elsewhere(self.connector, session_id, down)
         if action == "next" and after.speaker != before.speaker:
             view = await self._view(session_id, after)
             await announce(self.connector, self.translate, session_id, view)
@@ -237,7 +240,15 @@ class QueueDesk:
                 row.updated_at = self.clock.now()
                 db.add(row)
                 await db.commit()
-            await self.publish(session_id, after)  # under the lock: consoles see the order
+            # Under the lock: consoles see the changes in order.
+            for hand in before.hands:
+                if after.hand_of(hand.participant) is None:
+                    self.bus.publish(HandShown(session_id, hand.participant, None))
+            for hand in after.hands:
+                if before.hand_of(hand.participant) is None:
+                    at = int(hand.raised_at.timestamp() * 1000)
+                    self.bus.publish(HandShown(session_id, hand.participant, at))
+            await self.publish(session_id, after)
         return before, after
 
     async def load(self, session_id: str) -> Queue:
@@ -251,7 +262,7 @@ class QueueDesk:
         return await self._view(session_id, queue)
 
     async def publish(self, session_id: str, queue: Queue) -> None:
-        self.hub.publish(session_id, LiveEvent.QUEUE_UPDATED, await self._view(session_id, queue))
+        self.bus.publish(QueueChanged(session_id, await self._view(session_id, queue)))
 
     async def _view(self, session_id: str, queue: Queue) -> dict[str, Any]:
         people = await self._people(session_id)
