@@ -30,8 +30,9 @@ from plugin.jitsi.events import RoomView, message_events
 from plugin.jitsi.jid import RoomAddress, new_nickname
 from plugin.jitsi.polls import PollTracker
 from plugin.jitsi.roster import Roster
+from plugin.jitsi.sasl import Credentials, LoginRefused
 from plugin.jitsi.stanzas import Iq, Parsed, Presence
-from plugin.jitsi.xmpp import ConnectionLost, Credentials, IqFailed, LoginRefused, XmppStream
+from plugin.jitsi.xmpp import ConnectionLost, IqFailed, XmppStream
 
 log = logging.getLogger(__name__)
 Emit = Callable[[MeetingEvent], None]

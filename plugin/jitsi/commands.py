@@ -37,6 +37,18 @@ def _member(bot: MeetingBot, participant_id: str) -> Any:
     return member
 
 
+def _web_address(bot: MeetingBot, participant_id: str, not_for_phones: str) -> str:
+    """The real JID of someone on the web in any room: what Jitsi's moves and grants name."""
+    member = bot.roster.find(participant_id)
+    if member is None:
+        raise CommandRefused(f"no participant {participant_id!r} in the meeting")
+    if member.kind == "phone":
+        raise CommandRefused(not_for_phones)
+    if member.real_jid is None:
+        raise CommandRefused("Jitsi did not tell the assistant this participant's address")
+    return member.real_jid
+
+
 async def send_chat_message(bot: MeetingBot, text: str, to: str | None = None) -> None:
     """Post to the meeting chat, or privately to one participant when `to` is given."""
     text = text.strip()
@@ -115,13 +127,9 @@ async def rename_breakout_room(bot: MeetingBot, room_id: str, subject: str) -> N
 async def send_participant_to_room(bot: MeetingBot, participant_id: str, room_id: str) -> None:
     """Move one web participant into a breakout room, or back with the main room's id."""
     _require_moderator(bot)
-    member = bot.roster.find(participant_id)
-    if member is None:
-        raise CommandRefused(f"no participant {participant_id!r} in the meeting")
-    if member.kind == "phone":
-        raise CommandRefused("phone callers cannot be moved between rooms; Jitsi keeps them put")
-    if member.real_jid is None:
-        raise CommandRefused("Jitsi did not tell the assistant this participant's address")
+    real_jid = _web_address(
+        bot, participant_id, "phone callers cannot be moved between rooms; Jitsi keeps them put"
+    )
     room = bot.breakout_rooms.get(room_id)
     target = bot.address.jid if room_id == bot.address.room else None
     if room is not None and room.jid:
@@ -130,7 +138,7 @@ async def send_participant_to_room(bot: MeetingBot, participant_id: str, room_id
         raise CommandRefused(f"no room {room_id!r}")
     await bot.send(
         stanzas.breakout_command(
-            bot.config.breakout, "move-to-room", participantJid=member.real_jid, roomJid=target
+            bot.config.breakout, "move-to-room", participantJid=real_jid, roomJid=target
         )
     )
 
@@ -166,17 +174,11 @@ async def grant_moderator(bot: MeetingBot, participant_id: str) -> None:
     """Make a person a moderator (owner) in the meeting, as Jitsi Meet's own "Grant
     moderator" does, so the seat Jitsi gave the assistant goes to a facilitator."""
     _require_moderator(bot)
-    member = bot.roster.find(participant_id)
-    if member is None:
-        raise CommandRefused(f"no participant {participant_id!r} in the meeting")
-    if member.kind == "phone":
-        raise CommandRefused("a phone caller cannot use moderator rights")
-    if member.real_jid is None:
-        raise CommandRefused("Jitsi did not tell the assistant this participant's address")
+    real_jid = _web_address(bot, participant_id, "a phone caller cannot use moderator rights")
     if bot.stream is None or not bot.ready:
         raise NotConnected("the assistant is not in the meeting right now")
     try:
-        await bot.stream.request("set", bot.address.jid, stanzas.grant_owner(member.real_jid))
+        await bot.stream.request("set", bot.address.jid, stanzas.grant_owner(real_jid))
     except IqFailed as exc:
         raise CommandRefused(f"Jitsi refused to make them a moderator ({exc})") from exc
     except (ConnectionLost, TimeoutError) as exc:

@@ -17,8 +17,9 @@ from plugin.db.engine import Database
 from plugin.db.models import MeetingSession
 from plugin.jitsi.bot import BotConfig, BotState, Emit, MeetingBot
 from plugin.jitsi.jid import RoomAddress
+from plugin.jitsi.sasl import Credentials
 from plugin.jitsi.tokens import mint_token
-from plugin.jitsi.xmpp import Credentials, with_query
+from plugin.jitsi.urls import with_query
 from plugin.metrics import Metrics
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks

@@ -10,18 +10,13 @@ connection ends only when the socket does, a ping goes unanswered, or `close()` 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
-import ipaddress
 import itertools
 import logging
 import secrets
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-from xml.etree.ElementTree import Element, tostring
+from xml.etree.ElementTree import Element
 
 from scramp import ScramClient, ScramException  # type: ignore[import-untyped]
 from websockets.asyncio.client import ClientConnection, connect
@@ -30,7 +25,18 @@ from websockets.typing import Subprotocol
 
 from plugin.jitsi import stanzas
 from plugin.jitsi.jid import Jid
+from plugin.jitsi.sasl import (
+    ANONYMOUS,
+    PASSING_FAILURES,
+    PLAIN,
+    SCRAM,
+    Credentials,
+    LoginRefused,
+    choose_mechanism,
+)
 from plugin.jitsi.stanzas import Iq, Parsed, StanzaError
+from plugin.jitsi.stanzas.sasl import SaslReply, parse_sasl_reply, sasl_element
+from plugin.jitsi.urls import redact
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,133 +49,15 @@ HANDSHAKE_TIMEOUT = 15.0
 CLOSE_TIMEOUT = 2.0
 SEND_TIMEOUT = 10.0
 
-SCRAM = "SCRAM-SHA-1"
-PLAIN = "PLAIN"
-ANONYMOUS = "ANONYMOUS"
-# SASL failures (RFC 6120 6.5) that a later attempt may get past; any other means the
-# account or the server's setup is wrong, and trying again at once only hammers the server.
-PASSING_FAILURES = frozenset({"temporary-auth-failure", "aborted"})
-
 
 class ConnectionLost(Exception):
     """The connection is gone or unusable; the bot reconnects."""
-
-
-class LoginRefused(Exception):
-    """The server will not take the assistant's account (wrong password, no such account,
-    no safe way to send it): the bot waits long between a few tries, then stays out."""
-
-    def __init__(self, condition: str, detail: str = "") -> None:
-        message = f"the assistant's XMPP login was refused: {condition}"
-        super().__init__(f"{message} ({detail})" if detail else message)
-        self.condition = condition
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """An XMPP account on `domain` for the assistant; the password stays out of reprs."""
-
-    username: str
-    domain: str
-    password: str = field(repr=False)
 
 
 class IqFailed(Exception):
     def __init__(self, condition: str) -> None:
         super().__init__(condition)
         self.condition = condition
-
-
-def redact(url: str) -> str:
-    """The URL with any token replaced, fit for logs."""
-    parts = urlsplit(url)
-    query = [(k, "REDACTED" if k == "token" else v) for k, v in parse_qsl(parts.query)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def with_query(url: str, **params: str | None) -> str:
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query) + [(k, v) for k, v in params.items() if v]
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def can_be_overheard(url: str) -> bool:
-    """True when what we send travels unencrypted beyond this machine (ws:// elsewhere)."""
-    parts = urlsplit(url)
-    if parts.scheme != "ws":
-        return False
-    host = (parts.hostname or "").lower()
-    if host == "localhost":
-        return False
-    try:
-        return not ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return True
-
-
-def choose_mechanism(offered: Iterable[str], credentials: Credentials | None, url: str) -> str:
-    """SCRAM-SHA-1 when there is an account and the server offers it (the password never
-    crosses the wire), else PLAIN where it cannot be overheard; ANONYMOUS without one."""
-    mechanisms = tuple(offered)
-    if credentials is None:
-        if ANONYMOUS in mechanisms:
-            return ANONYMOUS
-        raise StanzaError(
-            f"server offers no SASL ANONYMOUS (offers {', '.join(mechanisms) or 'nothing'}): "
-            "give the assistant an account (FACILITATE_XMPP_USERNAME and FACILITATE_XMPP_PASSWORD) "
-            "or use the guest domain"
-        )
-    if SCRAM in mechanisms:
-        return SCRAM
-    if PLAIN in mechanisms:
-        if can_be_overheard(url):
-            raise LoginRefused(
-                "encryption-required",
-                f"the server only takes the password in clear (PLAIN) and {redact(url)} is "
-                "not encrypted: use wss://",
-            )
-        return PLAIN
-    raise LoginRefused(
-        "invalid-mechanism",
-        f"{credentials.domain} offers {', '.join(mechanisms) or 'no login'}, not {SCRAM} "
-        "or PLAIN: is the account's domain (FACILITATE_XMPP_AUTH_DOMAIN) right?",
-    )
-
-
-@dataclass(frozen=True)
-class _SaslReply:
-    kind: str  # challenge, success or failure
-    data: str = ""  # the decoded payload of a challenge or success
-    condition: str = ""
-
-
-def _sasl(tag: str, payload: str | None = None, **attrs: str) -> str:
-    element = Element(tag, {"xmlns": stanzas.SASL, **attrs})
-    if payload is not None:  # RFC 6120 6.4.2: "=" is an empty payload, nothing is none
-        element.text = base64.b64encode(payload.encode()).decode() or "="
-    return tostring(element, encoding="unicode")
-
-
-def _sasl_reply(text: str) -> _SaslReply | None:
-    """A challenge, success or failure; None for anything else. Raises StanzaError when
-    the server ends the stream or sends something unreadable."""
-    element = stanzas.parse_xml(text)
-    if element.tag in (stanzas.q(stanzas.FRAMING, "close"), stanzas.q(stanzas.STREAM, "error")):
-        raise StanzaError("server ended the stream during the login")
-    namespace, _, kind = element.tag[1:].partition("}")
-    if namespace != stanzas.SASL or kind not in ("challenge", "success", "failure"):
-        return None
-    if kind == "failure":
-        names = [
-            child.tag.rsplit("}", 1)[-1] for child in element if not child.tag.endswith("}text")
-        ]
-        return _SaslReply(kind, condition=names[0] if names else "failure")
-    raw = (element.text or "").strip()
-    try:
-        data = base64.b64decode(raw if raw != "=" else "", validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError) as exc:
-        raise StanzaError(f"unreadable SASL {kind}") from exc
-    return _SaslReply(kind, data)
 
 
 class XmppStream:
@@ -253,16 +141,16 @@ class XmppStream:
         assert account is not None
         if mechanism == PLAIN:
             await self._send_raw(
-                _sasl("auth", f"\0{account.username}\0{account.password}", mechanism=PLAIN)
+                sasl_element("auth", f"\0{account.username}\0{account.password}", mechanism=PLAIN)
             )
-            self._accept(await self._read_sasl(), None)
+            self._accept(await self._readsasl_element(), None)
         else:
             try:
                 client = ScramClient([SCRAM], account.username, account.password)
             except ScramException as exc:  # SASLprep forbids some characters
                 raise LoginRefused("incorrect-encoding", str(exc)) from exc
-            await self._send_raw(_sasl("auth", client.get_client_first(), mechanism=SCRAM))
-            challenge = await self._read_sasl()
+            await self._send_raw(sasl_element("auth", client.get_client_first(), mechanism=SCRAM))
+            challenge = await self._readsasl_element()
             try:
                 if challenge.kind != "challenge":
                     # A failure, or a success with no proof that can be right yet: refused.
@@ -275,19 +163,19 @@ class XmppStream:
             # PBKDF2 takes a while: keep it off the event loop other meetings share.
             proof = await asyncio.to_thread(client.get_client_final)
             try:
-                await self._send_raw(_sasl("response", proof))
-                reply = await self._read_sasl()
+                await self._send_raw(sasl_element("response", proof))
+                reply = await self._readsasl_element()
                 if reply.kind == "challenge":  # the server's proof may come as a challenge
                     client.set_server_final(reply.data)
-                    await self._send_raw(_sasl("response"))
-                    reply, client = await self._read_sasl(), None
+                    await self._send_raw(sasl_element("response"))
+                    reply, client = await self._readsasl_element(), None
                 self._accept(reply, client)
             except ScramException as exc:
                 raise LoginRefused("bad-server-proof", str(exc)) from exc
         log.info("logged in to %s as %s with %s", account.domain, account.username, mechanism)
 
     @staticmethod
-    def _accept(reply: _SaslReply, scram: ScramClient | None) -> None:
+    def _accept(reply: SaslReply, scram: ScramClient | None) -> None:
         """Accept a success, checking the server's SCRAM proof when one is still due."""
         if reply.kind == "failure":
             if reply.condition in PASSING_FAILURES:
@@ -300,13 +188,13 @@ class XmppStream:
                 raise LoginRefused("bad-server-proof", "the server sent no proof")
             scram.set_server_final(reply.data)
 
-    async def _read_sasl(self) -> _SaslReply:
+    async def _readsasl_element(self) -> SaslReply:
         ws = self._ws
         if ws is None:
             raise ConnectionLost("closed during the login")
         while True:
             message = await ws.recv()
-            if isinstance(message, str) and (reply := _sasl_reply(message)) is not None:
+            if isinstance(message, str) and (reply := parse_sasl_reply(message)) is not None:
                 return reply
 
     async def _restart(self) -> stanzas.Features:

@@ -21,7 +21,7 @@ from plugin import keys
 from plugin.clock import Clock
 from plugin.jitsi.bot import BotConfig, BotState, MeetingBot
 from plugin.jitsi.jid import RoomAddress
-from plugin.jitsi.xmpp import Credentials
+from plugin.jitsi.sasl import Credentials
 from tests.conftest import app_of, post_form
 from tests.jitsi.conftest import MakeClient, joined, start_session, until
 from tests.support import prosody

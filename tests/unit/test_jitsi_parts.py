@@ -25,7 +25,7 @@ from plugin.jitsi.jid import Jid, RoomAddress
 from plugin.jitsi.roster import Roster
 from plugin.jitsi.stanzas import Presence
 from plugin.jitsi.tokens import mint_token
-from plugin.jitsi.xmpp import redact, with_query
+from plugin.jitsi.urls import redact, with_query
 
 ROOM = Jid("circle", "conference.meet.jitsi")
 

@@ -13,17 +13,17 @@ import pytest
 from scramp import ScramMechanism  # type: ignore[import-untyped]
 
 from plugin.jitsi.connector import account_of
-from plugin.jitsi.stanzas import StanzaError
-from plugin.jitsi.xmpp import (
+from plugin.jitsi.sasl import (
     ANONYMOUS,
     PLAIN,
     SCRAM,
     Credentials,
     LoginRefused,
-    XmppStream,
     can_be_overheard,
     choose_mechanism,
 )
+from plugin.jitsi.stanzas import StanzaError
+from plugin.jitsi.xmpp import XmppStream
 from plugin.settings import SettingsError, load_settings
 from plugin.settings_checks import warnings
 
