@@ -21,6 +21,7 @@ from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
 from plugin.desks.speaking import QueueDesk
+from plugin.desks.wellbeing import CheckoutDesk
 from plugin.i18n import load_translations
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
@@ -48,7 +49,6 @@ from plugin.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
-from plugin.wellbeing import CheckoutDesk
 from webhooks import phone_routes
 from webhooks import routes as webhook_routes
 

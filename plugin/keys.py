@@ -13,6 +13,7 @@ from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
 from plugin.desks.speaking import QueueDesk
+from plugin.desks.wellbeing import CheckoutDesk
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.metrics import Metrics
@@ -20,7 +21,6 @@ from plugin.security.passwords import Passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
-from plugin.wellbeing import CheckoutDesk
 
 SETTINGS = web.AppKey("settings", Settings)
 CLOCK = web.AppKey("clock", Clock)

@@ -75,7 +75,8 @@ TIMESTAMP_HEADER = "webhook-timestamp"
 SIGNATURE_HEADER = "webhook-signature"
 WEBHOOK_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 STAMP = re.compile(r"[0-9]{1,20}")  # ASCII digits only: str.isdigit() also takes "²"
-ROOM_HEADER = re.compile(r"X-[A-Za-z0-9-]{1,64}")
+# Any SIP header name: a PBX can set Jigasi's default Jitsi-Conference-Room or X-Room-Name.
+ROOM_HEADER = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 EVENT_TYPES = ("call.started", "dtmf", "call.left_meeting", "call.ended")
 TYPE_MESSAGE = f"type: must be one of {', '.join(EVENT_TYPES)}"
 PROMPT_WORDS = 6
@@ -288,7 +289,7 @@ def render(
 ) -> dict[str, Any]:
     """The reply as the JSON object the dialplan follows (None: `{"action": "none"}`)."""
     if not ROOM_HEADER.fullmatch(room_header):
-        raise ValueError("room_header must be X- followed by 1 to 64 of A-Z, a-z, 0-9 and -")
+        raise ValueError("room_header must be a SIP header name: A-Z, a-z, 0-9 and -")
     if reply is None:
         return {"action": "none"}
     say = [

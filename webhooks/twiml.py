@@ -36,6 +36,7 @@ CONTENT_TYPE = "text/xml; charset=utf-8"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
 CALL_SID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 DIGITS = re.compile(r"[0-9*#]{1,12}")
+# Twilio passes on only custom SIP headers whose names start with X-.
 ROOM_HEADER = re.compile(r"X-[A-Za-z0-9-]{1,64}")
 MAX_CALLER = 64
 CALL_STATUSES = frozenset(

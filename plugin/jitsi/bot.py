@@ -1,7 +1,8 @@
-"""The bot in one meeting: joins through the focus, keeps the roster, survives outages.
+"""The bot in one meeting: joins through the focus, keeps its place, survives outages.
 
-What it sees goes out through `emit` as typed meeting events; commands (chat, lower hand, polls,
-breakout rooms) live in `plugin.jitsi.commands` and use `send`.
+What it sees of others goes out through `emit` as typed meeting events (`RoomWatch`);
+commands (chat, lower hand, polls, breakout rooms) live in `plugin.jitsi.commands` and use
+`send`. Its config, states and errors are in `plugin.jitsi.bot_types`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,6 @@ import asyncio
 import contextlib
 import logging
 import random
-from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 
 from facilitation.meeting_events import (
     AssistantJoined,
@@ -20,73 +18,28 @@ from facilitation.meeting_events import (
     AssistantRestored,
     AssistantRoleChanged,
     BreakoutRoom,
-    BreakoutRoomsUpdated,
     ConnectionInterrupted,
     MeetingEvent,
 )
 from plugin.clock import Clock
-from plugin.jitsi import stanzas
-from plugin.jitsi.events import RoomView, message_events
+from plugin.jitsi import iq_answers, stanzas
+from plugin.jitsi.bot_types import BotConfig, BotState, Emit, JoinRefused, NotConnected
+from plugin.jitsi.focus import ask_focus
 from plugin.jitsi.jid import RoomAddress, new_nickname
 from plugin.jitsi.polls import PollTracker
+from plugin.jitsi.room_watch import RoomWatch
 from plugin.jitsi.roster import Roster
-from plugin.jitsi.sasl import Credentials, LoginRefused
+from plugin.jitsi.sasl import LoginRefused
 from plugin.jitsi.stanzas import Iq, Parsed, Presence
 from plugin.jitsi.xmpp import ConnectionLost, IqFailed, XmppStream
 
 log = logging.getLogger(__name__)
-Emit = Callable[[MeetingEvent], None]
-DISCO_FEATURES = (stanzas.DISCO_INFO, stanzas.PING, stanzas.MUC, stanzas.NICK)
-FOCUS_WAIT_CAP = 120.0
 JOIN_TIMEOUT = 30.0
 # A connection must last this long before the backoff starts again from one second, so a
 # room that throws the bot out at once cannot make it rejoin every second.
 STABLE_SECONDS = 30.0
 KICKED = 307
-
-
-class BotState(StrEnum):
-    STARTING = "starting"
-    CONNECTED = "connected"
-    INTERRUPTED = "interrupted"
-    REMOVED = "removed"  # a moderator sent it out: it stays out
-    STOPPED = "stopped"
-
-
-class JoinRefused(Exception):
-    """The room would not let the bot in (other than a nickname clash)."""
-
-
 RECOVERABLE = (ConnectionLost, JoinRefused, IqFailed, TimeoutError)
-
-
-class NotConnected(Exception):
-    """A command while the bot is not in the meeting; the message is for the facilitator."""
-
-
-@dataclass(frozen=True)
-class BotConfig:
-    # The WebSocket URL with room (and prefix, and a freshly signed token) in it; called for
-    # every connection attempt, so a reconnect hours later does not carry an expired token.
-    make_url: Callable[[], str]
-    domain: str
-    focus: str | None
-    breakout: str
-    polls: str
-    display_name: str
-    ping_seconds: float = 60.0
-    ping_timeout: float = 20.0
-    backoff_cap: float = 60.0
-    rejoin_grace: float = 120.0
-    # How long someone who left the main room while breakout rooms exist may take to
-    # appear in one before they count as gone.
-    move_grace: float = 10.0
-    polls_style: str = "auto"  # auto | component | room (plugin.jitsi.polls)
-    # The assistant's XMPP account (None: anonymous). A refused login is tried again after
-    # login_retry_seconds (someone may be creating the account), login_attempts in all.
-    credentials: Credentials | None = None
-    login_retry_seconds: float = 300.0
-    login_attempts: int = 3
 
 
 def backoff_delay(attempt: int, cap: float, rng: random.Random) -> float:
@@ -104,28 +57,25 @@ class MeetingBot:
         self._emit = emit
         self.clock = clock
         self.nick = new_nickname()
-        self.roster = Roster(self.nick, session_id)
+        self.roster = Roster(self.nick, session_id, config.jigasi_domains)
         self.polls = PollTracker(config.polls_style, config.polls, address.jid)
+        self.watch = RoomWatch(session_id, address, self.roster, self.emit, clock)
         self.state = BotState.STARTING
         self.role = ""
         self.reconnects = 0
         self.stream: XmppStream | None = None
         self._joined: asyncio.Future[Presence] | None = None
         self._stopping = False
-        self._grace: asyncio.TimerHandle | None = None
-        self._move_grace: asyncio.TimerHandle | None = None
         self._rng = random.Random()  # noqa: S311 - jitter, not a secret
         self._ready = asyncio.Event()
         self._connected_at = 0.0
         self._removed = False
+        # The server's reason while Jitsi refuses the assistant's login (for the console).
+        self.login_refused: str | None = None
 
     def emit(self, event: MeetingEvent) -> None:
         if not self._stopping:  # stanzas still buffered after stop() tell nobody anything
             self._emit(event)
-
-    def emit_all(self, events: list[MeetingEvent]) -> None:
-        for event in events:
-            self.emit(event)
 
     @property
     def breakout_rooms(self) -> dict[str, BreakoutRoom]:
@@ -142,6 +92,7 @@ class MeetingBot:
             try:
                 await self._session()
             except LoginRefused as exc:
+                self.login_refused = exc.condition
                 refusals += 1
                 if self._stopping or not await self._after_refusal(exc, refusals):
                     break
@@ -190,7 +141,7 @@ class MeetingBot:
             return
         was = self.state
         self._stopping = True
-        self._cancel_grace()
+        self.watch.cancel_grace()
         stream = self.stream
         if stream is not None:
             with contextlib.suppress(ConnectionLost, OSError):
@@ -199,12 +150,6 @@ class MeetingBot:
         if was is not BotState.STOPPED:
             self._emit(AssistantLeft(self.session_id, self.address.room))
         self.state = BotState.STOPPED
-
-    def _cancel_grace(self) -> None:
-        for timer in (self._grace, self._move_grace):
-            if timer is not None:
-                timer.cancel()
-        self._grace = self._move_grace = None
 
     def _interrupted(self, reason: str) -> None:
         log.warning("session %s: connection to Jitsi interrupted: %s", self.session_id, reason)
@@ -241,7 +186,7 @@ class MeetingBot:
 
     async def _join(self, stream: XmppStream) -> None:
         if self.config.focus:
-            await self._ask_focus(stream)
+            await ask_focus(stream, self.config.focus, self.address.jid, self.nick, self.session_id)
             log.debug("session %s: the focus says the room is ready", self.session_id)
         for _ in range(3):
             self._joined = asyncio.get_running_loop().create_future()
@@ -260,33 +205,20 @@ class MeetingBot:
             return
         raise JoinRefused("no free nickname after three tries")
 
-    async def _ask_focus(self, stream: XmppStream) -> None:
-        """Jicofo creates the room; join only once it says the conference is ready."""
-        assert self.config.focus is not None
-        wait = 1.0
-        request = stanzas.conference_request(self.address.jid, self.nick)
-        while True:
-            reply = await stream.request("set", self.config.focus, request)
-            if stanzas.conference_ready(reply):
-                return
-            log.info("session %s: focus not ready; asking again in %.0f s", self.session_id, wait)
-            await asyncio.sleep(wait)
-            wait = min(FOCUS_WAIT_CAP, wait * 2)
-
     def _on_joined(self, presence: Presence) -> None:
         self.role = presence.role
         was_interrupted = self.state is BotState.INTERRUPTED
         self.state = BotState.CONNECTED
+        self.login_refused = None
         loop = asyncio.get_running_loop()
         self._connected_at = loop.time()
         self._ready.set()
-        self._cancel_grace()
+        self.watch.cancel_grace()
         jid = str(self.stream.jid) if self.stream is not None and self.stream.jid else ""
         if was_interrupted:
             self.reconnects += 1
             self.emit(AssistantRestored(self.session_id, jid, self.role, self.roster.people()))
-            if self.roster.unconfirmed:
-                self._grace = loop.call_later(self.config.rejoin_grace, self._end_grace)
+            self.watch.hold_unconfirmed(self.config)
         else:
             # Everyone already in the room was announced before our own presence, so this
             # list is complete: the store closes anyone it still had as present.
@@ -301,21 +233,6 @@ class MeetingBot:
                 )
             )
 
-    def _end_grace(self) -> None:
-        self._grace = None
-        self.emit_all(self.roster.drop_unconfirmed())
-
-    def _end_move_grace(self) -> None:
-        self._move_grace = None
-        self.emit_all(self.roster.expire_leaving())
-
-    def _hold_leaves(self) -> None:
-        """Someone left while breakout rooms exist: give the component's update time to
-        place them before they count as gone."""
-        if self.roster.leaving and self._move_grace is None:
-            loop = asyncio.get_running_loop()
-            self._move_grace = loop.call_later(self.config.move_grace, self._end_move_grace)
-
     # --- inbound stanzas ---------------------------------------------------------------
 
     def _on_stanza(self, parsed: Parsed) -> list[str]:
@@ -324,21 +241,9 @@ class MeetingBot:
         if isinstance(parsed, Presence):
             self._on_presence(parsed)
         elif isinstance(parsed, Iq):
-            return self._on_iq(parsed)
+            return [] if self.stream is None else iq_answers.answer(parsed, self.stream.next_id)
         elif isinstance(parsed, stanzas.ChatMessage | stanzas.JsonMessage):
-            view = RoomView(
-                self.session_id,
-                self.address.jid,
-                self.nick,
-                self.config.breakout,
-                self.config.polls,
-                self.roster.members,
-            )
-            for event in message_events(view, parsed):
-                self.emit(event)
-                if isinstance(event, BreakoutRoomsUpdated):
-                    self.emit_all(self.roster.apply_rooms(event.rooms))
-                    self._hold_leaves()
+            self.watch.on_message(parsed, self.nick, self.config)
         return []
 
     def _on_presence(self, presence: Presence) -> None:
@@ -369,26 +274,7 @@ class MeetingBot:
                 self.role = presence.role
                 self.emit(AssistantRoleChanged(self.session_id, self.role))
             return
-        self.emit_all(self.roster.apply(presence, self.clock.now_ms()))
-        self._hold_leaves()
-
-    def _on_iq(self, request: Iq) -> list[str]:
-        if request.kind not in ("get", "set") or self.stream is None:
-            return []
-        to = str(request.sender or "")
-        tag = request.child_tag
-        if tag == stanzas.q(stanzas.JINGLE, "jingle"):
-            # Acknowledge, then decline: the assistant has no audio or video.
-            replies = [stanzas.iq("result", request.iq_id, to=to)]
-            decline = stanzas.jingle_decline(request, self.stream.next_id())
-            return replies + ([decline] if decline else [])
-        if tag == stanzas.q(stanzas.PING, "ping"):
-            return [stanzas.iq("result", request.iq_id, to=to)]
-        if tag == stanzas.q(stanzas.DISCO_INFO, "query") and request.kind == "get":
-            return [
-                stanzas.iq("result", request.iq_id, to, stanzas.disco_info_result(DISCO_FEATURES))
-            ]
-        return [stanzas.error_reply(request, "service-unavailable")]
+        self.watch.on_presence(presence, self.config)
 
     async def send(self, text: str) -> None:
         """Send a stanza into the meeting; raises NotConnected while the bot is away."""

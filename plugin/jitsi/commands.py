@@ -7,7 +7,8 @@ import uuid
 from typing import Any
 
 from plugin.jitsi import stanzas
-from plugin.jitsi.bot import MeetingBot, NotConnected
+from plugin.jitsi.bot import MeetingBot
+from plugin.jitsi.bot_types import NotConnected
 from plugin.jitsi.polls import PollNotDelivered
 from plugin.jitsi.xmpp import ConnectionLost, IqFailed
 

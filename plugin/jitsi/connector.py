@@ -15,7 +15,8 @@ from plugin.clock import Clock
 from plugin.db import sessions as sessions_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession
-from plugin.jitsi.bot import BotConfig, BotState, Emit, MeetingBot
+from plugin.jitsi.bot import MeetingBot
+from plugin.jitsi.bot_types import BotConfig, BotState, Emit
 from plugin.jitsi.jid import RoomAddress
 from plugin.jitsi.sasl import Credentials
 from plugin.jitsi.tokens import mint_token
@@ -102,6 +103,7 @@ class Connector:
             move_grace=settings.breakout_move_grace_seconds,
             polls_style=settings.polls_style,
             credentials=account_of(settings),
+            jigasi_domains=settings.jigasi_trusted_domains,
         )
 
     def start(self, session: MeetingSession) -> MeetingBot | None:

@@ -40,6 +40,10 @@ class Member:
     joined_at: int  # epoch ms, when the bot first saw them
     real_jid: str | None
     room: str = MAIN_ROOM
+    # Back from a breakout room with the hand raised before the move: Jitsi Meet lowers
+    # its own hand whenever it leaves a conference, so until this person raises a hand
+    # again in Jitsi, presence without one does not lower the queued hand.
+    hand_held: bool = False
 
     def person(self) -> Person:
         return Person(
@@ -68,8 +72,12 @@ class Roster:
     everyone leaving.
     """
 
-    def __init__(self, own_nick: str, session_id: str = "") -> None:
+    def __init__(
+        self, own_nick: str, session_id: str = "", jigasi_domains: tuple[str, ...] = ()
+    ) -> None:
         self.session_id = session_id
+        # Like Jicofo's jigasi trusted-domains: empty trusts the Jigasi feature from anyone.
+        self.jigasi_domains = frozenset(domain.lower() for domain in jigasi_domains)
         # Every nickname the bot has used: after a reconnect its old occupant may linger.
         self.own_nicks = {own_nick}
         self.members: dict[str, Member] = {}
@@ -111,6 +119,17 @@ class Roster:
 
     # --- MUC presence in the main room --------------------------------------------------
 
+    def _is_phone(self, presence: Presence) -> bool:
+        """Jicofo's rule: the Jigasi feature, from a JID on a trusted domain when the admin
+        lists any. Without moderator rights the real JID may be hidden; then the feature
+        alone decides, as it does for Jicofo when no domain is listed."""
+        if not presence.is_jigasi:
+            return False
+        if not self.jigasi_domains or presence.real_jid is None:
+            return True
+        domain = _bare(str(presence.real_jid)).rsplit("@", 1)[-1]
+        return domain in self.jigasi_domains
+
     def apply(self, presence: Presence, now_ms: int) -> list[MeetingEvent]:
         nick = presence.nick
         if not nick or nick in self.own_nicks or nick == FOCUS_NICK or presence.error:
@@ -130,7 +149,11 @@ class Roster:
         hand = presence.raised_hand
         if presence.raised_hand_unknown_time:
             hand = before.hand_raised_at if before and before.hand_raised_at else now_ms
-        kind = "phone" if presence.is_jigasi else "web"
+        held = False
+        if hand is None and before is not None and before.hand_raised_at:
+            held = returning is not None or before.hand_held
+            hand = before.hand_raised_at if held else None
+        kind = "phone" if self._is_phone(presence) else "web"
         seen = Member(
             id=nick,
             # Jigasi shows a caller's number as their name: only its last 3 digits are kept.
@@ -144,6 +167,7 @@ class Roster:
             hand_raised_at=hand,
             joined_at=before.joined_at if before else now_ms,
             real_jid=str(presence.real_jid) if presence.real_jid else None,
+            hand_held=held,
         )
         self.members[nick] = seen
         self.unconfirmed.discard(nick)

@@ -12,7 +12,7 @@ from plugin.db import audit
 from plugin.db import participants as participants_db
 from plugin.db.models import MeetingSession, Participant
 from plugin.jitsi import commands
-from plugin.jitsi.bot import NotConnected
+from plugin.jitsi.bot_types import NotConnected
 from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.pages import page
@@ -35,6 +35,9 @@ def rights_context(
     here = [p for p in people if p.jitsi_id and not p.room]
     return {
         "assistant": connector.state(session.id),
+        # Why Jitsi refused the assistant's account (an XMPP condition such as
+        # not-authorized), so the console can say what to fix; never the account itself.
+        "login_refused": bot.login_refused if bot is not None else None,
         "assistant_role": role,
         "assistant_name": app[keys.SETTINGS].bot_display_name,
         "moderators": [p for p in here if p.role == MODERATOR],

@@ -204,7 +204,7 @@ async def test_a_meeting_that_cannot_be_reached_never_fails_next(
 ) -> None:
     from types import SimpleNamespace
 
-    from plugin.jitsi.bot import NotConnected
+    from plugin.jitsi.bot_types import NotConnected
 
     session_id = await _session(client)
     await _joined(client, session_id, "a1", "Ann")
@@ -220,6 +220,7 @@ async def test_a_meeting_that_cannot_be_reached_never_fails_next(
         role="moderator",
         address=SimpleNamespace(jid="circle@muc", occupant=lambda nick: f"circle@muc/{nick}"),
         ready=True,
+        login_refused=None,
         roster=SimpleNamespace(find={"a1": SimpleNamespace(hand_raised_at=1)}.get),
     )
     connector = app_of(client)[keys.CONNECTOR]

@@ -125,6 +125,16 @@ class ConsoleFeed:
                 ):
                     return dict(message)
 
+    async def next_where(
+        self, event: LiveEvent, accept: Callable[[dict[str, Any]], bool], within: float = 10.0
+    ) -> dict[str, Any]:
+        """The next `event` that `accept` takes (for lists sent again on every change)."""
+        async with asyncio.timeout(within):
+            while True:
+                message = await self.next(event)
+                if accept(message):
+                    return message
+
 
 async def open_feed(client: Client, session_id: str) -> ConsoleFeed:
     origin = str(client.make_url("/")).rstrip("/")

@@ -102,14 +102,32 @@ async def test_breakout_rooms_add_rename_move_and_close(
     with pytest.raises(CommandRefused, match="phone"):
         await commands.send_participant_to_room(bot, caller.nick, ideas)
 
-    update = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
+    # The component only told Dee; her Jitsi Meet moves her, and the next list shows it.
+    assert await dee.move_to(json_of(order)["roomJid"])  # type: ignore[index]
+    update = await feed.next_where(
+        LiveEvent.BREAKOUT_ROOMS_UPDATED, lambda u: bool(u["rooms"][ideas]["participants"])
+    )
     assert [p["jid"] for p in update["rooms"][ideas]["participants"].values()] == [dee.jid]
     closed = await commands.close_breakout_rooms(bot)
     assert closed == 1
-    moved_back = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
-    assert moved_back["rooms"][ideas]["participants"] == {}
-    removed = await feed.next(LiveEvent.BREAKOUT_ROOMS_UPDATED)
-    assert ideas not in removed["rooms"]
+    removed = await feed.next_where(
+        LiveEvent.BREAKOUT_ROOMS_UPDATED, lambda u: ideas not in u["rooms"]
+    )
+    main = removed["rooms"]["workshop"]
+    back = await dee.wait_for(
+        lambda e: (json_of(e) or {}).get("event", "").endswith("move-to-room")
+    )
+    assert json_of(back)["roomJid"] == f"workshop@{prosody.MUC}"  # type: ignore[index]
+    assert await dee.move_to(f"workshop@{prosody.MUC}")
+    main = (
+        await feed.next_where(
+            LiveEvent.BREAKOUT_ROOMS_UPDATED,
+            lambda u: (
+                dee.jid in [p["jid"] for p in u["rooms"]["workshop"]["participants"].values()]
+            ),
+        )
+    )["rooms"]["workshop"]
+    assert main["isMainRoom"] is True
     actions = [request["type"].rsplit("/", 1)[-1] for request in standin.breakout_requests]
     assert actions[-2:] == ["move-to-room", "remove"]  # everyone back first, then remove
     assert standin.breakout_requests[-2]["roomJid"] == f"workshop@{prosody.MUC}"

@@ -19,7 +19,8 @@ from websockets.typing import Subprotocol
 from facilitation.meeting_events import ConnectionInterrupted
 from plugin import keys
 from plugin.clock import Clock
-from plugin.jitsi.bot import BotConfig, BotState, MeetingBot
+from plugin.jitsi.bot import MeetingBot
+from plugin.jitsi.bot_types import BotConfig, BotState
 from plugin.jitsi.jid import RoomAddress
 from plugin.jitsi.sasl import Credentials
 from tests.conftest import app_of, post_form
@@ -166,6 +167,9 @@ async def test_a_wrong_password_is_said_plainly_and_not_tried_again_at_once(
     assert len(refusals) == 1
     assert [event.reason for event in seen] == [REFUSED], "the console is told why, once"
     assert not bot.ready and authenticated.conference_requests == []
+    console = await (await client.get(response.headers["Location"])).text()
+    assert "Jitsi refused the assistant's login (not-authorized)." in console
+    assert "not the password" not in console
 
 
 async def test_a_refused_login_gives_up_after_a_few_slow_tries(

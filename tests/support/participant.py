@@ -2,7 +2,9 @@
 
 Written from the protocol, independent of the code under test: it asks the focus for the
 room, joins with an 8-hex nickname and a display name, raises and lowers its hand in
-presence (`jitsi_participant_raisedHand`, epoch ms), chats, and leaves.
+presence (`jitsi_participant_raisedHand`, epoch ms), chats, and leaves. It keeps the
+breakout component's latest list of rooms and, asked to, moves between rooms the way Jitsi
+Meet does on a move-to-room message (`move_to`).
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Participant:
         # Called with each stanza and its arrival time, before anything else sees it.
         self.listeners: list[Callable[[Element, float], None]] = []
         self.presences: dict[str, Element] = {}
+        # The breakout component's latest update: rooms by id (JID node), as Jitsi Meet keeps it.
+        self.breakout_rooms: dict[str, Any] = {}
         self._ids = itertools.count(1)
         self._reader: asyncio.Task[None] | None = None
         self._joining = False
@@ -98,10 +102,18 @@ class Participant:
                     listener(element, arrived)
                 if element.tag == CLIENT + "presence":
                     self.presences[element.get("from", "")] = element
+                self._note_rooms(element)
                 if element.tag == CLIENT + "iq" and element.get("type") in ("get", "set"):
                     await self._answer_iq(element)
                 if self.keep_inbox or element.get("id") == "focus1" or self._joining:
                     await self.inbox.put(element)
+
+    def _note_rooms(self, element: Element) -> None:
+        if element.get("from") != prosody.BREAKOUT:
+            return
+        payload = json_of(element) or {}
+        if payload.get("event") == "features/breakout-rooms/update":
+            self.breakout_rooms = dict(payload.get("rooms") or {})
 
     async def _answer_iq(self, iq: Element) -> None:
         assert self.ws is not None
@@ -109,9 +121,13 @@ class Participant:
             f"<iq xmlns='jabber:client' type='result' to='{iq.get('from')}' id='{iq.get('id')}'/>"
         )
 
-    def _presence(self, first: bool = False, unavailable: bool = False) -> str:
+    def _presence(
+        self, first: bool = False, unavailable: bool = False, status: str | None = None
+    ) -> str:
         kind = " type='unavailable'" if unavailable else ""
         parts = [f"<presence xmlns='jabber:client' to='{self.room_jid}/{self.nick}'{kind}>"]
+        if status:
+            parts.append(f"<status>{status}</status>")
         if first:
             parts.append("<x xmlns='http://jabber.org/protocol/muc'/>")
         if not unavailable:
@@ -180,6 +196,35 @@ class Participant:
     async def leave(self) -> None:
         assert self.ws is not None
         await self.ws.send(self._presence(unavailable=True))
+
+    async def move_to(self, room_jid: str, *, new_nick: bool = False) -> bool:
+        """What Jitsi Meet does on a breakout move-to-room message (breakout-rooms/actions.ts
+        moveToRoom, web): a room missing from the latest update is ignored (False);
+        otherwise it leaves its room with status "switch_room" and waits for its own
+        unavailable presence (lib-jitsi-meet's ChatRoom.leave waits up to 5 s), then joins
+        the other room on the same connection the usual way: the focus first, then
+        presence. Leaving a conference lowers the local raised hand
+        (base/participants/middleware.ts, "We left the conference"), so it arrives with no
+        hand. The nickname stays for an anonymous user (lib-jitsi-meet's resourceCreator
+        takes it from the JID); a logged-in user gets a new random one (`new_nick`)."""
+        assert self.ws is not None
+        if room_jid.split("@", 1)[0] not in self.breakout_rooms:
+            return False
+        left = f"{self.room_jid}/{self.nick}"
+        await self.ws.send(self._presence(unavailable=True, status="switch_room"))
+        with contextlib.suppress(TimeoutError):
+            await self.wait_for(
+                lambda e: e.get("from") == left and e.get("type") == "unavailable", timeout=5
+            )
+        self.hand = None
+        self.room_jid = room_jid  # self.room stays: the meeting in the connection's URL
+        if new_nick:
+            self.nick = secrets.token_hex(4)
+        await self.join()
+        mine = self.presences.get(f"{self.room_jid}/{self.nick}")
+        if mine is None or mine.get("type") == "error":
+            raise RuntimeError(f"{self.name} could not join {room_jid}")
+        return True
 
     async def wait_for(self, match: Any, timeout: float = 10.0) -> Element:
         """The next stanza (from now on) that `match` accepts."""

@@ -1,8 +1,13 @@
 """Debian's Prosody, started on free loopback ports with a generated Jitsi-like config.
 
 Anonymous VirtualHost, a MUC component (plus one for a tenant), WebSocket on the HTTP
-port, and external-component slots for the stand-ins of Jitsi's focus, breakout and polls
-components (Jicofo and Jitsi's Prosody modules are not installable here).
+port, and external-component slots for the stand-ins of Jitsi's focus and polls components
+(Jicofo and Jitsi's Prosody modules are not installable here). Breakout rooms are a real MUC
+component, breakout.DOMAIN, as in a Jitsi deployment, with the breakout module's stand-in
+(prosody_modules/mod_muc_breakout_rooms_standin.lua) on it; only Jicofo may create rooms
+there (`restrict_room_creation`, Jicofo's account as the component's admin). The focus
+stand-in's occupants use FOCUS_USER, whose JID node is "focus" as Jicofo's is
+(focus@auth.DOMAIN): Jitsi's modules tell Jicofo apart by that node.
 
 Polls come in the deployment's style (`polls_style`): "component" declares polls.DOMAIN and
 advertises it in the domain's disco#info, as docker-jitsi-meet stable-10532 and later do;
@@ -35,6 +40,7 @@ MUC = f"conference.{DOMAIN}"
 TENANT = "acme"
 TENANT_MUC = f"conference.{TENANT}.{DOMAIN}"
 FOCUS = f"focus.{DOMAIN}"
+FOCUS_USER = f"focus@{FOCUS}"  # what Jicofo joins rooms as
 BREAKOUT = f"breakout.{DOMAIN}"
 POLLS = f"polls.{DOMAIN}"
 COMPONENT_SECRET = "stand-in-secret"
@@ -91,8 +97,13 @@ Component "{tenant_muc}" "muc"
 Component "{focus}"
     component_secret = "{secret}"
 
-Component "{breakout}"
-    component_secret = "{secret}"
+Component "{breakout}" "muc"
+    modules_enabled = {{ "{breakout_module}" }}
+    main_muc = "{muc}"
+    restrict_room_creation = true
+    admins = {{ "{focus_user}" }}
+    muc_room_locking = false
+    muc_room_default_public_jids = true
 
 {polls_component}
 """
@@ -105,6 +116,7 @@ POLLS_IDENTITY = """    modules_enabled = {{ "features_identity_standin" }}
     polls_component = "{polls}"
 """
 POLLS_IN_ROOM = "polls_inroom_standin"
+BREAKOUT_MODULE = "muc_breakout_rooms_standin"
 
 
 def free_port() -> int:
@@ -168,6 +180,8 @@ class Prosody:
                 tenant_muc=TENANT_MUC,
                 focus=FOCUS,
                 breakout=BREAKOUT,
+                breakout_module=BREAKOUT_MODULE,
+                focus_user=FOCUS_USER,
                 polls=POLLS,
                 secret=COMPONENT_SECRET,
                 muc_extra=self._muc_lines(),

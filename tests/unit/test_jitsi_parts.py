@@ -83,6 +83,17 @@ def test_phone_callers_are_marked() -> None:
     assert events[0].person.kind is PersonKind.PHONE
 
 
+def test_the_jigasi_feature_counts_only_from_trusted_domains_when_listed() -> None:
+    roster = Roster("botbot00", "s1", jigasi_domains=("Recorder.Meet.Jitsi",))
+    trusted = Jid("9c0d1e2f", "recorder.meet.jitsi", "res")
+    stranger = Jid("9c0d1e2f", "guest.meet.jitsi", "res")
+    calls = roster.apply(presence("cccc0003", is_jigasi=True, real_jid=trusted), 1)
+    fakes = roster.apply(presence("dddd0004", is_jigasi=True, real_jid=stranger), 1)
+    hidden = roster.apply(presence("eeee0005", is_jigasi=True), 1)
+    kinds = [e.person.kind for e in calls + fakes + hidden if isinstance(e, PersonJoined)]
+    assert kinds == [PersonKind.PHONE, PersonKind.WEB, PersonKind.PHONE]
+
+
 def test_rejoin_keeps_people_until_the_grace_ends() -> None:
     roster = Roster("botbot00", "s1")
     roster.apply(presence("aaaa0001"), 1)
@@ -116,6 +127,25 @@ def test_a_move_to_a_breakout_room_is_a_move_not_a_leave() -> None:
     back = roster.apply(presence("aaaa0001", real_jid=Jid("ana", "meet.jitsi", "r1")), 3)
     assert back == [PersonMoved("s1", "aaaa0001", MAIN_ROOM)]
     assert roster.members["aaaa0001"].joined_at == 1
+
+
+def test_a_hand_raised_before_a_move_comes_back_with_the_person() -> None:
+    roster = Roster("botbot00", "s1")
+    ana = {"real_jid": Jid("ana", "meet.jitsi", "r1")}
+    roster.apply(presence("aaaa0001", raised_hand=1500, **ana), 1)
+    roster.apply_rooms((MAIN, _group("g1")))
+    roster.apply(presence("aaaa0001", unavailable=True), 2)
+    roster.apply_rooms((MAIN, _group("g1", ("aaaa0001", "ana@meet.jitsi/r1"))))
+    # Jitsi Meet comes back without a hand (it lowers its own on leaving a conference).
+    back = roster.apply(presence("aaaa0001", **ana), 3)
+    assert back == [PersonMoved("s1", "aaaa0001", MAIN_ROOM)]
+    assert roster.apply(presence("aaaa0001", display_name="Ana", **ana), 4) == []  # still held
+    assert roster.members["aaaa0001"].hand_raised_at == 1500
+    # A hand raised again in Jitsi is news, and lowering that one lowers it.
+    again = roster.apply(presence("aaaa0001", raised_hand=4500, **ana), 5)
+    assert again == [HandChanged("s1", "aaaa0001", 4500, HandSource.JITSI)]
+    lowered = roster.apply(presence("aaaa0001", **ana), 6)
+    assert lowered == [HandChanged("s1", "aaaa0001", None, HandSource.JITSI)]
 
 
 def test_a_leave_while_groups_run_is_a_leave_once_nobody_places_them() -> None:

@@ -162,6 +162,12 @@ def test_render_refuses_a_bad_room_header() -> None:
         pbx.render(None, translate=english, room_header="Room: x")
 
 
+def test_a_pbx_may_use_jigasis_default_room_header() -> None:
+    reply = Reply((), Connect("circle@conference.meet.jitsi"), "en")
+    body = pbx.render(reply, translate=english, room_header="Jitsi-Conference-Room")
+    assert body["sip_headers"] == {"Jitsi-Conference-Room": "circle@conference.meet.jitsi"}
+
+
 # --- Prompt ids ------------------------------------------------------------------------
 
 

@@ -12,7 +12,8 @@ from facilitation.meeting_events import HandChanged, MeetingEvent
 from plugin.clock import Clock
 from plugin.desks.console import serialize
 from plugin.jitsi import stanzas
-from plugin.jitsi.bot import BotConfig, MeetingBot
+from plugin.jitsi.bot import MeetingBot
+from plugin.jitsi.bot_types import BotConfig
 from plugin.jitsi.jid import Jid, RoomAddress
 from plugin.jitsi.stanzas import ChatMessage, Iq, JsonMessage, Presence, StanzaError
 

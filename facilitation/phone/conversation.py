@@ -1,35 +1,39 @@
-"""The phone call as a conversation: what the caller hears and what their keys do.
-
-Pure: no I/O, no clock, no database. Both phone dialects (TwiML providers and a PBX in
-front of Jigasi) feed keypad digits in and render the replies out; this module decides.
+"""The phone call as a conversation: what each key does at each step, and what to answer.
 
 A call goes: choose a language (only when several are offered) -> type the PIN (three
 tries) -> in the meeting (`*9` raises or lowers the hand, 1-9 answer a keypad warm-up) ->
 when the meeting leg ends and the caller is still there, the keypad check-out (how are
 you feeling, would you like a call back) -> goodbye.
-
-Prompts are English source strings marked with N_; the adapters translate them into the
-call's language with the service's gettext catalogues.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from facilitation.checkout import Contact, Feeling
+from facilitation.phone.caller_input import check_digits
+from facilitation.phone.prompts import (
+    ASK_CALLBACK,
+    ASK_FEELING,
+    ASK_PIN,
+    CALLBACK_YES,
+    CHOOSE_LANGUAGE,
+    CONNECTING,
+    GOODBYE,
+    LANGUAGE_NAMES,
+    LOCKED_OUT,
+    NO_DIGITS,
+    NOT_AN_OPTION,
+    PIN_HELP,
+    THANKS,
+    WELCOME,
+)
+from facilitation.phone.replies import Connect, Gather, Hangup, Reply, Say
 
-
-def N_(message: str) -> str:
-    return message
-
-
-DIGITS = re.compile(r"[0-9*#]{1,12}")
 MAX_TRIES = 3
 HAND_TOGGLE = "*9"
-LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg", "es": "Español", "fr": "Français"}
 
 
 class Step(StrEnum):
@@ -40,86 +44,6 @@ class Step(StrEnum):
     CALLBACK = "callback"
     DONE = "done"
     LOCKED = "locked"
-
-
-class BadDigits(ValueError):
-    """Keypad input that is not 1 to 12 of 0-9, * and #."""
-
-
-# What providers send instead of a number when the caller withholds it (Twilio's stand-ins
-# for anonymous, unknown, blocked, restricted and unavailable, and common PBX words).
-WITHHELD = frozenset(
-    {
-        "+266696687",
-        "+86282452253",
-        "+8656696687",
-        "+7378742833",
-        "+2562533",
-        "anonymous",
-        "restricted",
-        "unknown",
-        "unavailable",
-        "private",
-        "withheld",
-    }
-)
-
-
-def caller_number(caller: str) -> str:
-    """The caller's digits, or "" when there is no usable number (withheld, too short)."""
-    text = caller.strip()
-    digits = "".join(c for c in text if c.isdigit())
-    if text.lower() in WITHHELD or len(digits) < 6:
-        return ""
-    return digits
-
-
-def check_digits(digits: str) -> str:
-    if not DIGITS.fullmatch(digits):
-        raise BadDigits("digits must be 1 to 12 of 0-9, * and #")
-    return digits
-
-
-@dataclass(frozen=True)
-class Say:
-    """Something spoken: N_-marked English text and its %(name)s values, in the reply's
-    language unless `language` says otherwise."""
-
-    text: str
-    values: Mapping[str, str] = field(default_factory=dict)
-    language: str | None = None
-
-
-@dataclass(frozen=True)
-class Gather:
-    """Wait for up to `max_digits` keys (# ends early), then post them back."""
-
-    max_digits: int
-    timeout_seconds: int = 10
-
-
-@dataclass(frozen=True)
-class Connect:
-    """Put the caller into the meeting through Jigasi."""
-
-    room_jid: str
-
-
-@dataclass(frozen=True)
-class Hangup:
-    pass
-
-
-Next = Gather | Connect | Hangup
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What the caller hears, in `language`, and what happens after."""
-
-    say: tuple[Say, ...]
-    then: Next
-    language: str
 
 
 class HandMove(StrEnum):
@@ -160,46 +84,6 @@ class Outcome:
 
 
 PinLookup = Callable[[str], str | None]
-
-WELCOME = Say(N_("Welcome to the meeting line."))
-ASK_PIN = Say(N_("Please type the meeting PIN, then press the hash key."))
-PIN_HELP = Say(
-    N_(
-        "Sorry, that PIN did not work. The PIN is the %(length)s digit number on your "
-        "invitation. Please type it again, then press the hash key."
-    )
-)
-NO_DIGITS = Say(N_("Sorry, I did not hear any keys."))
-LOCKED_OUT = Say(
-    N_(
-        "Sorry, that PIN did not work three times. Please check the PIN with the person who "
-        "invited you, then call again. Goodbye."
-    )
-)
-CONNECTING = Say(
-    N_(
-        "Thank you. Connecting you to the meeting now. During the meeting, press star then 9 "
-        "to raise or lower your hand."
-    )
-)
-ASK_FEELING = Say(
-    N_(
-        "Before you go, how are you feeling after the meeting? Press 1 if you are feeling OK. "
-        "Press 2 if you are not sure. Press 3 if you are struggling."
-    )
-)
-ASK_CALLBACK = Say(N_("Would you like someone to call you back? Press 1 for yes. Press 2 for no."))
-NOT_AN_OPTION = Say(N_("Sorry, that is not one of the choices."))
-CALLBACK_YES = Say(N_("Thank you. Someone will call you back on this number."))
-THANKS = Say(N_("Thank you for coming, and for telling us how you are. Take care. Goodbye."))
-GOODBYE = Say(N_("Thank you for coming. Take care. Goodbye."))
-UNREACHABLE = Say(
-    N_(
-        "Sorry, the meeting could not be reached just now. Please try again in a few "
-        "minutes. Goodbye."
-    )
-)
-CHOOSE_LANGUAGE = N_("For %(language)s, press %(key)s.")
 
 KEYPAD_FEELINGS = {"1": Feeling.OK, "2": Feeling.NOT_SURE, "3": Feeling.STRUGGLING}
 
@@ -340,15 +224,3 @@ def hung_up(state: CallState) -> Effect:
         hand = HandMove.DOWN if state.step is Step.MEETING else None
         return Effect(hand=hand, missed_checkout=True)
     return Effect()
-
-
-def spoken(say: Say, language: str, translate: Callable[[str, str], str]) -> str:
-    """The words to speak: `translate(language, text)` with the values filled in. A
-    translation whose placeholders do not fit falls back to the English source."""
-    text = translate(language, say.text)
-    if say.values:
-        try:
-            text = text % say.values
-        except (KeyError, ValueError, TypeError):
-            text = say.text % say.values
-    return text
