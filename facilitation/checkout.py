@@ -119,3 +119,11 @@ def flag_for(answers: Answers, phrases: Iterable[str] = DEFAULT_CONCERN_PHRASES)
 
 
 MISSING_FLAG = Flag(Level.FLAG, (Reason.MISSING,))
+
+
+def time_left(seconds: float) -> tuple[int, int]:
+    """(whole days, hours) a link has left, for "the next N days/hours". Hours are rounded
+    up (a 72-hour link just after it was sent still has 72 hours, i.e. 3 days), days down
+    from those hours, so the page never promises more time than there is by an hour."""
+    hours = max(1, -(-int(seconds) // 3600))
+    return hours // 24, hours

@@ -8,6 +8,7 @@ import base64
 import gc
 import getpass
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -68,13 +69,28 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _alembic_noise(record: logging.LogRecord) -> bool:
+    """Alembic says which database dialect it uses on every command ("Context impl
+    SQLiteImpl.", "Will assume non-transactional DDL."): keep that at DEBUG only."""
+    if record.levelno == logging.INFO and record.msg in ("Context impl %s.", "Will assume %s DDL."):
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "pbx-secret":  # needs no settings: it is how you make one
         print("whsec_" + base64.b64encode(secrets.token_bytes(32)).decode())
         return 0
+    # serve --host/--port count as the settings, so links printed and sent follow them.
+    listen = {
+        f"FACILITATE_{name.upper()}": str(value)
+        for name in ("host", "port")
+        if (value := getattr(args, name, None)) is not None
+    }
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, {**os.environ, **listen})
     except SettingsError as exc:
         print("Settings problems:", file=sys.stderr)
         for problem in exc.problems:
@@ -83,9 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("alembic.runtime.migration").addFilter(_alembic_noise)
     try:
         if args.command == "serve":
-            return _serve(settings, args.host, args.port)
+            return _serve(settings)
         if args.command == "db":
             upgrade(settings.database_url)
             print(f"Database is at schema {head_revision()}.")
@@ -104,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> int:
+def _serve(settings: Settings) -> int:
     revision = asyncio.run(_revision(settings))
     if revision != head_revision():
         print("The database schema is not up to date. Run: facilitate db upgrade", file=sys.stderr)
@@ -117,7 +134,7 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> int:
     gc.freeze()
     # Young objects (a request's worth) are collected in fewer, bigger sweeps: shorter tails.
     gc.set_threshold(50_000, 20, 20)
-    web.run_app(app, host=host or settings.host, port=port or settings.port, access_log=None)
+    web.run_app(app, host=settings.host, port=settings.port, access_log=None)
     return 0
 
 
@@ -200,13 +217,26 @@ async def _users(settings: Settings, args: argparse.Namespace) -> int:
         await database.close()
 
 
+NO_TERMINAL = (
+    "No terminal to ask for the password on. Give it on standard input instead:\n"
+    "  printf '%s\\n' \"$PASSWORD\" | facilitate users add NAME --password-stdin"
+)
+
+
 async def _add_user(db: AsyncSession, args: argparse.Namespace) -> int:
     passwords = Passwords(PasswordPolicy(load_common_passwords()))
     if args.password_stdin:
         password = again = sys.stdin.readline().rstrip("\n")
+    elif not sys.stdin.isatty():
+        print(NO_TERMINAL, file=sys.stderr)
+        return 2
     else:
-        password = getpass.getpass("Password: ")
-        again = getpass.getpass("Same password again: ")
+        try:
+            password = getpass.getpass("Password: ")
+            again = getpass.getpass("Same password again: ")
+        except EOFError:  # Ctrl-D at the prompt
+            print("\nNo password given; nothing was added.", file=sys.stderr)
+            return 2
     display_name = args.name or args.username
     problems = account_problems(
         username=args.username,

@@ -7,14 +7,12 @@ the variable an admin would set, so `facilitate check` can print them all.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -24,6 +22,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from facilitation.checkout import DEFAULT_CONCERN_PHRASES
@@ -37,16 +36,19 @@ from facilitation.dialin import (
 from facilitation.meeting_link import JitsiBase
 from plugin.i18n import has_catalogue
 from plugin.security.standard_webhooks import decode_secret
-from plugin.settings_checks import (
-    ENV_PREFIX,
-    EXAMPLE_JITSI,
-    cross_problems,
-    env_name,
+from plugin.settings_checks import ENV_PREFIX, EXAMPLE_JITSI, cross_problems, env_name
+from plugin.settings_types import (
+    BaseUrl,
+    DatabaseUrl,
+    Domain,
+    LogLevel,
+    PollsStyle,
+    RoomHeader,
+    SipUri,
+    WebSocketUrl,
+    XmppUsername,
+    listening_url,
 )
-
-# An XMPP localpart (RFC 7622 3.3.1 forbids these characters in it).
-_XMPP_NAME = re.compile(r"[^\s\"&'/:<>@]{1,1023}")
-_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
 
 
 @lru_cache(maxsize=8)
@@ -58,23 +60,24 @@ def _parse_bases(urls: tuple[str, ...]) -> tuple[JitsiBase, ...]:
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    database_url: str = "sqlite:///facilitation.db"
+    database_url: DatabaseUrl = "sqlite:///facilitation.db"
     data_dir: Path = Path("data")
     secret_key: SecretStr | None = None
-    base_url: str = "http://127.0.0.1:8080"
+    # Unset: worked out from host and port (see _derive_base_url).
+    base_url: BaseUrl = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     jitsi_url: tuple[str, ...] = (EXAMPLE_JITSI,)
-    xmpp_domain: str = "meet.jitsi"
-    muc_domain: str = "muc.meet.jitsi"
-    xmpp_websocket_url: str | None = None
-    focus_domain: str | None = None
+    xmpp_domain: Domain = "meet.jitsi"
+    muc_domain: Domain = "muc.meet.jitsi"
+    xmpp_websocket_url: WebSocketUrl | None = None
+    focus_domain: Domain | None = None
     use_focus: bool = True
-    breakout_domain: str | None = None
-    polls_domain: str | None = None
+    breakout_domain: Domain | None = None
+    polls_domain: Domain | None = None
     # How Jitsi runs polls: "auto" asks it (disco#info on the XMPP domain), "component"
     # or "room" forces one (see plugin/jitsi/polls.py).
-    polls_style: str = "auto"
+    polls_style: PollsStyle = "auto"
     bot_enabled: bool | None = None
     bot_display_name: Annotated[str, Field(min_length=1, max_length=60)] = "Facilitation assistant"
     xmpp_ping_seconds: Annotated[float, Field(ge=1, le=600)] = 60.0
@@ -87,21 +90,24 @@ class Settings(BaseModel):
     jwt_audience: Annotated[str, Field(min_length=1, max_length=200)] = "jitsi"
     # An XMPP account for the assistant (Jitsi's internal auth makes logged-in users
     # moderators); it lives on xmpp_auth_domain, or on xmpp_domain when that is unset.
-    xmpp_username: str | None = None
+    xmpp_username: XmppUsername | None = None
     xmpp_password: SecretStr | None = None
-    xmpp_auth_domain: str | None = None
+    xmpp_auth_domain: Domain | None = None
     prosody_token: SecretStr | None = None
     jaas_secret: tuple[SecretStr, ...] = ()
     webhook_max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 1024 * 1024
     webhook_tolerance_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
     webhook_keep_hours: Annotated[int, Field(ge=72, le=24 * 3650)] = 72
     jigasi_users: tuple[str, ...] = ("jigasi",)
+    # Like Jicofo's jicofo.jigasi.trusted-domains: when set, the Jigasi feature in presence
+    # marks a phone caller only from these domains; empty trusts it from any domain.
+    jigasi_trusted_domains: tuple[Domain, ...] = ()
     dial_in_region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] = DEFAULT_COUNTRY
     dial_in_numbers: tuple[str, ...] = ()
     pin_digits: Annotated[int, Field(ge=MIN_PIN_DIGITS, le=MAX_PIN_DIGITS)] = 7
     pin_keep_days: Annotated[int, Field(ge=1, le=3650)] = 90
-    jigasi_sip_uri: str | None = None
-    jigasi_room_header: Annotated[str, Field(pattern=r"^X-[A-Za-z0-9-]{1,64}$")] = "X-Room-Name"
+    jigasi_sip_uri: SipUri | None = None
+    jigasi_room_header: RoomHeader = "X-Room-Name"
     twiml_auth_token: SecretStr | None = None
     pbx_webhook_secret: tuple[SecretStr, ...] = ()
     phone_languages: tuple[str, ...] = ("en",)
@@ -117,12 +123,22 @@ class Settings(BaseModel):
     login_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     login_session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
     language: str = "en"
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_base_url(cls, values: Any) -> Any:
+        """Without FACILITATE_BASE_URL, links point where the service listens: a port
+        set alone must not leave every printed link on :8080."""
+        if not isinstance(values, dict) or values.get("base_url"):
+            return values
+        return {**values, "base_url": listening_url(values.get("host"), values.get("port"))}
 
     @field_validator(
         "jitsi_url",
         "jaas_secret",
         "jigasi_users",
+        "jigasi_trusted_domains",
         "dial_in_numbers",
         "pbx_webhook_secret",
         "phone_languages",
@@ -150,15 +166,6 @@ class Settings(BaseModel):
         parse_numbers(value, info.data.get("dial_in_region") or DEFAULT_COUNTRY)
         return value
 
-    @field_validator("jigasi_sip_uri")
-    @classmethod
-    def _check_sip(cls, value: str | None) -> str | None:
-        if value is not None and not re.fullmatch(r"sips?:[^\s<>\"]+@[^\s<>\"]+", value):
-            raise ValueError(
-                f"must be a SIP URI such as sip:jigasi@jigasi.example.org, got {value!r}"
-            )
-        return value
-
     @field_validator("pbx_webhook_secret")
     @classmethod
     def _check_pbx_secret(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
@@ -178,85 +185,12 @@ class Settings(BaseModel):
             raise ValueError(f"no compiled translation for {', '.join(missing)}")
         return value
 
-    @field_validator("base_url")
-    @classmethod
-    def _check_base(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(
-                f"must be an http(s) URL such as https://facilitate.example.org, got {value!r}"
-            )
-        return value.rstrip("/")
-
-    @field_validator("xmpp_websocket_url")
-    @classmethod
-    def _check_ws(cls, value: str | None) -> str | None:
-        if value is not None and urlsplit(value).scheme not in ("ws", "wss"):
-            raise ValueError(f"must start with wss:// (or ws:// for local tests), got {value!r}")
-        return value
-
-    @field_validator("xmpp_domain", "muc_domain", "focus_domain", "breakout_domain", "polls_domain")
-    @classmethod
-    def _check_domain(cls, value: str | None) -> str | None:
-        if value is not None and not _DOMAIN.fullmatch(value):
-            raise ValueError(f"must be a bare XMPP domain such as meet.jitsi, got {value!r}")
-        return value.lower() if value is not None else None
-
-    @field_validator("database_url")
-    @classmethod
-    def _check_db(cls, value: str) -> str:
-        scheme = value.split(":", 1)[0]
-        if scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/dbname")
-        if scheme.startswith("sqlite") and value.rstrip("/").endswith((":", ":memory:")):
-            raise ValueError("SQLite needs a file (sqlite:///path/to/file.db): data must survive")
-        return value
-
-    @field_validator("polls_style")
-    @classmethod
-    def _check_polls_style(cls, value: str) -> str:
-        style = value.strip().lower()
-        if style not in ("auto", "component", "room"):
-            raise ValueError(
-                "one of auto (ask Jitsi), component (polls.DOMAIN, docker-jitsi-meet "
-                f"stable-10532 and later) or room (earlier releases), got {value!r}"
-            )
-        return style
-
-    @field_validator("xmpp_username")
-    @classmethod
-    def _check_xmpp_username(cls, value: str | None) -> str | None:
-        if value is not None and "@" in value:
-            raise ValueError(
-                "give the name only (e.g. facilitation); the domain goes in "
-                f"{env_name('xmpp_auth_domain')}"
-            )
-        if value is not None and not _XMPP_NAME.fullmatch(value):
-            raise ValueError(
-                "an XMPP user name of 1 to 1023 characters, without spaces or any of \" & ' / : < >"
-            )
-        return value
-
     @field_validator("xmpp_password")
     @classmethod
     def _check_xmpp_password(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value():
             raise ValueError("must not be empty")
         return value
-
-    @field_validator("xmpp_auth_domain")
-    @classmethod
-    def _check_xmpp_auth_domain(cls, value: str | None) -> str | None:
-        if value is not None and not _DOMAIN.fullmatch(value):
-            raise ValueError(f"must be a bare XMPP domain such as meet.jitsi, got {value!r}")
-        return value.lower() if value is not None else None
-
-    @field_validator("log_level")
-    @classmethod
-    def _check_level(cls, value: str) -> str:
-        if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-            raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
-        return value.upper()
 
     @property
     def jitsi_bases(self) -> tuple[JitsiBase, ...]:

@@ -31,6 +31,13 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
             f"{env_name('jigasi_sip_uri')}: needed with {env_name('twiml_auth_token')}, "
             "to put TwiML callers through to Jigasi"
         )
+    header = str(values.get("jigasi_room_header", "X-Room-Name"))
+    if values.get("twiml_auth_token") and not header.startswith("X-"):
+        found.append(
+            f"{env_name('jigasi_room_header')}: a TwiML provider passes on only headers that "
+            "start with X-; set X-Room-Name here and in Jigasi's account property "
+            "JITSI_MEET_ROOM_HEADER_NAME"
+        )
     found.extend(_account_problems(values))
     token = values.get("prosody_token")
     if token is not None and len(str(token)) < 24:

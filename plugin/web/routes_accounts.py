@@ -43,7 +43,14 @@ async def _page(
 @routes.get("/accounts", name="accounts")
 @admin_only
 async def accounts_page(request: web.Request) -> web.StreamResponse:
-    return await _page(request, AccountForm(), {})
+    notice = ""
+    added = request.query.get("added", "")
+    if added.isascii() and added.isdigit() and len(added) < 10:
+        async with request.app[keys.DATABASE].session() as db:
+            account = await db.get(Account, int(added))
+        if account is not None:
+            notice = gettext(request, N_("Account %(name)s added."), name=account.username)
+    return await _page(request, AccountForm(), {}, notice=notice)
 
 
 @routes.post("/accounts")
@@ -82,8 +89,8 @@ async def add_account(request: web.Request) -> web.StreamResponse:
             via="web",
         )
         await db.commit()
-    notice = gettext(request, N_("Account %(name)s added."), name=account.username)
-    return await _page(request, AccountForm(), {}, notice=notice)
+    # Post/redirect/get: a reload shows the page again instead of posting the form twice.
+    raise web.HTTPSeeOther(f"/accounts?added={account.id}")
 
 
 async def _set_disabled(request: web.Request, disabled: bool) -> web.StreamResponse:

@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from facilitation.checkout import Contact, Feeling, mentions_concern
+from facilitation.checkout import Contact, Feeling, mentions_concern, time_left
 from facilitation.checkout_form import LIMITS, FormErrors, parse_form
 from facilitation.throttle import ThrottlePolicy
 from plugin import keys
@@ -101,7 +101,9 @@ def _form_page(
     status: int = 200,
 ) -> web.Response:
     settings = request.app[keys.SETTINGS]
-    left = link.expires_at - request.app[keys.CLOCK].now()
+    days_left, hours_left = time_left(
+        (link.expires_at - request.app[keys.CLOCK].now()).total_seconds()
+    )
     written = " \n".join(
         values.get(name, "") for name in ("note", "feedback", "good_time", "other_way")
     )
@@ -115,8 +117,8 @@ def _form_page(
         "errors": errors or {},
         "saved": saved,
         "ask_name": link.participant_id is None,
-        "days_left": left.days,
-        "hours_left": max(1, int(left.total_seconds() // 3600)),
+        "days_left": days_left,
+        "hours_left": hours_left,
         "needs_help": needs_help,
         "help_text": settings.checkout_help,
         "retention_days": settings.retention_days,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,46 @@ def test_check_reports_every_settings_problem(
     assert "FACILITATE_BASE_URL" in err
 
 
+def test_users_add_without_a_terminal_says_how_and_exits_2(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(monkeypatch, "db", "upgrade") == 0
+    assert run(monkeypatch, "users", "add", "sam") == 2  # stdin is not a terminal here
+    err = capsys.readouterr().err
+    assert "--password-stdin" in err and "Traceback" not in err and "EOFError" not in err
+
+
+def test_links_follow_the_port_when_no_base_url_is_set(
+    env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("FACILITATE_BASE_URL", raising=False)
+    monkeypatch.setenv("FACILITATE_PORT", "8097")
+    assert run(monkeypatch, "db", "upgrade") == 0
+    served: list[tuple[str, int]] = []
+    monkeypatch.setattr(
+        "plugin.cli.web.run_app", lambda app, host, port, **_: served.append((host, port))
+    )
+    assert run(monkeypatch, "serve") == 0
+    assert "http://127.0.0.1:8097/setup/" in capsys.readouterr().out
+    every_address = "0.0.0.0"  # noqa: S104 - what a container listens on; links say localhost
+    assert run(monkeypatch, "serve", "--port", "8098", "--host", every_address) == 0
+    assert "http://localhost:8098/setup/" in capsys.readouterr().out
+    assert served == [("127.0.0.1", 8097), (every_address, 8098)]
+
+
 def test_serve_refuses_an_unmigrated_database(
     env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(monkeypatch, "serve", "--port", "1") == 1
     assert "facilitate db upgrade" in capsys.readouterr().err
+
+
+def test_alembic_does_not_name_its_dialect_at_info_on_every_command(
+    env: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)  # as FACILITATE_LOG_LEVEL=INFO, the default
+    assert run(monkeypatch, "db", "upgrade") == 0
+    assert run(monkeypatch, "check") == 0
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert any("Running upgrade" in message for message in info)  # the useful lines stay
+    assert not [m for m in info if m.startswith(("Context impl", "Will assume"))]

@@ -12,6 +12,7 @@ from facilitation.checkout import (
     Reason,
     flag_for,
     mentions_concern,
+    time_left,
 )
 
 
@@ -65,3 +66,11 @@ def test_no_concern(text: str) -> None:
 def test_configured_phrases() -> None:
     assert mentions_concern("I am in crisis", ["in crisis"])
     assert not mentions_concern("I am in crisis", ["unsafe"])
+
+
+def test_time_left_never_rounds_a_fresh_72_hour_link_down_to_2_days() -> None:
+    assert time_left(72 * 3600 - 5) == (3, 72)  # just sent: "the next 3 days"
+    assert time_left(48 * 3600 + 1) == (2, 49)
+    assert time_left(47 * 3600) == (1, 47)  # under 2 days: shown in hours
+    assert time_left(59) == (0, 1)
+    assert time_left(-10) == (0, 1)

@@ -174,9 +174,11 @@ def test_phone_settings_are_checked_and_each_problem_named() -> None:
             environ={
                 "FACILITATE_PBX_WEBHOOK_SECRET": "whsec_c2hvcnQ=",
                 "FACILITATE_TWIML_AUTH_TOKEN": "token-without-a-sip-uri",
+                "FACILITATE_JIGASI_ROOM_HEADER": "Jitsi-Conference-Room",
             }
         )
     assert "must be at least 24" in short.value.problems[0]
+    assert "start with X-" in "\n".join(short.value.problems)
     assert (
         "FACILITATE_JIGASI_SIP_URI: needed with FACILITATE_TWIML_AUTH_TOKEN"
         in short.value.problems[1]
@@ -189,7 +191,11 @@ def test_phone_settings_that_work() -> None:
             "FACILITATE_DIAL_IN_REGION": "US",
             "FACILITATE_DIAL_IN_NUMBERS": "(212) 555-0100, +44 800 123 4567 tollfree",
             "FACILITATE_JIGASI_SIP_URI": "sip:jigasi@10.0.0.5:5060;transport=tcp",
+            "FACILITATE_JIGASI_ROOM_HEADER": "Jitsi-Conference-Room",
+            "FACILITATE_JIGASI_TRUSTED_DOMAINS": "Recorder.Meet.Jitsi, meet.jitsi",
         }
     )
+    assert settings.jigasi_room_header == "Jitsi-Conference-Room"  # Jigasi's own default
+    assert settings.jigasi_trusted_domains == ("recorder.meet.jitsi", "meet.jitsi")
     assert [n.e164 for n in settings.dial_in] == ["+12125550100", "+448001234567"]
     assert settings.dial_in[1].toll_free

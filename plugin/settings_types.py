@@ -1,0 +1,116 @@
+"""Value types of the settings model: each checks one setting on its own and says what is
+wrong in words an admin can act on. Kept apart from the model in plugin.settings."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator
+
+from plugin.settings_checks import env_name
+
+# An XMPP localpart (RFC 7622 3.3.1 forbids these characters in it).
+_XMPP_NAME = re.compile(r"[^\s\"&'/:<>@]{1,1023}")
+_DOMAIN = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*")
+# A SIP header name (RFC 3261 token characters, kept to what PBXs pass on).
+_HEADER = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
+
+
+def _domain(value: str) -> str:
+    if not _DOMAIN.fullmatch(value):
+        raise ValueError(f"must be a bare XMPP domain such as meet.jitsi, got {value!r}")
+    return value.lower()
+
+
+def listening_url(host: object, port: object) -> str:
+    """http://HOST:PORT for the address the service listens on; a wildcard host becomes
+    localhost (the admin sets FACILITATE_BASE_URL for anything public). A port that is not
+    a number is left for its own check to report."""
+    name = str(host or "127.0.0.1").strip()
+    if name in ("0.0.0.0", "::", ""):  # noqa: S104 - reading the setting, not binding
+        name = "localhost"
+    elif ":" in name and not name.startswith("["):
+        name = f"[{name}]"  # an IPv6 address
+    number = str(port if port is not None else 8080).strip()
+    return f"http://{name}:{number if number.isascii() and number.isdigit() else 8080}"
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"must be an http(s) URL such as https://facilitate.example.org, got {value!r}"
+        )
+    return value.rstrip("/")
+
+
+def _websocket_url(value: str) -> str:
+    if urlsplit(value).scheme not in ("ws", "wss"):
+        raise ValueError(f"must start with wss:// (or ws:// for local tests), got {value!r}")
+    return value
+
+
+def _database_url(value: str) -> str:
+    scheme = value.split(":", 1)[0]
+    if scheme.split("+")[0] not in ("sqlite", "postgresql", "postgres"):
+        raise ValueError("use sqlite:///path/to/file.db or postgresql://user@host/dbname")
+    if scheme.startswith("sqlite") and value.rstrip("/").endswith((":", ":memory:")):
+        raise ValueError("SQLite needs a file (sqlite:///path/to/file.db): data must survive")
+    return value
+
+
+def _sip_uri(value: str) -> str:
+    if not re.fullmatch(r"sips?:[^\s<>\"]+@[^\s<>\"]+", value):
+        raise ValueError(f"must be a SIP URI such as sip:jigasi@jigasi.example.org, got {value!r}")
+    return value
+
+
+def _room_header(value: str) -> str:
+    if not _HEADER.fullmatch(value):
+        raise ValueError(
+            "a SIP header name such as Jitsi-Conference-Room (Jigasi's default) or "
+            f"X-Room-Name (docker-jitsi-meet's), got {value!r}"
+        )
+    return value
+
+
+def _polls_style(value: str) -> str:
+    style = value.strip().lower()
+    if style not in ("auto", "component", "room"):
+        raise ValueError(
+            "one of auto (ask Jitsi), component (polls.DOMAIN, docker-jitsi-meet "
+            f"stable-10532 and later) or room (earlier releases), got {value!r}"
+        )
+    return style
+
+
+def _xmpp_username(value: str) -> str:
+    if "@" in value:
+        raise ValueError(
+            "give the name only (e.g. facilitation); the domain goes in "
+            f"{env_name('xmpp_auth_domain')}"
+        )
+    if not _XMPP_NAME.fullmatch(value):
+        raise ValueError(
+            "an XMPP user name of 1 to 1023 characters, without spaces or any of \" & ' / : < >"
+        )
+    return value
+
+
+def _log_level(value: str) -> str:
+    if value.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError("one of DEBUG, INFO, WARNING, ERROR")
+    return value.upper()
+
+
+Domain = Annotated[str, AfterValidator(_domain)]
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+WebSocketUrl = Annotated[str, AfterValidator(_websocket_url)]
+DatabaseUrl = Annotated[str, AfterValidator(_database_url)]
+SipUri = Annotated[str, AfterValidator(_sip_uri)]
+RoomHeader = Annotated[str, AfterValidator(_room_header)]
+PollsStyle = Annotated[str, AfterValidator(_polls_style)]
+XmppUsername = Annotated[str, AfterValidator(_xmpp_username)]
+LogLevel = Annotated[str, AfterValidator(_log_level)]
