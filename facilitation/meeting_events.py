@@ -209,5 +209,10 @@ class CheckoutFlagged(MeetingEvent):
 
 
 @dataclass(frozen=True)
+class AlertsQueued(MeetingEvent):
+    """Alerts for hosts wait in the outbox (the sender wakes)."""
+
+
+@dataclass(frozen=True)
 class SessionEnded(MeetingEvent):
     ended_at: str  # ISO 8601

@@ -24,7 +24,18 @@ class Role(StrEnum):
 
 
 class MemberRole(StrEnum):
-    """A person's part in one session."""
+    """A person's part in one session. Asking is no part yet: a facilitator who asked to
+    co-facilitate sees nothing of the session until one of its facilitators says yes."""
 
     FACILITATOR = "facilitator"
     HOST = "host"
+    ASKING = "asking"
+
+    @property
+    def is_member(self) -> bool:
+        return self is not MemberRole.ASKING
+
+
+# What a facilitator holds in a session: they run it and they host (review) it.
+RUNNER_PARTS = (MemberRole.FACILITATOR, MemberRole.HOST)
+MEMBER_PARTS = tuple(part.value for part in MemberRole if part.is_member)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from facilitation.meeting_events import AlertsQueued, CheckoutFlagged
 from facilitation.passwords import PasswordPolicy
 from plugin import keys, log_redaction, session_end
 from plugin.bus import EventBus
@@ -26,11 +27,15 @@ from plugin.i18n import load_translations
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.metrics import Metrics
+from plugin.notify.mail import Mailer
+from plugin.notify.sender import Sender
+from plugin.notify.webhook import AlertWebhook
 from plugin.security.passwords import Passwords, load_common_passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
 from plugin.web import (
+    routes_account,
     routes_accounts,
     routes_auth,
     routes_checkout,
@@ -42,6 +47,7 @@ from plugin.web import (
     routes_review,
     routes_rights,
     routes_sessions,
+    routes_team,
 )
 from plugin.web.auth import identity_middleware
 from plugin.web.middleware import (
@@ -49,6 +55,7 @@ from plugin.web.middleware import (
     metrics_middleware,
     security_headers_middleware,
 )
+from plugin.web.static_files import StaticFiles
 from webhooks import phone_routes
 from webhooks import routes as webhook_routes
 
@@ -88,11 +95,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_queue)
     app.cleanup_ctx.append(_phone)
     app.cleanup_ctx.append(_checkouts)
+    app.cleanup_ctx.append(_alerts)
     app.on_shutdown.append(_close_consoles)
 
     for table in (
         routes_ops.routes,
         routes_auth.routes,
+        routes_account.routes,
         routes_accounts.routes,
         routes_sessions.routes,
         routes_live.routes,
@@ -101,16 +110,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_rights.routes,
         routes_checkout.routes,
         routes_checkout_console.routes,
+        routes_team.routes,
         routes_review.routes,
         webhook_routes.routes,
         phone_routes.routes,
     ):
         app.router.add_routes(table)
-    static = app.router.add_static("/static", STATIC_DIR, name="static", append_version=True)
-    static_urls = {
-        path.name: str(static.url_for(filename=path.name)) for path in STATIC_DIR.iterdir()
-    }
-    app[keys.TEMPLATES] = Templates(translations, static_urls, settings.language)
+    static = StaticFiles(STATIC_DIR)
+    app.router.add_get(r"/static/{name:[A-Za-z0-9._-]{1,64}}", static.handle, name="static")
+    app[keys.TEMPLATES] = Templates(
+        translations, static.urls(), settings.language, settings.time_zone
+    )
     return app
 
 
@@ -228,6 +238,18 @@ async def _checkouts(app: web.Application) -> AsyncIterator[None]:
     app[keys.TASKS].every(PURGE_EVERY_SECONDS, purge_old, "delete-old-checkouts")
     app[keys.TASKS].every(PURGE_EVERY_SECONDS, end_forgotten, "end-forgotten-sessions")
     yield
+
+
+async def _alerts(app: web.Application) -> AsyncIterator[None]:
+    """The outbox's sender: woken by flags raised here, polling for the rest."""
+    settings = app[keys.SETTINGS]
+    sender = Sender(app[keys.DATABASE], app[keys.CLOCK], Mailer(settings), AlertWebhook(settings))
+    app[keys.SENDER] = sender
+    app[keys.BUS].subscribe(CheckoutFlagged, sender.wake)
+    app[keys.BUS].subscribe(AlertsQueued, sender.wake)
+    task = app[keys.TASKS].spawn(sender.run(), "send-alerts")
+    yield
+    await sender.stop(task)
 
 
 async def _close_consoles(app: web.Application) -> None:

@@ -23,7 +23,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.accounts import account_problems
 from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
+from plugin import log_redaction
 from plugin.app import create_app
+from plugin.cli_alerts import check_alerts, notify_test
 from plugin.clock import Clock
 from plugin.db import accounts, audit
 from plugin.db.engine import Database, make_engine
@@ -62,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     users.add_parser("list", help="list accounts")
     disable = users.add_parser("disable", help="disable an account and sign it out everywhere")
     disable.add_argument("username")
-    sub.add_parser("check", help="validate the settings and the database connection")
+    sub.add_parser("check", help="validate the settings, the database and the SMTP server")
+    notify = sub.add_parser("notify-test", help="send a test alert email now")
+    notify.add_argument("address", help="where to send it")
     sub.add_parser(
         "pbx-secret", help="print a new FACILITATE_PBX_WEBHOOK_SECRET (Standard Webhooks whsec_)"
     )
@@ -100,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.migration").addFilter(_alembic_noise)
+    log_redaction.quiet_noisy_loggers()  # even at DEBUG: no SQL values, no stanzas
     try:
         if args.command == "serve":
             return _serve(settings)
@@ -109,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "check":
             return asyncio.run(_check(settings))
+        if args.command == "notify-test":
+            return asyncio.run(notify_test(settings, args.address))
         return asyncio.run(_users(settings, args))
     except SQLAlchemyError as exc:
         print(
@@ -180,6 +187,7 @@ async def _check(settings: Settings) -> int:
         problems.append(f"FACILITATE_DATABASE_URL: cannot connect: {type(exc).__name__}")
     finally:
         await engine.dispose()
+    problems += await check_alerts(settings)
     for warning in warnings(settings):
         print(f"warning: {warning}")
     for problem in problems:

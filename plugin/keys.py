@@ -17,6 +17,7 @@ from plugin.desks.wellbeing import CheckoutDesk
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.metrics import Metrics
+from plugin.notify.sender import Sender
 from plugin.security.passwords import Passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
@@ -42,3 +43,4 @@ CHECKOUTS = web.AppKey("checkouts", CheckoutDesk)
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)
 ACCOUNT = web.RequestKey("account", Account)
+SENDER = web.AppKey("sender", Sender)

@@ -41,10 +41,14 @@ from plugin.settings_types import (
     BaseUrl,
     DatabaseUrl,
     Domain,
+    Email,
     LogLevel,
+    MailHost,
     PollsStyle,
     RoomHeader,
     SipUri,
+    SmtpSecurity,
+    TimeZone,
     WebSocketUrl,
     XmppUsername,
     listening_url,
@@ -94,6 +98,8 @@ class Settings(BaseModel):
     xmpp_password: SecretStr | None = None
     xmpp_auth_domain: Domain | None = None
     prosody_token: SecretStr | None = None
+    # Bearer token for /metrics and the detailed /healthz; unset: loopback only.
+    metrics_token: SecretStr | None = None
     jaas_secret: tuple[SecretStr, ...] = ()
     webhook_max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 1024 * 1024
     webhook_tolerance_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
@@ -123,7 +129,20 @@ class Settings(BaseModel):
     login_window_minutes: Annotated[int, Field(ge=1, le=1440)] = 15
     login_session_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 12
     language: str = "en"
+    # Times on the console, e.g. when a hand went up, in the zone the meetings happen in.
+    time_zone: TimeZone = "UTC"
     log_level: LogLevel = "INFO"
+    # Alerts to hosts (facilitation.notices): email over SMTP, and/or a signed webhook.
+    smtp_host: MailHost | None = None
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 587
+    smtp_security: SmtpSecurity = "starttls"
+    smtp_username: Annotated[str, Field(min_length=1, max_length=254)] | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: Email | None = None
+    smtp_ca_file: Path | None = None
+    smtp_timeout_seconds: Annotated[float, Field(ge=1, le=120)] = 20.0
+    alert_webhook_url: BaseUrl | None = None
+    alert_webhook_secret: SecretStr | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -173,6 +192,20 @@ class Settings(BaseModel):
             decode_secret(secret.get_secret_value())  # its message says what is wrong
         return value
 
+    @field_validator("alert_webhook_secret")
+    @classmethod
+    def _check_alert_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_secret(value.get_secret_value())
+        return value
+
+    @field_validator("smtp_ca_file")
+    @classmethod
+    def _check_ca_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
+        return value
+
     @field_validator("phone_languages")
     @classmethod
     def _check_phone_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -183,6 +216,13 @@ class Settings(BaseModel):
         missing = [code for code in value if code != "en" and not has_catalogue(code)]
         if missing:
             raise ValueError(f"no compiled translation for {', '.join(missing)}")
+        return value
+
+    @field_validator("metrics_token")
+    @classmethod
+    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 24:
+            raise ValueError("use at least 24 random characters")
         return value
 
     @field_validator("xmpp_password")

@@ -17,6 +17,32 @@ def env_name(field: str) -> str:
     return ENV_PREFIX + field.upper()
 
 
+def _alert_problems(values: Mapping[str, Any]) -> list[str]:
+    found: list[str] = []
+    if values.get("smtp_host") and not values.get("smtp_from"):
+        found.append(
+            f"{env_name('smtp_from')}: needed with {env_name('smtp_host')}, as the alerts' "
+            "sender address"
+        )
+    if bool(values.get("smtp_username")) != bool(values.get("smtp_password")):
+        found.append(
+            f"{env_name('smtp_username')} and {env_name('smtp_password')}: set both or neither"
+        )
+    host = str(values.get("smtp_host") or "")
+    local = host in ("localhost", "127.0.0.1", "::1")
+    if values.get("smtp_password") and values.get("smtp_security") == "none" and not local:
+        found.append(
+            f"{env_name('smtp_security')}: none would send the SMTP password in clear to "
+            f"{host}; use starttls or tls"
+        )
+    if bool(values.get("alert_webhook_url")) != bool(values.get("alert_webhook_secret")):
+        found.append(
+            f"{env_name('alert_webhook_url')} and {env_name('alert_webhook_secret')}: set "
+            "both or neither (make a secret with: facilitate pbx-secret)"
+        )
+    return found
+
+
 def cross_problems(values: Mapping[str, Any]) -> list[str]:
     """Checks that span settings or look outside them. They read the raw values, so they
     are reported together with field errors instead of after them are fixed."""
@@ -39,6 +65,7 @@ def cross_problems(values: Mapping[str, Any]) -> list[str]:
             "JITSI_MEET_ROOM_HEADER_NAME"
         )
     found.extend(_account_problems(values))
+    found.extend(_alert_problems(values))
     token = values.get("prosody_token")
     if token is not None and len(str(token)) < 24:
         found.append(f"{env_name('prosody_token')}: use at least 24 random characters")

@@ -105,7 +105,42 @@ def _log_level(value: str) -> str:
     return value.upper()
 
 
+def _email(value: str) -> str:
+    value = value.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or any(c.isspace() for c in value):
+        raise ValueError(f"must be an email address such as alerts@example.org, got {value!r}")
+    return value
+
+
+def _smtp_security(value: str) -> str:
+    if value.lower() not in ("starttls", "tls", "none"):
+        raise ValueError("one of starttls (port 587), tls (port 465) or none (a local relay)")
+    return value.lower()
+
+
+def _mail_host(value: str) -> str:
+    value = value.strip().lower()
+    if not value or len(value) > 253 or not all(c.isalnum() or c in ".-:" for c in value):
+        raise ValueError(f"must be a host name or address such as smtp.example.org, got {value!r}")
+    return value
+
+
+def _time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"not a time zone name such as Europe/London, got {value!r}") from None
+    return value
+
+
 Domain = Annotated[str, AfterValidator(_domain)]
+TimeZone = Annotated[str, AfterValidator(_time_zone)]
+Email = Annotated[str, AfterValidator(_email)]
+SmtpSecurity = Annotated[str, AfterValidator(_smtp_security)]
+MailHost = Annotated[str, AfterValidator(_mail_host)]
 BaseUrl = Annotated[str, AfterValidator(_base_url)]
 WebSocketUrl = Annotated[str, AfterValidator(_websocket_url)]
 DatabaseUrl = Annotated[str, AfterValidator(_database_url)]

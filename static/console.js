@@ -258,4 +258,19 @@
     };
   }
   connect();
+
+  // The join link's copy button: only where the browser lets a page copy.
+  var copy = document.querySelector("[data-copy]");
+  var copied = document.querySelector(".copy-status");
+  if (copy && copied && navigator.clipboard && window.isSecureContext !== false) {
+    copy.hidden = false;
+    copy.addEventListener("click", function () {
+      var link = document.getElementById(copy.getAttribute("data-copy"));
+      navigator.clipboard.writeText(link ? link.href : "").then(function () {
+        copied.textContent = copied.getAttribute("data-text-copied");
+      }, function () {
+        copied.textContent = copied.getAttribute("data-text-not-copied");
+      });
+    });
+  }
 }());

@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from facilitation.checkout import Answers, Contact, Flag, flag_for
+from facilitation.checkout import Answers, Contact, Flag, Level, flag_for
 from facilitation.phone import CallState
-from plugin.db import flags
+from plugin.db import flags, outbox
 from plugin.db.models import Checkout, Participant, PhoneCall
 from plugin.db.models import Flag as FlagRow
+from plugin.db.outbox import Alerts
 from plugin.security.sealing import Sealer
 
 
@@ -61,12 +62,16 @@ def keypad_checkout(
 
 
 async def record_flag(
-    db: AsyncSession, checkout: Checkout, rule: Flag | None, now: datetime
+    db: AsyncSession, checkout: Checkout, rule: Flag | None, now: datetime, alerts: Alerts
 ) -> tuple[FlagRow | None, bool]:
     """After a check-out is added or changed: its flag made to match, and any flag for
-    not checking out closed. Returns the flag and whether hosts need telling now."""
+    not checking out closed. Returns the flag and whether hosts need telling now; an
+    urgent one is queued in the outbox in this same transaction."""
     await db.flush()
     flag, notify = await flags.sync(db, checkout, rule, now)
+    if flag is not None and notify and flag.level == Level.URGENT.value:
+        await db.flush()
+        await outbox.queue_urgent(db, alerts, flag, now)
     if checkout.participant_id is not None:
         await flags.settle_missing(db, checkout.session_id, checkout.participant_id, now)
     await db.flush()

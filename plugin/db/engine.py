@@ -15,6 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from plugin.db.sqlite_pragmas import BUSY_TIMEOUT_MS, PRAGMAS
 
 SQLITE_BUSY_TIMEOUT_MS = BUSY_TIMEOUT_MS
+# hide_parameters on every engine: bound values are PINs, join codes, names and password
+# hashes, never to be in a log line or an exception message whatever the log level
+# (plugin/log_redaction.py also quiets the engine's loggers: at DEBUG they print result rows).
 
 
 def async_url(url: str) -> str:
@@ -52,6 +55,7 @@ def sync_sqlite_engine(url: str) -> Engine | None:
     engine = create_engine(
         parsed.set(drivername="sqlite"),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
     )
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -68,14 +72,19 @@ def make_engine(url: str, *, one_shot: bool = False) -> AsyncEngine:
     pool: dict[str, Any] = {"poolclass": NullPool} if one_shot else {}
     if full.startswith("sqlite"):
         engine = create_async_engine(
-            full, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **pool
+            full,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            hide_parameters=True,
+            **pool,
         )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     if not one_shot:
         pool = {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 10}
     # command_timeout: a server that accepts but never answers must not hang a request.
-    engine = create_async_engine(full, connect_args={"timeout": 5, "command_timeout": 15}, **pool)
+    engine = create_async_engine(
+        full, connect_args={"timeout": 5, "command_timeout": 15}, hide_parameters=True, **pool
+    )
     event.listen(engine.sync_engine, "do_connect", _connect_errors_as_dbapi)
     return engine
 

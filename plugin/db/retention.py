@@ -18,6 +18,7 @@ from plugin.db.models import (
     Flag,
     FlagAction,
     MeetingSession,
+    Notification,
     Participant,
     PhoneCall,
     SpeakingQueue,
@@ -48,6 +49,7 @@ async def purge_session(db: AsyncSession, session: MeetingSession, now: datetime
     ).all()
     counts = tally(levels, [(level, reasons) for level, reasons in flag_rows])
     flag_ids = select(Flag.id).where(Flag.session_id == sid)
+    await db.exec(delete(Notification).where(col(Notification.session_id) == sid))
     await db.exec(delete(FlagAction).where(col(FlagAction.flag_id).in_(flag_ids)))
     await db.exec(delete(Flag).where(col(Flag.session_id) == sid))
     await db.exec(delete(Checkout).where(col(Checkout.session_id) == sid))

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.meeting_link import MeetingRef
-from facilitation.roles import MemberRole
+from facilitation.roles import MEMBER_PARTS, RUNNER_PARTS, MemberRole
 from plugin.db.models import Account, MeetingSession, SessionMember
 from plugin.security.tokens import new_join_code, new_session_id
 
@@ -67,16 +67,25 @@ async def by_join_code(db: AsyncSession, code: str) -> MeetingSession | None:
     return (await db.exec(query)).first()
 
 
-async def is_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
-    query = select(SessionMember.id).where(
-        SessionMember.session_id == session_id, SessionMember.account_id == account_id
+def _parts(session_id: str, account_id: int) -> Any:
+    """The account's rows in the session that make them part of it (asking does not)."""
+    return select(SessionMember.role).where(
+        SessionMember.session_id == session_id,
+        SessionMember.account_id == account_id,
+        col(SessionMember.role).in_(MEMBER_PARTS),
     )
-    return (await db.exec(query)).first() is not None
+
+
+async def is_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
+    return (await db.exec(_parts(session_id, account_id))).first() is not None
 
 
 def member_sessions(account_id: int | None) -> Any:
-    """The ids of the sessions an account runs or hosts, as a subquery."""
-    return select(SessionMember.session_id).where(SessionMember.account_id == account_id)
+    """The ids of the sessions an account runs or hosts, as a subquery. Asking to join
+    a session does not count: it stays out of their lists and reviews."""
+    return select(SessionMember.session_id).where(
+        SessionMember.account_id == account_id, col(SessionMember.role).in_(MEMBER_PARTS)
+    )
 
 
 async def visible_to(db: AsyncSession, account: Account, *, every: bool) -> list[MeetingSession]:
@@ -109,15 +118,25 @@ async def count_live(db: AsyncSession) -> int:
 
 async def add_member(db: AsyncSession, session_id: str, account_id: int) -> bool:
     """Make someone a runner of the session: facilitator and host, whoever started it.
+    A host of it becomes a facilitator too; a request to join it is answered.
 
-    Returns False if they already were. Does not commit; a concurrent add of the same
-    person fails at commit with IntegrityError (unique session, account, role).
+    Returns False if they already were a facilitator. Does not commit; a concurrent add of
+    the same person fails at commit with IntegrityError (unique session, account, role).
     """
-    if await is_member(db, session_id, account_id):
+    held = set((await db.exec(_parts(session_id, account_id))).all())
+    if MemberRole.FACILITATOR in held:
         return False
-    db.add_all(
-        SessionMember(session_id=session_id, account_id=account_id, role=role.value)
-        for role in MemberRole
+    await db.exec(
+        delete(SessionMember).where(
+            col(SessionMember.session_id) == session_id,
+            col(SessionMember.account_id) == account_id,
+            col(SessionMember.role) == MemberRole.ASKING.value,
+        )
+    )
+    db.add_all(  # added last, so nothing flushes them before the commit
+        SessionMember(session_id=session_id, account_id=account_id, role=part.value)
+        for part in RUNNER_PARTS
+        if part not in held
     )
     return True
 
@@ -135,7 +154,7 @@ async def members(db: AsyncSession, session_id: str) -> list[tuple[Account, str]
     query = (
         select(Account, SessionMember.role)
         .join(SessionMember, col(SessionMember.account_id) == col(Account.id))
-        .where(SessionMember.session_id == session_id)
+        .where(SessionMember.session_id == session_id, col(SessionMember.role).in_(MEMBER_PARTS))
         .order_by(col(Account.display_name))
     )
     found: dict[int, tuple[Account, str]] = {}
@@ -148,10 +167,16 @@ async def members(db: AsyncSession, session_id: str) -> list[tuple[Account, str]
 async def member_role(db: AsyncSession, session_id: str, account_id: int) -> MemberRole | None:
     """The account's part in the session: facilitator (runs it, and hosts it too), host
     (reviews its check-outs), or None."""
-    query = select(SessionMember.role).where(
-        SessionMember.session_id == session_id, SessionMember.account_id == account_id
-    )
-    roles = {MemberRole(role) for role in (await db.exec(query)).all()}
+    roles = {MemberRole(role) for role in (await db.exec(_parts(session_id, account_id))).all()}
     if MemberRole.FACILITATOR in roles:
         return MemberRole.FACILITATOR
     return MemberRole.HOST if roles else None
+
+
+async def runner_names(db: AsyncSession, session_id: str) -> list[str]:
+    """The shown names of the session's facilitators: all a stranger to it may learn."""
+    return [
+        account.display_name
+        for account, part in await members(db, session_id)
+        if part == MemberRole.FACILITATOR
+    ]

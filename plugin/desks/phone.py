@@ -38,6 +38,7 @@ from plugin.db import phone as phone_db
 from plugin.db.checkouts import keypad_checkout, live_payload, record_flag
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, Participant, PhoneCall
+from plugin.db.outbox import Alerts
 from plugin.desks.phone_lockout import CallerLockout
 from plugin.desks.phone_types import CallOver, Later, UnknownCall
 from plugin.security.sealing import Sealer
@@ -304,7 +305,7 @@ class PhoneDesk:
         person = await phone_db.participant_for(db, row, now)
         checkout, rule = keypad_checkout(row, state, person, self.sealer, now)
         db.add(checkout)
-        flag, notify = await record_flag(db, checkout, rule, now)
+        flag, notify = await record_flag(db, checkout, rule, now, Alerts.of(self.settings))
         if flag is not None and notify and row.session_id is not None:
             later.events.append(CheckoutFlagged(row.session_id, live_payload(flag, "phone")))
 

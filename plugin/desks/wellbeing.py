@@ -14,7 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.checkout import Contact, flag_for
 from facilitation.checkout_form import CheckoutForm
 from facilitation.followup import Seen, attendees, missing
-from facilitation.meeting_events import CheckoutFlagged
+from facilitation.meeting_events import AlertsQueued, CheckoutFlagged
 from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db import attendance as attendance_db
@@ -22,6 +22,7 @@ from plugin.db import checkout_links, flags, retention
 from plugin.db.checkouts import live_payload, record_flag, seal_details
 from plugin.db.engine import Database
 from plugin.db.models import Checkout, CheckoutLink, MeetingSession, Participant
+from plugin.db.outbox import Alerts, queue_digest
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.connector import Connector
@@ -148,6 +149,7 @@ class CheckoutDesk:
                 )
             else:
                 row.updated_at = now
+            asked_to_chat = row.contact != Contact.CHAT_NOW.value
             row.display_name = person.shown_name if person else form.name
             row.feeling = answers.feeling.value
             row.contact = answers.contact.value
@@ -156,10 +158,12 @@ class CheckoutDesk:
             row.feedback = self.sealer.seal_text(form.feedback)
             db.add(row)
             rule = flag_for(form.for_flagging(), self.settings.concerns)
-            flag, notify = await record_flag(db, row, rule, now)
+            flag, notify = await record_flag(db, row, rule, now, Alerts.of(self.settings))
             await db.commit()
-        if flag is not None and notify:
-            chat_now = answers.contact is Contact.CHAT_NOW
+        chat_now = answers.contact is Contact.CHAT_NOW
+        # One question at a time: "chat now" may come after the feeling already raised
+        # the flag, and the console must still hear it at once.
+        if flag is not None and (notify or (chat_now and asked_to_chat)):
             payload = live_payload(flag, "web", chat_now)
             self.bus.publish(CheckoutFlagged(link.session_id, payload))
 
@@ -179,7 +183,13 @@ class CheckoutDesk:
                 raised += await self._flag_missing_in(db, session)
                 session.missing_checked_at = now
                 db.add(session)
+                await db.flush()
+                # The check-out window is closed: one digest of the flags that are not
+                # urgent (urgent ones went at once), in the same transaction.
+                queued = await queue_digest(db, Alerts.of(self.settings), session, now)
                 await db.commit()
+                if queued:
+                    self.bus.publish(AlertsQueued(session.id))
         return raised
 
     async def _flag_missing_in(self, db: AsyncSession, session: MeetingSession) -> int:

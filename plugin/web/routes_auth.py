@@ -11,32 +11,18 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation.accounts import normalise_username
 from facilitation.roles import Role
-from facilitation.throttle import ThrottlePolicy
 from plugin import keys
 from plugin.db import accounts, audit
 from plugin.db.models import SetupToken
-from plugin.web import messages
+from plugin.web import login_guard, messages
 from plugin.web.accounts_form import AccountForm, validate_account_form
-from plugin.web.auth import client_ip, cookie_name, current_account, safe_next, set_sid_cookie
+from plugin.web.auth import cookie_name, current_account, safe_next, set_sid_cookie
 from plugin.web.forms import form_fields
 from plugin.web.pages import gettext, page
 
 routes = web.RouteTableDef()
 MAX_USERNAME = 64
 SETUP_PATH = "/setup/{token:[A-Za-z0-9_-]{1,100}}"
-
-
-# An office or a library shares one address among many people, so the per-address limit
-# is looser than the per-username one.
-IP_ALLOWANCE = 4
-
-
-def _throttles(request: web.Request) -> tuple[ThrottlePolicy, ThrottlePolicy]:
-    settings = request.app[keys.SETTINGS]
-    window = timedelta(minutes=settings.login_window_minutes)
-    per_user = ThrottlePolicy(settings.login_max_failures, window)
-    per_ip = ThrottlePolicy(settings.login_max_failures * IP_ALLOWANCE, window)
-    return per_user, per_ip
 
 
 @routes.get("/login", name="login")
@@ -55,7 +41,6 @@ async def login(request: web.Request) -> web.StreamResponse:
     target = safe_next(fields["next"])
     now = request.app[keys.CLOCK].now()
     passwords = request.app[keys.PASSWORDS]
-    throttle_keys = [f"user:{username}", f"ip:{client_ip(request)}"]
 
     def refuse(message: str, status: int, minutes: int = 0) -> web.Response:
         context = {
@@ -69,21 +54,17 @@ async def login(request: web.Request) -> web.StreamResponse:
     # Read, then verify with no database session open (argon2 takes a while and must not
     # hold a pooled connection), then write.
     async with request.app[keys.DATABASE].session() as db:
-        waits = [
-            policy.retry_after(await accounts.failures_since(db, key, now - policy.window), now)
-            for policy, key in zip(_throttles(request), throttle_keys, strict=True)
-        ]
         account = await accounts.by_username(db, username)
-    longest = max((w for w in waits if w is not None), default=None)
-    if longest is not None:
-        minutes = max(1, math.ceil(longest.total_seconds() / 60))
+        guard = await login_guard.check(request, db, username, account, now)
+    if guard.wait is not None:
+        minutes = max(1, math.ceil(guard.wait.total_seconds() / 60))
         return refuse(messages.LOGIN_THROTTLED, 429, minutes=minutes)
     # Disabled and unknown accounts are checked against a dummy hash: same time taken.
     stored = account.password_hash if account and not account.disabled else None
     ok = await asyncio.to_thread(passwords.verify, stored, password)
     if not ok or account is None or account.id is None:
         async with request.app[keys.DATABASE].session() as db:
-            await accounts.record_failure(db, throttle_keys, now)
+            await accounts.record_failure(db, guard.failure_keys, now)
             audit.record(
                 db, at=now, actor_id=None, action="login.failed", target=f"user:{username}"
             )
@@ -93,7 +74,12 @@ async def login(request: web.Request) -> web.StreamResponse:
         account.password_hash = await asyncio.to_thread(passwords.hash, password)
     async with request.app[keys.DATABASE].session() as db:
         db.add(account)
-        await accounts.clear_failures(db, throttle_keys[0])
+        # While strangers are held off the username, its count stays: signing in from a
+        # known browser must not hand whoever is guessing a fresh set of tries.
+        if not guard.others_waiting:
+            await accounts.clear_failures(db, guard.user_key)
+        if guard.device_key is not None:
+            await accounts.clear_failures(db, guard.device_key)
         await accounts.end_login(db, request[keys.SID])
         lifetime = timedelta(hours=request.app[keys.SETTINGS].login_session_hours)
         token = await accounts.start_login(db, account.id, now, lifetime)
@@ -107,6 +93,7 @@ async def login(request: web.Request) -> web.StreamResponse:
         await db.commit()
     response = web.HTTPSeeOther(target)
     set_sid_cookie(request, response, token)  # a new id at every sign-in: no fixation
+    login_guard.remember_device(request, response, account, now)
     raise response
 
 
@@ -184,6 +171,7 @@ async def setup(request: web.Request) -> web.StreamResponse:
         await db.commit()
     response = web.HTTPSeeOther("/accounts")
     set_sid_cookie(request, response, sid)
+    login_guard.remember_device(request, response, account, now)
     raise response
 
 

@@ -1,5 +1,6 @@
-"""The participant's side of the check-out: the personal form at /checkout/{token}, and
-the ways to get a link (the join page after the meeting, or a meeting's join code).
+"""The participant's side of the check-out: the personal form at /checkout/{token}, one
+question at a time (`?step=contact`, `?step=details`, then the thank-you page `?saved=1`),
+and the ways to get a link (the join page after the meeting, or a meeting's join code).
 
 Nobody signs in here: the link is the key. Pages are never cached, indexed or sent as a
 referrer, and unknown or expired links are counted per address and then refused for a while.
@@ -14,13 +15,25 @@ from typing import Any
 from aiohttp import web
 
 from facilitation.checkout import Contact, Feeling, mentions_concern, time_left
-from facilitation.checkout_form import LIMITS, FormErrors, parse_form
+from facilitation.checkout_form import (
+    LIMITS,
+    CheckoutForm,
+    FormErrors,
+    Problem,
+    answers_so_far,
+    details_for,
+    parse_contact,
+    parse_feeling,
+    parse_form,
+    same_as_saved,
+)
 from facilitation.throttle import ThrottlePolicy
 from plugin import keys
 from plugin.db import checkout_links
 from plugin.db import sessions as sessions_db
 from plugin.db.checkouts import open_details
 from plugin.db.models import Checkout, CheckoutLink, MeetingSession
+from plugin.i18n import N_
 from plugin.web import messages
 from plugin.web.auth import client_ip
 from plugin.web.forms import form_fields
@@ -29,7 +42,12 @@ from plugin.web.throttling import count_failure, seconds_to_wait
 
 routes = web.RouteTableDef()
 TOKEN_PATH = "/checkout/{token:[A-Za-z0-9_-]{16,128}}"  # noqa: S105 (a route, not a secret)
-FIELDS = ("feeling", "contact", "phone", "good_time", "other_way", "note", "feedback", "name")
+FIELDS = ("feeling", "contact", "phone", "good_time", "other_way", "name", "note", "feedback")
+STEPS = ("feeling", "contact", "details")  # one question at a time; see checkout.html
+PROBLEMS = {
+    **messages.CHECKOUT_FORM,
+    Problem.NO_CONTACT: N_("Please choose one. You can choose “No, thank you”."),
+}
 # Unknown or expired links (and meeting codes) from one address: 20 in 10 minutes. Links
 # carry 256 random bits, so this is about noise and scanning, not about luck.
 GUESSING = ThrottlePolicy(max_failures=20, window=timedelta(minutes=10))
@@ -72,10 +90,10 @@ async def _open_link(
     return _message(request, 410, messages.CHECKOUT_LINK_EXPIRED)
 
 
-def _values(request: web.Request, row: Checkout | None) -> dict[str, str]:
-    """What the form shows: the saved answers, opened, so they can be changed."""
+def _saved(request: web.Request, row: Checkout | None) -> dict[str, str]:
+    """The saved answers, opened, so they can be changed (empty when there are none)."""
     if row is None:
-        return {"contact": Contact.NONE.value}
+        return {}
     sealer = request.app[keys.CHECKOUTS].sealer
     details = open_details(sealer, row.contact_detail)
     return {
@@ -90,43 +108,61 @@ def _values(request: web.Request, row: Checkout | None) -> dict[str, str]:
     }
 
 
-def _form_page(
+def _step_page(
     request: web.Request,
     link: CheckoutLink,
     session: MeetingSession,
+    step: str,
     values: dict[str, str],
     *,
-    errors: dict[str, str] | None = None,
-    saved: bool = False,
-    status: int = 200,
+    errors: FormErrors | None = None,
 ) -> web.Response:
-    settings = request.app[keys.SETTINGS]
-    days_left, hours_left = time_left(
-        (link.expires_at - request.app[keys.CLOCK].now()).total_seconds()
-    )
-    written = " \n".join(
-        values.get(name, "") for name in ("note", "feedback", "good_time", "other_way")
-    )
-    needs_help = saved and (
-        values.get("feeling") == Feeling.STRUGGLING.value
-        or mentions_concern(written, settings.concerns)
-    )
+    """One question of the check-out (or, last, the details and the optional boxes)."""
+    problems = errors.problems if errors else {}
     context: dict[str, Any] = {
         "session": session,
+        "step": step,
+        "number": STEPS.index(step) + 1,
+        "steps": len(STEPS),
         "values": values,
-        "errors": errors or {},
-        "saved": saved,
+        "errors": {
+            name: gettext(request, PROBLEMS[problems[name]], max=LIMITS[name])
+            for name in FIELDS  # in the order of the page
+            if name in problems
+        },
+        "change": request.query.get("change") == "1",
+        "details": details_for(values.get("contact", "")),
         "ask_name": link.participant_id is None,
-        "days_left": days_left,
-        "hours_left": hours_left,
-        "needs_help": needs_help,
-        "help_text": settings.checkout_help,
-        "retention_days": settings.retention_days,
+        "retention_days": request.app[keys.SETTINGS].retention_days,
         "feelings": [f.value for f in Feeling],
         "contacts": [c.value for c in Contact],
         "limits": LIMITS,
     }
+    status = 400 if errors else 200
     return page(request, "checkout.html", context, status=status, headers=PRIVATE)
+
+
+def _thanks_page(request: web.Request, link: CheckoutLink, values: dict[str, str]) -> web.Response:
+    settings = request.app[keys.SETTINGS]
+    days_left, hours_left = time_left(
+        (link.expires_at - request.app[keys.CLOCK].now()).total_seconds()
+    )
+    written = " \n".join(values[name] for name in ("note", "feedback", "good_time", "other_way"))
+    needs_help = values["feeling"] == Feeling.STRUGGLING.value or mentions_concern(
+        written, settings.concerns
+    )
+    context: dict[str, Any] = {
+        "contact": values["contact"],
+        "days_left": days_left,
+        "hours_left": hours_left,
+        "needs_help": needs_help,
+        "help_text": settings.checkout_help,
+    }
+    return page(request, "checkout_thanks.html", context, headers=PRIVATE)
+
+
+def _go(request: web.Request, query: str) -> web.HTTPSeeOther:
+    return web.HTTPSeeOther(f"{request.path}?{query}", headers=PRIVATE)
 
 
 @routes.get(TOKEN_PATH, name="checkout")
@@ -135,31 +171,71 @@ async def checkout_form(request: web.Request) -> web.StreamResponse:
     if isinstance(found, web.Response):
         return found
     link, session, row = found
-    saved = request.query.get("saved") == "1" and row is not None
-    return _form_page(request, link, session, _values(request, row), saved=saved)
+    values = _saved(request, row)
+    step = request.query.get("step", "")
+    if row is None:  # the first question comes first
+        return _step_page(request, link, session, "feeling", values)
+    if request.query.get("saved") == "1":
+        return _thanks_page(request, link, values)
+    if step == "details":  # the answer just chosen, when it needs details before saving
+        chosen = request.query.get("contact", "")
+        values["contact"] = chosen if details_for(chosen) else row.contact
+        return _step_page(request, link, session, step, values)
+    # The first step saves "none" for a question not yet answered: it shows as chosen only
+    # when the person comes back through "Change your answers", after a whole check-out.
+    if row.contact == Contact.NONE.value and request.query.get("change") != "1":
+        values["contact"] = ""
+    return _step_page(request, link, session, "contact" if step == "contact" else "feeling", values)
 
 
 @routes.post(TOKEN_PATH)
 async def checkout_send(request: web.Request) -> web.StreamResponse:
+    """Each step is saved as soon as it can be: "struggling" raises its urgent flag at once,
+    even if the page is closed before the end. A post with every field (no step) is taken
+    whole, as the last step is."""
     found = await _open_link(request)
     if isinstance(found, web.Response):
         return found
-    link, session, _ = found
+    link, session, row = found
     # Up to the whole body: parse_form names any field that is too long, and the page shows
     # what was written so nothing is lost.
-    fields = await form_fields(request, *FIELDS, limit=request.app[keys.SETTINGS].max_body_bytes)
-    region = request.app[keys.SETTINGS].dial_in_region
+    limit = request.app[keys.SETTINGS].max_body_bytes
+    fields = await form_fields(request, "step", "change", *FIELDS, limit=limit)
+    saved, step = _saved(request, row), fields["step"]
     try:
+        if step == "feeling":
+            await _save(request, link, saved, {"feeling": parse_feeling(fields).value})
+            raise _go(request, "step=contact" + ("&change=1" if fields["change"] == "1" else ""))
+        if step == "contact":
+            if row is None:
+                raise web.HTTPSeeOther(request.path, headers=PRIVATE)
+            contact = parse_contact(fields)
+            if details_for(contact):  # saved with its details, on the last step
+                raise _go(request, f"step=details&contact={contact.value}")
+            await _save(request, link, saved, {"feeling": row.feeling, "contact": contact.value})
+            raise _go(request, "step=details")
+        region = request.app[keys.SETTINGS].dial_in_region
         form = parse_form(fields, region, ask_name=link.participant_id is None)
     except FormErrors as exc:
-        errors = {
-            name: gettext(request, messages.CHECKOUT_FORM[exc.problems[name]], max=LIMITS[name])
-            for name in FIELDS  # in the order of the page
-            if name in exc.problems
-        }
-        return _form_page(request, link, session, exc.values, errors=errors, status=400)
-    await request.app[keys.CHECKOUTS].save(link, form)
-    raise web.HTTPSeeOther(request.path + "?saved=1", headers=PRIVATE)
+        at = step if step in ("feeling", "contact") else "details"
+        return _step_page(request, link, session, at, exc.values, errors=exc)
+    await _save(request, link, saved, form)
+    raise _go(request, "saved=1")
+
+
+async def _save(
+    request: web.Request,
+    link: CheckoutLink,
+    saved: dict[str, str],
+    form: CheckoutForm | dict[str, str],
+) -> None:
+    """Store the answers (or one step's, put into those saved before), unless nothing
+    changed: going through the steps again leaves no trace in a flag's history."""
+    region, ask_name = request.app[keys.SETTINGS].dial_in_region, link.participant_id is None
+    if isinstance(form, dict):
+        form = answers_so_far(saved, form, region, ask_name=ask_name)
+    if not same_as_saved(saved, form, region, ask_name=ask_name):
+        await request.app[keys.CHECKOUTS].save(link, form)
 
 
 async def _issue(request: web.Request, session: MeetingSession, channel: str) -> web.StreamResponse:
@@ -203,14 +279,21 @@ async def start_send(request: web.Request) -> web.StreamResponse:
     code = (await form_fields(request, "code"))["code"].strip().upper().replace(" ", "")
     now = request.app[keys.CLOCK].now()
     key = "checkout:" + client_ip(request)
+    # The code is checked first, so a right code always goes through: someone guessing at a
+    # day centre never stops the person beside them checking out. Only misses count, and
+    # past the limit a miss is refused without being counted (a script costs no writes).
+    # That the answer (303, or 400/429) tells right from wrong even past the limit gives a
+    # guesser nothing new: /join/{code} answers the same question, and what keeps meetings
+    # from being found is the code itself, 8 characters from 31 (about 8.5e11 codes). Timing
+    # tells no more than the status does: every code costs the same indexed look-up.
     async with request.app[keys.DATABASE].session() as db:
-        wait = await seconds_to_wait(db, key, GUESSING, now)
-        if wait is not None:
-            return _message(request, 429, messages.CHECKOUT_TOO_MANY, wait)
         session = None
         if re.fullmatch(r"[A-Z0-9]{1,16}", code):
             session = await sessions_db.by_join_code(db, code)
         if session is None or session.purged_at is not None:
+            wait = await seconds_to_wait(db, key, GUESSING, now)
+            if wait is not None:
+                return _message(request, 429, messages.CHECKOUT_TOO_MANY, wait)
             await count_failure(db, key, now)
             context = {"code": code[:16], "error": gettext(request, messages.NO_SUCH_CODE)}
             return page(request, "checkout_start.html", context, status=400, headers=PRIVATE)

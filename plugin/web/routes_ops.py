@@ -1,4 +1,8 @@
-"""Health and metrics for load balancers and Prometheus."""
+"""Health and metrics for load balancers and Prometheus.
+
+Anyone may ask /healthz whether the service is up (its status and code only); the details
+(database, schema, assistants, consoles) and /metrics need a bearer token or, without
+one, a client on this machine (see ops_access)."""
 
 from __future__ import annotations
 
@@ -11,20 +15,27 @@ from sqlalchemy.exc import SQLAlchemyError
 from plugin import keys
 from plugin.db import sessions as sessions_db
 from plugin.db.migrate import head_revision, revision_on
+from plugin.web.ops_access import Access, access, unauthorized
 
 routes = web.RouteTableDef()
 
 
 @routes.get("/healthz", name="healthz")
 async def healthz(request: web.Request) -> web.StreamResponse:
+    allowed = access(request)
+    if allowed is Access.REFUSED:
+        raise unauthorized()
     database = request.app[keys.DATABASE]
     started = time.perf_counter()
     try:
         async with database.engine.connect() as conn:
             revision = await revision_on(conn)  # also proves the database answers
     except (SQLAlchemyError, OSError) as exc:
-        failed = {"status": "unavailable", "database": {"ok": False, "error": type(exc).__name__}}
-        return web.json_response(failed, status=503, headers={"Cache-Control": "no-store"})
+        failed: dict[str, object] = {
+            "status": "unavailable",
+            "database": {"ok": False, "error": type(exc).__name__},
+        }
+        return _health(allowed, failed, 503)
     latency = round((time.perf_counter() - started) * 1000, 2)
     expected = head_revision()
     body: dict[str, object] = {
@@ -39,13 +50,21 @@ async def healthz(request: web.Request) -> web.StreamResponse:
         "live_consoles": request.app[keys.HUB].count(),
         "meeting_bots": request.app[keys.CONNECTOR].states(),
     }
-    return web.json_response(
-        body, status=200 if revision == expected else 503, headers={"Cache-Control": "no-store"}
-    )
+    return _health(allowed, body, 200 if revision == expected else 503)
+
+
+def _health(allowed: Access, body: dict[str, object], status: int) -> web.Response:
+    public = body if allowed is Access.FULL else {"status": body["status"]}
+    return web.json_response(public, status=status, headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/metrics", name="metrics")
 async def metrics(request: web.Request) -> web.StreamResponse:
+    allowed = access(request)
+    if allowed is not Access.FULL:
+        if allowed is Access.NONE and request.app[keys.SETTINGS].metrics_token is None:
+            raise web.HTTPNotFound()  # as if there were nothing here
+        raise unauthorized()
     registry = request.app[keys.METRICS]
     try:
         async with request.app[keys.DATABASE].session() as db:

@@ -11,12 +11,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.followup import NoteTooLong, NothingToSave, Status, check_action
 from facilitation.roles import Role
 from plugin import keys
-from plugin.db import audit, review
+from plugin.db import audit, outbox, review
 from plugin.db import flags as flags_db
 from plugin.db import sessions as sessions_db
 from plugin.db.checkouts import open_details
 from plugin.db.models import Checkout, Flag, MeetingSession
 from plugin.web import messages
+from plugin.web.alert_views import alert_views
 from plugin.web.auth import require_login, signed_in
 from plugin.web.forms import form_fields
 from plugin.web.pages import gettext, page
@@ -118,11 +119,15 @@ async def _flag_views(
     checkouts = await review.checkouts_by_id(db, [f.checkout_id for f in flags if f.checkout_id])
     history = review.histories(await flags_db.actions(db, [f.id for f in flags if f.id]))
     actors = {a.actor_id for items in history.values() for a in items if a.actor_id}
-    who = await review.names(db, actors)
+    alerts = await outbox.for_flags(db, [f.id for f in flags if f.id])
+    who = await review.names(db, actors | {a.account_id for a in alerts if a.account_id})
+    sent = alert_views(alerts, who)
     views = []
     for flag in sorted(flags, key=review.sort_key):
         checkout = checkouts.get(flag.checkout_id or 0)
-        views.append(_flag_view(request, flag, checkout, history.get(flag.id or 0, []), who))
+        view = _flag_view(request, flag, checkout, history.get(flag.id or 0, []), who)
+        view["alerts"] = sent.get(flag.id or 0, [])
+        views.append(view)
         audit.record(
             db, at=now, actor_id=account.id, action="flag.viewed", target=f"flag:{flag.id}"
         )
@@ -148,7 +153,10 @@ async def review_session(request: web.Request) -> web.StreamResponse:
                 count=len(fine),
             )
         views = await _flag_views(request, db, flags)
+        digests = [a for a in await outbox.for_session(db, session.id) if a.flag_id is None]
+        names = await review.names(db, {a.account_id for a in digests if a.account_id})
     context = {
+        "digests": alert_views(digests, names).get(0, []),
         "session": session,
         "counts": numbers,
         "flags": views,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlalchemy.exc import IntegrityError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
-from facilitation.attendance import Kind, Stay, masked_phone_name
 from facilitation.meeting_link import (
     JitsiBase,
     LinkProblem,
@@ -17,26 +17,21 @@ from facilitation.meeting_link import (
 )
 from facilitation.roles import Role
 from plugin import keys, session_end
-from plugin.db import attendance as attendance_db
-from plugin.db import audit, review
-from plugin.db import participants as participants_db
+from plugin.db import audit, join_requests
 from plugin.db import sessions as sessions_db
+from plugin.db.models import MeetingSession
 from plugin.web import messages
 from plugin.web.auth import require_login, signed_in
+from plugin.web.console_view import render_console
 from plugin.web.forms import form_fields
 from plugin.web.middleware import csp
 from plugin.web.pages import gettext, page
-from plugin.web.routes_rights import RESULTS, rights_context
-from plugin.web.session_access import (
-    SESSION_PATH,
-    can_run,
-    dial_in_context,
-    session_for,
-    starters_only,
-)
+from plugin.web.session_access import SESSION_PATH, dial_in_context, session_for, starters_only
 
 routes = web.RouteTableDef()
 MAX_LINK = 2000
+# What the start page says of a meeting nobody runs yet (see _running).
+NOT_RUNNING: dict[str, object] = {"open_url": "", "taken": False, "runners": (), "asked": False}
 # Session ids are token_urlsafe(12): anything else cannot exist, so it never reaches the database.
 
 
@@ -84,12 +79,33 @@ async def home(request: web.Request) -> web.StreamResponse:
     return await _home(request)
 
 
+async def _running(
+    request: web.Request, db: AsyncSession, session: MeetingSession | None
+) -> dict[str, object]:
+    """What the start page may say about the live session for a meeting. Its own team and
+    admins get the way in; anyone else learns only who runs it, never its id."""
+    if session is None:
+        return dict(NOT_RUNNING)
+    account = signed_in(request)
+    if Role(account.role).sees_every_session or await sessions_db.is_member(
+        db, session.id, account.id or 0
+    ):
+        return {**NOT_RUNNING, "open_url": f"/sessions/{session.id}"}
+    return {
+        **NOT_RUNNING,
+        "taken": True,
+        "runners": await sessions_db.runner_names(db, session.id),
+        "asked": await join_requests.has_asked(db, session.id, account.id or 0),
+    }
+
+
 @routes.get("/sessions/new", name="new_session")
 @starters_only
 async def new_session(request: web.Request) -> web.StreamResponse:
     """The bookmark flow. A GET never starts anything: it shows a confirm button."""
     link = request.query.get("meeting", "")
-    error, existing, ref = "", None, None
+    error, ref = "", None
+    running = dict(NOT_RUNNING)
     if link:
         try:
             ref = _parse(request, link)
@@ -97,8 +113,8 @@ async def new_session(request: web.Request) -> web.StreamResponse:
             error = _link_error(request, exc)
         else:
             async with request.app[keys.DATABASE].session() as db:
-                existing = await sessions_db.live_for_room(db, ref.key)
-    context = {"link": link, "error": error, "ref": ref, "existing": existing}
+                running = await _running(request, db, await sessions_db.live_for_room(db, ref.key))
+    context = {"link": link, "error": error, "ref": ref, **running}
     return page(request, "new_session.html", context, status=400 if error else 200)
 
 
@@ -114,75 +130,69 @@ async def start_session(request: web.Request) -> web.StreamResponse:
     now = request.app[keys.CLOCK].now()
     async with request.app[keys.DATABASE].session() as db:
         session, created = await sessions_db.start_or_get(db, ref, account, now)
+        if not created:
+            # Someone already runs this room: their team goes in; anyone else may ask.
+            running = await _running(request, db, session)
+            if running["open_url"]:
+                raise web.HTTPSeeOther(str(running["open_url"]))
+            context = {"link": ref.url, "error": "", "ref": ref, **running}
+            return page(request, "new_session.html", context, status=409)
         console_url = f"/sessions/{session.id}"  # a rollback below would expire `session`
-        # Someone else may run this room: join them as co-facilitator rather than fork it.
-        joined = not created and await sessions_db.add_member(db, session.id, account.id or 0)
-        if created or joined:
+        audit.record(
+            db,
+            at=now,
+            actor_id=account.id,
+            action="session.started",
+            target=f"session:{session.id}",
+            room=ref.room,
+        )
+        try:
+            await db.commit()
+        except IntegrityError:
+            await db.rollback()  # a second click raced the first, which did the work
+        else:
+            request.app[keys.CONNECTOR].start(session)
+    raise web.HTTPSeeOther(console_url)
+
+
+@routes.post("/sessions/ask", name="ask_to_join")
+@starters_only
+async def ask_to_join(request: web.Request) -> web.StreamResponse:
+    """Ask the team running a meeting to let you co-facilitate it. The form carries the
+    meeting link, not the session: a stranger to the session never learns its id."""
+    link = (await form_fields(request, "meeting"))["meeting"]
+    try:
+        ref = _parse(request, link)
+    except MeetingLinkError as exc:
+        return await _home(request, link=link, error=_link_error(request, exc), status=400)
+    account = signed_in(request)
+    async with request.app[keys.DATABASE].session() as db:
+        session = await sessions_db.live_for_room(db, ref.key)
+        if (
+            session is not None
+            and not Role(account.role).sees_every_session
+            and await join_requests.ask(db, session.id, account.id or 0)
+        ):
             audit.record(
                 db,
-                at=now,
+                at=request.app[keys.CLOCK].now(),
                 actor_id=account.id,
-                action="session.started" if created else "session.joined_as_facilitator",
+                action="session.join_asked",
                 target=f"session:{session.id}",
-                room=ref.room,
+                account=account.id,
             )
             try:
                 await db.commit()
             except IntegrityError:
-                await db.rollback()  # a second click raced the first, which did the work
-            else:
-                if created:
-                    request.app[keys.CONNECTOR].start(session)
-    raise web.HTTPSeeOther(console_url)
-
-
-def _attendee(stay: Stay, now: datetime) -> dict[str, object]:
-    """One line of Jitsi's own record; phone numbers never reach the page in full."""
-    name = masked_phone_name(stay.name) if stay.kind is Kind.PHONE else stay.name
-    return {
-        "name": name,
-        "phone": stay.kind is Kind.PHONE,
-        "present": stay.present,
-        "minutes": round(stay.minutes(now)),
-    }
+                await db.rollback()  # a second click asked first
+    # Back to this meeting's start page, which says where things stand (asked, or let in).
+    raise web.HTTPSeeOther("/sessions/new?" + urlencode({"meeting": ref.url}))
 
 
 @routes.get(SESSION_PATH, name="console")
 @require_login
 async def console(request: web.Request) -> web.StreamResponse:
-    async with request.app[keys.DATABASE].session() as db:
-        session = await session_for(request, db)
-        people = await participants_db.present(db, session.id)
-        now = request.app[keys.CLOCK].now()
-        stays = await attendance_db.for_session(db, session, now)
-        dial_in = await dial_in_context(request, db, session)
-        checkout_counts = (await review.counts(db, [session.id]))[session.id]
-        members = await sessions_db.members(db, session.id)
-        runs = await can_run(request, db, session)
-    queue = await request.app[keys.QUEUE].view(session.id)
-    base_url = request.app[keys.SETTINGS].base_url
-    context = {
-        "session": session,
-        "participants": people,
-        "attendance": [_attendee(stay, now) for stay in stays],
-        "assistant": request.app[keys.CONNECTOR].state(session.id),
-        "join_url": f"{base_url}/join/{session.join_code}",
-        "queue": queue,
-        "hands": {entry["id"] for entry in queue["entries"]},
-        "rights_result": request.query.get("rights", "")
-        if request.query.get("rights") in RESULTS
-        else "",
-        **rights_context(request.app, session, people, runs),
-        "stale": request.query.get("stale") == "1",
-        "present": [p for p in people if p.jitsi_id],
-        "checkout": checkout_counts,
-        "can_run": runs,
-        "members": members,
-        "links_sent": request.query.get("links", ""),
-        "host_result": request.query.get("host", ""),
-        **dial_in,
-    }
-    return page(request, "console.html", context)
+    return await render_console(request)
 
 
 @routes.post(SESSION_PATH + "/end", name="end_session")

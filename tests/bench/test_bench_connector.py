@@ -252,7 +252,7 @@ def _report(f: Figures) -> None:
     print(
         f"\n{SESSIONS} bots, {SESSIONS * PEOPLE} participants on one Prosody"
         f"\n  RSS baseline (bots off) {f.rss_baseline:.1f} MB, loaded {f.rss_loaded:.1f} MB:"
-        f" {f.per_bot_mb * 1024:.0f} KB per bot connection (target < 1024 KB)"
+        f" {f.per_bot_mb * 1024:.0f} KB per bot connection (target < 100 KB)"
         f"\n  all bots in their meetings after {f.join_seconds:.1f} s ({f.join_cpu:.1f} s CPU);"
         f" meetings filled in {f.fill_seconds:.1f} s"
         f"\n  CPU while idle in {SESSIONS} meetings: {f.idle_cpu * 100:.1f}% of one core"
@@ -263,7 +263,7 @@ def _report(f: Figures) -> None:
         f"\n  speaking queue    p50 {queue_p50:.2f} ms p99 {queue_p99:.2f} ms"
         " (stored, then pushed; same target)"
     )
-    assert f.per_bot_mb < 1.0
+    assert f.per_bot_mb * 1024 < 100  # step 7: under 100 KB per meeting's assistant
     assert con_p99 <= 2 * raw_p99 + 5
     assert queue_p99 <= 2 * raw_p99 + 5
 

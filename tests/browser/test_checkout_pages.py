@@ -1,5 +1,6 @@
 """The check-out and review pages in real Chromium: axe-core WCAG 2.2 AA, keyboard only,
-no JavaScript, 320px; and the join page's embedded meeting leading to the check-out.
+no JavaScript, 320px, every step of the check-out and its thank-you page; and the join
+page's embedded meeting leading to the check-out.
 
 Jitsi Meet's web app cannot run here, so the IFrame API (`external_api.js`) is a stand-in
 built from its public interface: `new JitsiMeetExternalAPI(domain, {roomName, parentNode})`,
@@ -13,10 +14,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.async_api import Browser, Page, Route, expect
+from playwright.async_api import Browser, Locator, Page, Route, expect
+from sqlmodel import select
 
 from plugin import keys
-from plugin.db.models import Participant
+from plugin.db.models import Flag, Participant
 from tests.browser.conftest import axe_violations
 from tests.browser.test_pages import sign_in
 from tests.conftest import AddAccount
@@ -43,6 +45,24 @@ window.JitsiMeetExternalAPI = function (domain, options) {
   };
 };
 """
+
+
+async def tab_to(page: Page, target: Locator, limit: int = 20) -> None:
+    """Press Tab until `target` has the focus, as someone on a keyboard does."""
+    for _ in range(limit):
+        await page.keyboard.press("Tab")
+        if await target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{target} not reached with Tab")
+
+
+async def to_last_step(page: Page) -> None:
+    """Through the first two questions ("Good", "No, thank you") to the last page."""
+    await page.get_by_role("radio", name="Good", exact=True).check()
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("radio", name="No, thank you").check()
+    await page.get_by_role("button", name="Continue").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Anything else?")
 
 
 async def audit(page: Page, name: str) -> None:
@@ -90,47 +110,80 @@ async def test_check_out_by_keyboard_then_review(
     session_id, _ = await _session_with_ann(host, base_url, app)
     token = await app[keys.CHECKOUTS].link_for(session_id, "a1b2c3d4", "chat")
 
-    # The check-out page carries no script at all (tests/checkout checks the HTML), so this
-    # is the no-JavaScript page; scripts stay on only so axe-core can be injected.
-    context = await browser.new_context()
+    # The check-out pages carry no script at all (tests/checkout checks the HTML), so these
+    # are the no-JavaScript pages; scripts stay on only so axe-core can be injected. A phone
+    # 320px wide, keyboard only, one question at a time.
+    context = await browser.new_context(viewport={"width": 320, "height": 640})
     page = await context.new_page()
     page.set_default_timeout(5000)
+
+    async def check(name: str) -> None:
+        await audit(page, name)
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 320, name
+
     await page.goto(f"{base_url}/checkout/{token}")
-    await audit(page, "check-out form")
-    await page.get_by_role("button", name="Send").click()  # browser check: a feeling is required
-    await expect(page.get_by_role("heading", level=1)).to_have_text(
-        "How are you after the meeting?"
-    )
-    # Keyboard only: tab to the scale, arrow to "Struggling", tab on to the contact choice.
-    await page.get_by_role("radio", name="Good").focus()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("How are you feeling?")
+    await expect(page.locator("input:checked")).to_have_count(0)  # nothing chosen for them
+    await check("step 1")
+    await tab_to(page, page.get_by_role("button", name="Continue"))
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("alert")).to_contain_text("Please choose how you are feeling")
+    await check("step 1 with an error")
+    await tab_to(page, page.get_by_role("link", name=re.compile("Please choose how")))
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("radio", name="Good", exact=True)).to_be_focused()
     for _ in range(3):
         await page.keyboard.press("ArrowDown")
-    await expect(page.get_by_label("Struggling")).to_be_checked()
+    await expect(page.get_by_role("radio", name="Struggling")).to_be_checked()
     await page.keyboard.press("Tab")
-    await expect(page.get_by_label("No, thank you")).to_be_focused()
+    await expect(page.get_by_role("button", name="Continue")).to_be_focused()
+    await page.keyboard.press("Enter")
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Would you like someone to get in touch?"
+    )
+    # Flagged already: someone who closes the page now is not lost.
+    async with app[keys.DATABASE].session() as db:
+        (flag,) = (await db.exec(select(Flag))).all()
+    assert flag.level == "urgent"
+    await expect(page.locator("input:checked")).to_have_count(0)
+    await check("step 2")
+    await tab_to(page, page.get_by_role("radio", name="No, thank you"))
     await page.keyboard.press("ArrowDown")
     await page.keyboard.press("ArrowDown")
-    await expect(page.get_by_label("Yes, call me later")).to_be_checked()
+    await expect(page.get_by_role("radio", name="Yes, call me later")).to_be_checked()
     await page.keyboard.press("Tab")
-    await expect(page.get_by_label("Your phone number")).to_be_focused()
+    await page.keyboard.press("Enter")
+
+    await expect(page.get_by_role("heading", level=1)).to_have_text("How can we call you?")
+    await expect(page.get_by_label("How should we get in touch?")).to_have_count(0)
+    await check("step 3")
+    await tab_to(page, page.get_by_label("Your phone number"))
     await page.keyboard.type("12")  # not a number: the page says so and keeps the rest
-    await page.get_by_label("Anything you'd like the host to know?").fill("It was a lot today")
-    await page.get_by_role("button", name="Send").click()
+    await tab_to(page, page.get_by_label("Anything you'd like the host to know?"))
+    await page.keyboard.type("It was a lot today")
+    await tab_to(page, page.get_by_role("button", name="Send"))
+    await page.keyboard.press("Enter")
     await expect(page.get_by_role("alert")).to_contain_text("does not look like a phone number")
     await expect(page.get_by_label("Anything you'd like the host to know?")).to_have_value(
         "It was a lot today"
     )
-    await audit(page, "check-out form with an error")
-    await page.get_by_role("link", name=re.compile("does not look like")).click()
+    await check("step 3 with an error")
+    await tab_to(page, page.get_by_role("link", name=re.compile("does not look like")))
+    await page.keyboard.press("Enter")
     await expect(page.get_by_label("Your phone number")).to_be_focused()
     await page.keyboard.press("Control+A")
     await page.keyboard.type("07700 900123")
     await page.keyboard.press("Enter")
+
     await expect(page.get_by_role("status")).to_contain_text("Your answers are saved")
-    await audit(page, "check-out saved")
-    await page.set_viewport_size({"width": 320, "height": 640})
-    assert await page.evaluate("document.documentElement.scrollWidth") <= 320
-    await audit(page, "check-out at 320px")
+    await expect(page.get_by_role("status")).to_contain_text("Someone will try to call you.")
+    await expect(page.get_by_role("status")).to_contain_text("emergency")
+    await expect(page.get_by_role("textbox")).to_have_count(0)  # a page of its own
+    await check("thank-you page")
+    await tab_to(page, page.get_by_role("link", name="Change your answers"))
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("radio", name="Struggling")).to_be_checked()
     await context.close()
 
     await host.goto(f"{base_url}/review")
@@ -215,13 +268,16 @@ async def test_leaving_the_embedded_meeting_opens_your_own_check_out(
     assert "/join/" in page.url  # still in the meeting
     await page.evaluate("window.__standin.close()")  # hung up
     await expect(page).to_have_url(f"{base_url}/checkout/{own}")
-    await expect(page.get_by_label("Your name")).to_have_count(0)  # it knows who this is
     await audit(page, "check-out from the join page")
+    await to_last_step(page)
+    await expect(page.get_by_label("Your name")).to_have_count(0)  # it knows who this is
+    await expect(page.get_by_label("Anything you'd like the host to know?")).to_have_count(1)
 
     page = await open_meeting("")  # no assistant in the meeting: a new, unnamed link
     await page.evaluate(f"window.__standin.privateMessage('', '{base_url}/checkout/{other}')")
     await page.evaluate("window.__standin.leave()")
     await expect(page).to_have_url(re.compile(r"/checkout/[A-Za-z0-9_-]{43}$"), timeout=10000)
     assert page.url.rsplit("/", 1)[1] not in (own, other)
+    await to_last_step(page)
     await expect(page.get_by_label("Your name")).to_have_count(1)
     del settings_base, ann_id

@@ -68,6 +68,33 @@ async def send_checkout(client: Client, path: str, answers: dict[str, str]) -> A
     )
 
 
+HIDDEN = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
+
+
+async def check_out_in_steps(
+    client: Client, path: str, feeling: str, contact: str, last: dict[str, str] | None = None
+) -> Any:
+    """Answer one question at a time, as the pages ask: the feeling, whether someone should
+    get in touch, then the last page (its hidden fields as the page has them, and `last`).
+    Returns the last page's response."""
+    for step, answer in (("feeling", {"feeling": feeling}), ("contact", {"contact": contact})):
+        sent = await send_checkout(client, path, {"step": step, **answer})
+        assert sent.status == 303, (step, sent.status)
+    next_page = sent.headers["Location"]
+    assert "step=details" in next_page
+    html = await (await client.get(next_page)).text()
+    hidden = dict(HIDDEN.findall(html))
+    assert hidden["step"] == "details" and hidden["contact"] == contact
+    return await client.post(next_page, data={**hidden, **(last or {})}, allow_redirects=False)
+
+
+async def last_step(client: Client, path: str) -> str:
+    """The last page (details and the optional boxes) after "Good" and "No, thank you"."""
+    for answer in ({"step": "feeling", "feeling": "good"}, {"step": "contact", "contact": "none"}):
+        assert (await send_checkout(client, path, answer)).status == 303
+    return str(await (await client.get(path + "?step=details")).text())
+
+
 async def audit_entries(client: Client, action: str | None = None) -> list[AuditEntry]:
     async with app_of(client)[keys.DATABASE].session() as db:
         query = select(AuditEntry)

@@ -17,6 +17,7 @@ from plugin.db.models import AuditEntry, Checkout, CheckoutLink, Flag, FlagActio
 from tests.checkout.conftest import (
     add_people,
     join_code,
+    last_step,
     personal_link,
     send_checkout,
     start_session,
@@ -96,8 +97,13 @@ async def test_answers_are_saved_sealed_and_editable_through_the_same_link(
     page = await (await client.get(path + "?saved=1")).text()
     assert "Thank you. Your answers are saved." in page
     assert "emergency" in page  # said they are struggling: where to get help now
-    assert 'value="+447700900123"' in page and "the stairs at the venue were hard" in page
-    assert re.search(r'value="struggling"[^>]*checked', page)
+    assert "Someone will try to call you." in page
+    assert 'name="feeling"' not in page and "stairs" not in page  # not the form again
+    # Changing them: every page shows what was saved.
+    first = await (await client.get(path + "?change=1")).text()
+    assert re.search(r'value="struggling"[^>]*checked', first)
+    last = await (await client.get(path + "?step=details")).text()
+    assert 'value="+447700900123"' in last and "the stairs at the venue were hard" in last
 
     changed = await send_checkout(client, path, {"feeling": "ok", "contact": "none"})
     assert changed.status == 303
@@ -136,13 +142,15 @@ async def test_a_link_without_a_person_asks_for_a_name(
 ) -> None:
     session_id = await start_session(client)
     path = await personal_link(client, session_id, None)
-    assert 'name="name"' in await (await client.get(path)).text()
+    assert 'name="name"' not in await (await client.get(path)).text()  # the feeling first
+    assert 'name="name"' in await last_step(client, path)
     await send_checkout(client, path, {"feeling": "good", "name": "Sam"})
     (row,) = await _rows(client, Checkout)
     assert row.display_name == "Sam" and row.participant_id is None
     ids = await add_people(client, session_id, ("Ann", "web"))
     known = await personal_link(client, session_id, ids["Ann"])
-    assert 'name="name"' not in await (await client.get(known)).text()
+    assert 'name="note"' in (page := await last_step(client, known))
+    assert 'name="name"' not in page
 
 
 async def test_unknown_expired_and_guessed_links(
@@ -230,7 +238,7 @@ async def test_the_join_page_gives_a_link_that_is_not_tied_to_anyone(
     assert location.startswith("/checkout/")
     links = await _rows(client, CheckoutLink)
     assert [(link.participant_id, link.channel) for link in links] == [(None, "join")]
-    assert 'name="name"' in await (await client.get(location)).text()
+    assert 'name="name"' in await last_step(client, location)
     # The page embeds the meeting with Jitsi's IFrame API from the Jitsi server only.
     policy = join.headers["Content-Security-Policy"]
     assert "script-src 'self' https://meet.example.org" in policy

@@ -100,8 +100,10 @@ async def test_check_out_for_web_and_phone_then_the_host_follows_up(
     page = await browser.new_page()
     await page.goto(f"{base}/checkout/{tokens[0]}")
     assert (await page.content()).count("Your name") == 0  # her link knows who she is
-    await page.get_by_label("Struggling").check()
+    await page.get_by_label("Struggling").check()  # one question at a time
+    await page.get_by_role("button", name="Continue").click()
     await page.get_by_label("Yes, call me later").check()
+    await page.get_by_role("button", name="Continue").click()
     await page.get_by_label("Your phone number").fill("07700 900111")
     await page.get_by_label("A good time to call").fill("tomorrow morning")
     await page.get_by_role("button", name="Send").click()

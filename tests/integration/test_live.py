@@ -6,16 +6,11 @@ import asyncio
 
 import aiohttp
 import pytest
-from sqlmodel import select
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
-from plugin.db import audit
-from plugin.db.engine import Database, make_engine
-from plugin.db.models import SessionMember
-from plugin.settings import Settings
 from tests.conftest import AddAccount, Client, app_of, login, post_form
-from tests.integration.test_sessions import start, start_many
+from tests.integration.test_sessions import start
 
 
 async def _origin(client: Client) -> str:
@@ -98,28 +93,3 @@ async def test_signing_out_closes_an_open_console(
         closing = await ws.receive(timeout=5)
         assert closing.type == aiohttp.WSMsgType.CLOSE
         assert closing.data == 4401
-
-
-async def test_co_facilitator_double_click_joins_once_with_both_roles(
-    client: Client, add_account: AddAccount, second_client: Client, settings: Settings
-) -> None:
-    await add_account("fran")
-    kit = await add_account("kit")
-    await login(client, "fran")
-    await login(second_client, "kit")
-    session_id = await start(client, "https://meet.example.org/Circle")
-    clicks = await start_many(second_client, "https://meet.example.org/Circle", 6)
-    assert {r.status for r in clicks} == {303}
-    database = Database(make_engine(settings.database_url))
-    async with database.session() as db:
-        roles = (
-            await db.exec(
-                select(SessionMember.role).where(
-                    SessionMember.session_id == session_id, SessionMember.account_id == kit
-                )
-            )
-        ).all()
-        entries = await audit.entries_for(db, f"session:{session_id}")
-    await database.close()
-    assert sorted(roles) == ["facilitator", "host"]
-    assert [e.action for e in entries] == ["session.started", "session.joined_as_facilitator"]

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 
 import pytest
+from aiohttp import web
+from pydantic import SecretStr
 
 from plugin.app import create_app
 from plugin.clock import FixedClock
-from plugin.settings import Settings
+from plugin.settings import Settings, SettingsError, load_settings
+from plugin.web.auth import Handler
 from tests.conftest import CSRF_INPUT, Client, csrf_from, post_form
 from tests.integration.test_sessions import start
 
@@ -115,3 +119,71 @@ async def test_files_in_forms_are_400_not_500(client: Client) -> None:
     form.add_field("password", "x")
     response = await client.post("/login", data=form)
     assert response.status == 400
+
+
+METRICS_TOKEN = "scrape-token-0123456789abcdefghij"
+
+
+def _from_elsewhere(app: web.Application, remote: str = "203.0.113.7") -> web.Application:
+    """The app as a client on another machine sees it (the TCP peer is `remote`)."""
+
+    @web.middleware
+    async def elsewhere(request: web.Request, handler: Handler) -> web.StreamResponse:
+        return await handler(request.clone(remote=remote))
+
+    app.middlewares.insert(0, elsewhere)
+    return app
+
+
+async def test_metrics_and_health_details_stay_on_this_machine_by_default(
+    aiohttp_client, settings: Settings, clock: FixedClock
+) -> None:
+    remote = await aiohttp_client(_from_elsewhere(create_app(settings, clock=clock)))
+    assert (await remote.get("/metrics")).status == 404
+    health = await remote.get("/healthz")
+    assert health.status == 200
+    assert await health.json() == {"status": "ok"}  # up or not, and nothing more
+    spoofed = await remote.get("/metrics", headers={"X-Forwarded-For": "127.0.0.1"})
+    assert spoofed.status == 404
+
+
+async def test_through_a_proxy_on_this_machine_is_not_local(client: Client) -> None:
+    """nginx on the same host connects from 127.0.0.1 but adds X-Forwarded-For."""
+    for header in ("X-Forwarded-For", "Forwarded", "X-Real-IP"):
+        proxied = {header: "198.51.100.4"}
+        assert (await client.get("/metrics", headers=proxied)).status == 404
+        assert await (await client.get("/healthz", headers=proxied)).json() == {"status": "ok"}
+    assert (await client.get("/metrics")).status == 200
+
+
+async def test_with_a_token_metrics_need_it_from_anywhere(
+    aiohttp_client, settings: Settings, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    with_token = settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})
+    remote = await aiohttp_client(_from_elsewhere(create_app(with_token, clock=clock)))
+    local = await aiohttp_client(create_app(with_token, clock=clock))
+    for client in (remote, local):
+        missing = await client.get("/metrics")
+        assert missing.status == 401
+        assert missing.headers["WWW-Authenticate"].startswith("Bearer")
+        for wrong in ("Bearer wrong", f"Basic {METRICS_TOKEN}", f"Bearer {METRICS_TOKEN}x", "é"):
+            refused = await client.get("/metrics", headers={"Authorization": wrong})
+            assert refused.status == 401, wrong
+            assert (await client.get("/healthz", headers={"Authorization": wrong})).status == 401
+        assert await (await client.get("/healthz")).json() == {"status": "ok"}
+        auth = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+        scraped = await client.get("/metrics", headers=auth)
+        assert scraped.status == 200
+        assert "facilitate_active_sessions" in await scraped.text()
+        details = await (await client.get("/healthz", headers=auth)).json()
+        assert details["database"]["schema_current"] is True
+    assert METRICS_TOKEN not in repr(with_token)
+    for record in caplog.records:
+        assert METRICS_TOKEN not in record.getMessage()
+        assert METRICS_TOKEN not in repr(record.args)
+
+
+def test_a_short_metrics_token_is_refused() -> None:
+    with pytest.raises(SettingsError, match="FACILITATE_METRICS_TOKEN"):
+        load_settings(environ={"FACILITATE_METRICS_TOKEN": "short"})

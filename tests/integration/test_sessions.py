@@ -93,9 +93,10 @@ async def test_same_room_twice_gives_the_same_session(
     await login(second_client, "kit")
     first = await start(client, "https://meet.example.org/CoproCircle")
     assert await start(client, "meet.example.org/coprocircle/") == first
-    # A co-facilitator who pastes the same link joins the running session.
-    assert await start(second_client, "https://meet.example.org/COPROCIRCLE") == first
-    assert (await second_client.get(f"/sessions/{first}")).status == 200
+    # Another facilitator who pastes the same link is told it runs; they are not let in.
+    other = await post_form(second_client, "/sessions", {"meeting": "meet.example.org/COPROCIRCLE"})
+    assert other.status == 409
+    assert (await second_client.get(f"/sessions/{first}")).status == 404
     other_tenant = await start(client, "https://meet.example.org/haven/CoproCircle")
     assert other_tenant != first
 

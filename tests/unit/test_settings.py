@@ -199,3 +199,21 @@ def test_phone_settings_that_work() -> None:
     assert settings.jigasi_trusted_domains == ("recorder.meet.jitsi", "meet.jitsi")
     assert [n.e164 for n in settings.dial_in] == ["+12125550100", "+448001234567"]
     assert settings.dial_in[1].toll_free
+
+
+def test_times_show_in_the_meetings_time_zone() -> None:
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from plugin.templating import clock_time
+
+    when = datetime(2026, 11, 23, 9, 59, 30, tzinfo=UTC)
+    assert clock_time(when.isoformat(), ZoneInfo("America/New_York")) == "04:59 EST"
+    assert clock_time(when, ZoneInfo("Europe/London")) == "09:59 GMT"
+    assert clock_time(None, ZoneInfo("UTC")) == ""
+    assert (
+        load_settings(None, {"FACILITATE_TIME_ZONE": "Europe/London"}).time_zone == "Europe/London"
+    )
+    with pytest.raises(SettingsError) as raised:
+        load_settings(None, {"FACILITATE_TIME_ZONE": "Mars/Olympus"})
+    assert any("not a time zone name" in problem for problem in raised.value.problems)
