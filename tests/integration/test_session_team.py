@@ -169,6 +169,8 @@ async def test_co_facilitator_added_by_username_can_run_it(
     assert unknown.status == 400
     assert "There is no account with the username “nobody”." in text
     assert 'aria-invalid="true"' in text
+    summary = text.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "There is a problem" in summary and 'href="#facilitator-username"' in summary
     host = await _add(client, running, "hana")
     assert host.status == 400
     assert "hana has a host account" in await host.text()
@@ -233,3 +235,15 @@ async def test_double_clicks_ask_once_and_join_once_with_both_roles(
         "session.join_asked",
         "session.join_approved",
     ]
+
+
+async def test_an_unknown_host_is_named_in_the_consoles_error_summary(
+    client: Client, running: str
+) -> None:
+    response = await post_form(
+        client, f"/sessions/{running}/hosts", {"username": "nobody"}, f"/sessions/{running}"
+    )
+    page = await (await client.get(response.headers["Location"])).text()
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "There is a problem" in summary and 'href="#host-username"' in summary
+    assert 'id="host-username"' in page
