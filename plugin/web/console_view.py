@@ -71,6 +71,7 @@ async def render_console(
         "team_error": "",
         "request_error": "",
         "team_username": "",
+        "name_error": "",
         **dial_in,
         **extra,
     }

@@ -15,6 +15,7 @@ from plugin.db import audit
 from plugin.db import participants as participants_db
 from plugin.desks.speaking import BadAction
 from plugin.web.auth import require_login, signed_in
+from plugin.web.console_view import render_console
 from plugin.web.forms import form_fields
 from plugin.web.pages import page
 from plugin.web.session_access import SESSION_PATH, can_run, session_for, starters_only
@@ -93,7 +94,8 @@ async def name_participant(request: web.Request) -> web.StreamResponse:
     fields = await form_fields(request, "participant", "name")
     name = " ".join(fields["name"].split())
     if len(name) > 60 or any(not c.isprintable() for c in name):
-        raise web.HTTPBadRequest(reason="A name has at most 60 printable characters")
+        # The console again, with the error at the caller's field and in its summary.
+        return await render_console(request, status=400, name_error=fields["participant"])
     async with request.app[keys.DATABASE].session() as db:
         session = await session_for(request, db, to_run=True)
         person = await participants_db.open_row(db, session.id, fields["participant"][:120])

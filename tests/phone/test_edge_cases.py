@@ -185,6 +185,17 @@ async def test_a_facilitator_names_a_caller_everywhere_but_the_meeting(
     await post_pbx(client, {"type": "dtmf", "call_id": "g", "digits": "*9"})
     console = await (await client.get(f"/sessions/{session_id}")).text()
     assert console.count("Gwen from Tuesday group") >= 2  # people list and queue
+    long_now = {
+        **form,
+        "name": "y" * 61,
+        "csrf_token": await csrf_from(client, f"/sessions/{session_id}"),
+    }
+    shown = await client.post(f"/sessions/{session_id}/participants/name", data=long_now)
+    assert shown.status == 400  # the console again, the error at the caller's field
+    page = await shown.text()
+    summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert "There is a problem" in summary and 'href="#name-1"' in summary
+    assert 'id="name-1" name="name"' in page and 'aria-describedby="name-1-error"' in page
     await post_pbx(client, {"type": "call.left_meeting", "call_id": "g"})
     await post_pbx(client, {"type": "dtmf", "call_id": "g", "digits": "1"})
     await post_pbx(client, {"type": "dtmf", "call_id": "g", "digits": "2"})
