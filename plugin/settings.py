@@ -35,20 +35,22 @@ from facilitation.dialin import (
 )
 from facilitation.meeting_link import JitsiBase
 from plugin.i18n import has_catalogue
-from plugin.security.standard_webhooks import decode_secret
 from plugin.settings_checks import ENV_PREFIX, EXAMPLE_JITSI, cross_problems, env_name
 from plugin.settings_types import (
     BaseUrl,
     DatabaseUrl,
     Domain,
     Email,
+    ExistingFile,
     LogLevel,
+    LongToken,
     MailHost,
     PollsStyle,
     RoomHeader,
     SipUri,
     SmtpSecurity,
     TimeZone,
+    WebhookSecret,
     WebSocketUrl,
     XmppUsername,
     listening_url,
@@ -99,7 +101,7 @@ class Settings(BaseModel):
     xmpp_auth_domain: Domain | None = None
     prosody_token: SecretStr | None = None
     # Bearer token for /metrics and the detailed /healthz; unset: loopback only.
-    metrics_token: SecretStr | None = None
+    metrics_token: LongToken | None = None
     jaas_secret: tuple[SecretStr, ...] = ()
     webhook_max_body_bytes: Annotated[int, Field(ge=1024, le=16 * 1024 * 1024)] = 1024 * 1024
     webhook_tolerance_seconds: Annotated[int, Field(ge=10, le=3600)] = 300
@@ -115,7 +117,7 @@ class Settings(BaseModel):
     jigasi_sip_uri: SipUri | None = None
     jigasi_room_header: RoomHeader = "X-Room-Name"
     twiml_auth_token: SecretStr | None = None
-    pbx_webhook_secret: tuple[SecretStr, ...] = ()
+    pbx_webhook_secret: tuple[WebhookSecret, ...] = ()
     phone_languages: tuple[str, ...] = ("en",)
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     checkout_link_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
@@ -139,10 +141,10 @@ class Settings(BaseModel):
     smtp_username: Annotated[str, Field(min_length=1, max_length=254)] | None = None
     smtp_password: SecretStr | None = None
     smtp_from: Email | None = None
-    smtp_ca_file: Path | None = None
+    smtp_ca_file: ExistingFile | None = None
     smtp_timeout_seconds: Annotated[float, Field(ge=1, le=120)] = 20.0
     alert_webhook_url: BaseUrl | None = None
-    alert_webhook_secret: SecretStr | None = None
+    alert_webhook_secret: WebhookSecret | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -185,27 +187,6 @@ class Settings(BaseModel):
         parse_numbers(value, info.data.get("dial_in_region") or DEFAULT_COUNTRY)
         return value
 
-    @field_validator("pbx_webhook_secret")
-    @classmethod
-    def _check_pbx_secret(cls, value: tuple[SecretStr, ...]) -> tuple[SecretStr, ...]:
-        for secret in value:
-            decode_secret(secret.get_secret_value())  # its message says what is wrong
-        return value
-
-    @field_validator("alert_webhook_secret")
-    @classmethod
-    def _check_alert_secret(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            decode_secret(value.get_secret_value())
-        return value
-
-    @field_validator("smtp_ca_file")
-    @classmethod
-    def _check_ca_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
-
     @field_validator("phone_languages")
     @classmethod
     def _check_phone_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -216,13 +197,6 @@ class Settings(BaseModel):
         missing = [code for code in value if code != "en" and not has_catalogue(code)]
         if missing:
             raise ValueError(f"no compiled translation for {', '.join(missing)}")
-        return value
-
-    @field_validator("metrics_token")
-    @classmethod
-    def _check_metrics_token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value()) < 24:
-            raise ValueError("use at least 24 random characters")
         return value
 
     @field_validator("xmpp_password")

@@ -4,11 +4,13 @@ wrong in words an admin can act on. Kept apart from the model in plugin.settings
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, SecretStr
 
+from plugin.security.standard_webhooks import decode_secret
 from plugin.settings_checks import env_name
 
 # An XMPP localpart (RFC 7622 3.3.1 forbids these characters in it).
@@ -136,7 +138,27 @@ def _time_zone(value: str) -> str:
     return value
 
 
+def _webhook_secret(value: SecretStr) -> SecretStr:
+    decode_secret(value.get_secret_value())  # its message says what is wrong
+    return value
+
+
+def _existing_file(value: Path) -> Path:
+    if not value.is_file():
+        raise ValueError(f"no such file: {value}")
+    return value
+
+
+def _long_token(value: SecretStr) -> SecretStr:
+    if len(value.get_secret_value()) < 24:
+        raise ValueError("use at least 24 random characters")
+    return value
+
+
 Domain = Annotated[str, AfterValidator(_domain)]
+WebhookSecret = Annotated[SecretStr, AfterValidator(_webhook_secret)]
+ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
+LongToken = Annotated[SecretStr, AfterValidator(_long_token)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Email = Annotated[str, AfterValidator(_email)]
 SmtpSecurity = Annotated[str, AfterValidator(_smtp_security)]

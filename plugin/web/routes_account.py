@@ -20,14 +20,17 @@ BAD_EMAIL = N_("Enter an email address like name@example.org, or leave it empty 
 BAD_CHOICE = N_("Choose which alerts you want.")
 
 
+EMAIL = TypeAdapter(Email)  # the settings' own address rule, built once
+
+
 def _email_problem(value: str) -> str | None:
     if not value:
         return None
     try:
-        TypeAdapter(Email).validate_python(value)
+        EMAIL.validate_python(value)
     except ValidationError:
         return BAD_EMAIL
-    return None if len(value) <= 254 else BAD_EMAIL
+    return None if len(value) <= 254 else BAD_EMAIL  # the account column's length
 
 
 def _page(
