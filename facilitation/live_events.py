@@ -26,3 +26,5 @@ class LiveEvent(StrEnum):
     KEYPAD_ANSWER = "keypadAnswer"  # a phone caller pressed 1-9 during the meeting
     CHECKOUT_FLAGGED = "checkoutFlagged"  # a check-out needs a host's attention
     QUEUE_UPDATED = "queueUpdated"  # the speaking queue changed (order, reasons, speaker)
+    BREAKOUTS_UPDATED = "breakoutsUpdated"  # the breakout groups changed (plan, rooms, time)
+    GROUP_ROOM = "groupRoomUpdated"  # the assistant entered, or lost, a group's own room

@@ -142,6 +142,26 @@ class KeypadAnswer(MeetingEvent):
     answer: int
 
 
+# --- a breakout group's own meeting (separate calls) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupRoomJoined(MeetingEvent):
+    """The assistant is in a group's own Jitsi room (people there come as PersonJoined
+    with `room` set to that room's name)."""
+
+    room: str
+    role: str
+
+
+@dataclass(frozen=True)
+class GroupRoomTrouble(MeetingEvent):
+    """The assistant could not enter, or lost, a group's own room."""
+
+    room: str
+    reason: str
+
+
 # --- Jitsi's rooms and polls --------------------------------------------------------------
 
 
@@ -195,6 +215,11 @@ class HandShown(MeetingEvent):
 
     person_id: str
     raised_at_ms: int | None
+
+
+@dataclass(frozen=True)
+class BreakoutsChanged(MeetingEvent):
+    view: dict[str, object]  # the console's view of the breakout groups
 
 
 @dataclass(frozen=True)

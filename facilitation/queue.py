@@ -270,10 +270,15 @@ def _turn_counted(queue: Queue) -> dict[str, int]:
     return turns
 
 
-def next_speaker(queue: Queue, *, based_on: int | None = None) -> Queue:
-    """The current speaker is done (their turn counted); the first in the queue speaks."""
+def next_speaker(
+    queue: Queue, *, based_on: int | None = None, away: frozenset[str] = frozenset()
+) -> Queue:
+    """The current speaker is done (their turn counted); the first in the queue speaks.
+
+    People `away` (in a breakout group) keep their place but are not called: their hands
+    wait in their group until they are back in the main room."""
     _check(queue, based_on)
-    entries = order(queue)
+    entries = [entry for entry in order(queue) if entry.participant not in away]
     if not entries and queue.speaker is None:
         return queue
     turns = _turn_counted(queue)

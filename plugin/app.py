@@ -18,6 +18,8 @@ from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database, make_engine
 from plugin.desks import console
+from plugin.desks.breakout_rooms import RoomRunner
+from plugin.desks.breakouts import BreakoutDesk
 from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
@@ -30,7 +32,9 @@ from plugin.metrics import Metrics
 from plugin.notify.mail import Mailer
 from plugin.notify.sender import Sender
 from plugin.notify.webhook import AlertWebhook
+from plugin.phoneline import PhoneLine, PhoneLineConfig
 from plugin.security.passwords import Passwords, load_common_passwords
+from plugin.security.standard_webhooks import decode_secret
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
@@ -38,6 +42,7 @@ from plugin.web import (
     routes_account,
     routes_accounts,
     routes_auth,
+    routes_breakouts,
     routes_checkout,
     routes_checkout_console,
     routes_dialin,
@@ -92,7 +97,9 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(_presence)
     app.cleanup_ctx.append(_connector)
+    app.cleanup_ctx.append(_phone_line)
     app.cleanup_ctx.append(_queue)
+    app.cleanup_ctx.append(_breakouts)
     app.cleanup_ctx.append(_phone)
     app.cleanup_ctx.append(_checkouts)
     app.cleanup_ctx.append(_alerts)
@@ -107,6 +114,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_live.routes,
         routes_dialin.routes,
         routes_queue.routes,
+        routes_breakouts.routes,
         routes_rights.routes,
         routes_checkout.routes,
         routes_checkout_console.routes,
@@ -195,8 +203,48 @@ async def _queue(app: web.Application) -> AsyncIterator[None]:
         app[keys.BUS],
         app[keys.CONNECTOR],
         app[keys.TRANSLATIONS].gettext,
+        app[keys.PHONE_LINE],
     )
     app[keys.QUEUE] = desk
+    desk.open()
+    yield
+    await desk.close()
+
+
+def phone_line_config(settings: Settings) -> PhoneLineConfig:
+    pbx_secret = settings.pbx_actions_secret
+    token = settings.twiml_auth_token
+    return PhoneLineConfig(
+        pbx_actions_url=settings.pbx_actions_url,
+        pbx_actions_secret=decode_secret(pbx_secret.get_secret_value()) if pbx_secret else b"",
+        provider_api_base=settings.voice_api_base if settings.voice_account_sid else None,
+        provider_account_sid=settings.voice_account_sid,
+        provider_auth_token=token.get_secret_value() if token else None,
+        public_url=settings.base_url,
+        room_header=settings.jigasi_room_header,
+        timeout_seconds=settings.phone_action_timeout_seconds,
+    )
+
+
+async def _phone_line(app: web.Application) -> AsyncIterator[None]:
+    """Actions pushed to live calls: moves for breakout groups, a word to one caller."""
+    line = PhoneLine(phone_line_config(app[keys.SETTINGS]))
+    await line.open()
+    app[keys.PHONE_LINE] = line
+    yield
+    await line.close()
+
+
+async def _breakouts(app: web.Application) -> AsyncIterator[None]:
+    """Breakout groups: planned here, carried out in Jitsi and on the phone line."""
+    settings = app[keys.SETTINGS]
+    line = app[keys.PHONE_LINE]
+    translate = app[keys.TRANSLATIONS].gettext
+    runner = RoomRunner(
+        settings, app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], line, translate
+    )
+    desk = BreakoutDesk(app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], runner, translate)
+    app[keys.BREAKOUTS] = desk
     desk.open()
     yield
     await desk.close()

@@ -9,6 +9,7 @@ from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Account
+from plugin.desks.breakouts import BreakoutDesk
 from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
@@ -18,6 +19,7 @@ from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.metrics import Metrics
 from plugin.notify.sender import Sender
+from plugin.phoneline import PhoneLine
 from plugin.security.passwords import Passwords
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
@@ -38,6 +40,8 @@ CONNECTOR = web.AppKey("connector", Connector)
 INTAKE = web.AppKey("intake", Intake)
 PHONE = web.AppKey("phone", PhoneDesk)
 QUEUE = web.AppKey("queue", QueueDesk)
+BREAKOUTS = web.AppKey("breakouts", BreakoutDesk)
+PHONE_LINE = web.AppKey("phone_line", PhoneLine)
 CHECKOUTS = web.AppKey("checkouts", CheckoutDesk)
 
 # Per request, set by the identity middleware.

@@ -145,6 +145,14 @@ class Settings(BaseModel):
     smtp_timeout_seconds: Annotated[float, Field(ge=1, le=120)] = 20.0
     alert_webhook_url: BaseUrl | None = None
     alert_webhook_secret: WebhookSecret | None = None
+    # Breakout groups as separate calls: where the PBX kit takes actions on live calls
+    # (move a call, play a prompt), and a TwiML provider's live-call update API (its
+    # account SID; the auth token is twiml_auth_token).
+    pbx_actions_url: BaseUrl | None = None
+    pbx_actions_secret: WebhookSecret | None = None
+    voice_api_base: BaseUrl = "https://api.twilio.com"
+    voice_account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-f]{32}$")] | None = None
+    phone_action_timeout_seconds: Annotated[float, Field(ge=0.5, le=30)] = 5.0
 
     @model_validator(mode="before")
     @classmethod

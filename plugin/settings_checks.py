@@ -40,6 +40,16 @@ def _alert_problems(values: Mapping[str, Any]) -> list[str]:
             f"{env_name('alert_webhook_url')} and {env_name('alert_webhook_secret')}: set "
             "both or neither (make a secret with: facilitate pbx-secret)"
         )
+    if bool(values.get("pbx_actions_url")) != bool(values.get("pbx_actions_secret")):
+        found.append(
+            f"{env_name('pbx_actions_url')} and {env_name('pbx_actions_secret')}: set "
+            "both or neither (make a secret with: facilitate pbx-secret)"
+        )
+    if values.get("voice_account_sid") and not values.get("twiml_auth_token"):
+        found.append(
+            f"{env_name('voice_account_sid')} needs {env_name('twiml_auth_token')}: the "
+            "provider's auth token signs its requests and our calls to its API"
+        )
     return found
 
 

@@ -115,9 +115,43 @@
       if (e.level === "urgent") { say(words); }  // also in the status line, not only the log
       log(words, /^[0-9]+$/.test(String(e.flagId)) ? "/review/flags/" + e.flagId : null);
     },
-    queueUpdated: function (e) { announce(e); refreshQueue(); },
+    queueUpdated: function (e) { announce(e); refreshQueue(); refreshBreakouts(); },
+    breakoutsUpdated: function () { refreshBreakouts(); },
+    groupRoomUpdated: function () { refreshBreakouts(); },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };
+
+  // Breakout groups: the server renders the panel; its forms post and reload the page.
+  // After a change it is fetched again, unless the facilitator is using one of its
+  // controls (then once they leave it), and every 15 s while groups are open.
+  var breakoutsBody = document.getElementById("breakouts-body");
+  var breakoutsWaiting = false;
+  function refreshBreakouts() {
+    if (!breakoutsBody || !window.fetch) { return; }
+    if (breakoutsBody.contains(document.activeElement)) { breakoutsWaiting = true; return; }
+    fetch(breakoutsBody.getAttribute("data-breakouts-url"), { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
+      .then(function (html) {
+        if (html === null || breakoutsBody.contains(document.activeElement)) { return; }
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("main") || doc.body;
+        breakoutsBody.textContent = "";
+        while (fresh.firstChild) { breakoutsBody.appendChild(fresh.firstChild); }
+      })
+      .catch(function () { /* the next event or a reload will catch up */ });
+  }
+  if (breakoutsBody) {
+    breakoutsBody.addEventListener("focusout", function () {
+      window.setTimeout(function () {
+        if (breakoutsWaiting && !breakoutsBody.contains(document.activeElement)) {
+          breakoutsWaiting = false; refreshBreakouts();
+        }
+      }, 0);
+    });
+    window.setInterval(function () {
+      if (document.getElementById("breakout-time")) { refreshBreakouts(); }
+    }, 15000);
+  }
 
   // The speaking queue: the server renders the panel; after any change this fetches it
   // again, keeps keyboard focus on the same button, and says who speaks now and next.

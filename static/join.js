@@ -2,8 +2,11 @@
 // IFrame API, and leaving it takes the person to their check-out. That is their own link
 // when the meeting assistant sent it to them privately (only a private message from the
 // assistant counts: anyone else could send a link), otherwise a new one that asks their
-// name. Without JavaScript, or if Jitsi's script cannot load, the plain link and the
-// check-out button still work.
+// name. Breakout groups held as separate calls: the assistant's message with the
+// group's link (privately) or the way back (in the group's chat) takes the page there by
+// itself, and leaving a group's call leads back to the main meeting, not the check-out.
+// Without JavaScript, or if Jitsi's script cannot load, the plain links and the check-out
+// button still work.
 (function () {
   "use strict";
   var holder = document.getElementById("meeting");
@@ -17,9 +20,13 @@
   var pending = null;
   var leaving = false;
 
+  var joinPrefix = holder.getAttribute("data-join-prefix") || "";
+  var backTo = holder.getAttribute("data-back-to");
+
   function checkOut() {
     if (leaving) { return; }
     leaving = true;
+    if (backTo) { window.location.href = backTo; return; }
     if (status) { status.textContent = holder.getAttribute("data-text-leaving"); }
     if (ownLink) { window.location.href = ownLink; } else { form.submit(); }
   }
@@ -27,7 +34,14 @@
   function fromAssistant(e) {
     var assistant = holder.getAttribute("data-assistant");
     var prefix = holder.getAttribute("data-checkout-prefix");
-    if (!e || !e.privateMessage || !assistant || e.from !== assistant) { return; }
+    if (!e || !assistant || e.from !== assistant) { return; }
+    var moving = String(e.message || "").match(/https?:\/\/[^\s]+\/join\/[A-Za-z0-9]+(\/groups\/[0-9]+)?(?=[\s.]|$)/);
+    if (joinPrefix && moving && moving[0].indexOf(joinPrefix) === 0 && (e.privateMessage || backTo)) {
+      leaving = true;  // to the group's call, or back from it: no check-out on the way
+      window.location.href = moving[0];
+      return;
+    }
+    if (!e.privateMessage) { return; }
     var found = String(e.message || "").match(/https?:\/\/[^\s]+\/checkout\/[A-Za-z0-9_-]{43}/);
     if (found && found[0].indexOf(prefix) === 0) { ownLink = found[0]; }
   }

@@ -68,6 +68,7 @@ from pydantic import (
 )
 
 from facilitation.phone import Connect, Gather, Hangup, Reply, spoken
+from facilitation.phone.replies import prompt_id
 from webhooks.body import Rejected, invalid, parse_object
 
 ID_HEADER = "webhook-id"
@@ -79,7 +80,6 @@ STAMP = re.compile(r"[0-9]{1,20}")  # ASCII digits only: str.isdigit() also take
 ROOM_HEADER = re.compile(r"[A-Za-z][A-Za-z0-9-]{0,63}")
 EVENT_TYPES = ("call.started", "dtmf", "call.left_meeting", "call.ended")
 TYPE_MESSAGE = f"type: must be one of {', '.join(EVENT_TYPES)}"
-PROMPT_WORDS = 6
 
 
 # --- Secret and signature --------------------------------------------------------------
@@ -263,25 +263,6 @@ def parse(raw: bytes) -> PhoneEvent:
 
 
 # --- Reply -----------------------------------------------------------------------------
-
-_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
-_NOT_WORD = re.compile(r"[^a-z0-9]")
-
-
-def prompt_id(text: str) -> str:
-    """A short, stable id for an English prompt, to name a recording of it.
-
-    The first six words, lowercased, with everything but a-z and 0-9 removed (a
-    `%(name)s` value counts as the word `name`), joined by "-", then "-" and the first six
-    hex digits of the SHA-256 of the whole English text. The words make it readable; the
-    hash keeps prompts that start alike apart ("Sorry, that PIN did not work. The PIN..."
-    and "Sorry, that PIN did not work three times...") and changes when the wording
-    changes, so a stale recording is noticed: "welcome-to-the-meeting-line-1a2b3c".
-    """
-    words = (_NOT_WORD.sub("", word) for word in _PLACEHOLDER.sub(r"\1", text).lower().split())
-    slug = "-".join([word for word in words if word][:PROMPT_WORDS])
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:6]
-    return f"{slug}-{digest}" if slug else digest
 
 
 def render(

@@ -124,6 +124,18 @@ async def twiml_dial_ended(request: web.Request) -> web.StreamResponse:
     return _twiml_response(request, reply)
 
 
+@routes.post(TWIML + "/rejoin", name="twiml_rejoin")
+async def twiml_rejoin(request: web.Request) -> web.StreamResponse:
+    """Where the provider fetches a call's TwiML after this service updated the live call
+    (breakout groups held as separate calls): dial Jigasi with the call's room now."""
+    try:
+        call = await _twiml_request(request)
+        reply = await _desk(request).rejoin("twiml", call.call_id)
+    except (Rejected, UnknownCall, CallOver, BadDigits) as exc:
+        return _refusal(exc)
+    return _twiml_response(request, reply)
+
+
 @routes.post(TWIML + "/status", name="twiml_status")
 async def twiml_status(request: web.Request) -> web.StreamResponse:
     """The call's status callback: once it has finished, the call is over."""

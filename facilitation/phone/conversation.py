@@ -34,6 +34,7 @@ from facilitation.phone.replies import Connect, Gather, Hangup, Reply, Say
 
 MAX_TRIES = 3
 HAND_TOGGLE = "*9"
+GROUP_KEY = "*8"  # to the room the caller's breakout group is in (or back from it)
 
 
 class Step(StrEnum):
@@ -73,6 +74,7 @@ class Effect:
     hand: HandMove | None = None
     keypad_answer: int | None = None  # 1-9 during a keypad warm-up
     checkout: bool = False  # the check-out is complete: store state.feeling/contact
+    go_to_group: bool = False  # `*8`: connect the call where its breakout group is
     missed_checkout: bool = False  # they could not or would not answer
 
 
@@ -172,6 +174,8 @@ def _pin(state: CallState, keys: str, pin_length: int, lookup: PinLookup) -> Out
 def _in_meeting(state: CallState, keys: str) -> Outcome:
     if keys == HAND_TOGGLE:
         return Outcome(state, None, Effect(hand=HandMove.TOGGLE))
+    if keys == GROUP_KEY:
+        return Outcome(state, None, Effect(go_to_group=True))
     if len(keys) == 1 and keys in "123456789":
         return Outcome(state, None, Effect(keypad_answer=int(keys)))
     return Outcome(state, None)  # other keys mean nothing during the meeting

@@ -51,3 +51,5 @@ UNREACHABLE = Say(
     )
 )
 CHOOSE_LANGUAGE = N_("For %(language)s, press %(key)s.")
+
+MOVING = Say(N_("One moment. Moving you now."))

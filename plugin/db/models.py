@@ -205,6 +205,8 @@ class PhoneCall(SQLModel, table=True):
     started_at: datetime = _ts()
     connected_at: datetime | None = _ts(nullable=True)
     ended_at: datetime | None = _ts(nullable=True)
+    # The Jitsi room a breakout group moved the call to (None: the session's own room).
+    group_room: str | None = Field(default=None, max_length=200)
 
 
 class Checkout(SQLModel, table=True):
@@ -289,6 +291,24 @@ class SpeakingQueue(SQLModel, table=True):
     session_id: str = Field(foreign_key="meeting_session.id", primary_key=True, max_length=32)
     seq: int = 0
     state: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()
+
+
+class BreakoutRound(SQLModel, table=True):
+    """A session's breakout groups (facilitation.breakouts): the plan, the round's timer,
+    the rooms made for it and what went wrong, so a restart brings nobody back early."""
+
+    __tablename__ = "breakout_round"
+    session_id: str = Field(foreign_key="meeting_session.id", primary_key=True, max_length=32)
+    seq: int = 0
+    state: str = Field(default="planning", max_length=10)  # planning | open | closed
+    plan: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    timer: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # group number (as text) -> the room made for it: {"room": name, "jid": breakout JID}
+    rooms: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    notices: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     updated_at: datetime = _ts()
 
 

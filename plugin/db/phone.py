@@ -199,6 +199,16 @@ async def participant_for(db: AsyncSession, row: PhoneCall, now: datetime) -> Pa
     return own
 
 
+async def calls_in_meeting(db: AsyncSession, session_id: str) -> list[PhoneCall]:
+    """The session's calls that are in the meeting now (any of its rooms)."""
+    query = select(PhoneCall).where(
+        PhoneCall.session_id == session_id,
+        col(PhoneCall.ended_at).is_(None),
+        PhoneCall.step == Step.MEETING.value,
+    )
+    return list((await db.exec(query)).all())
+
+
 async def calls_in(db: AsyncSession, session_id: str) -> list[PhoneCall]:
     query = select(PhoneCall).where(PhoneCall.session_id == session_id)
     return list((await db.exec(query)).all())
@@ -206,3 +216,27 @@ async def calls_in(db: AsyncSession, session_id: str) -> list[PhoneCall]:
 
 def older_than(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
+
+
+async def calls_by_person(db: AsyncSession, session_id: str, now: datetime) -> dict[str, PhoneCall]:
+    """The live calls of the session, by the participant id the meeting knows the caller
+    by (the Jigasi participant the assistant sees, or the call's own). Calls in the
+    meeting not linked yet are linked now (the caller's flush is the caller's commit)."""
+    unlinked = select(PhoneCall).where(
+        PhoneCall.session_id == session_id,
+        col(PhoneCall.ended_at).is_(None),
+        col(PhoneCall.participant_id).is_(None),
+        col(PhoneCall.connected_at).is_not(None),
+    )
+    for row in (await db.exec(unlinked)).all():
+        await participant_for(db, row, now)
+    query = (
+        select(PhoneCall, Participant)
+        .join(Participant, col(Participant.id) == col(PhoneCall.participant_id))
+        .where(PhoneCall.session_id == session_id, col(PhoneCall.ended_at).is_(None))
+    )
+    found: dict[str, PhoneCall] = {}
+    for call, person in (await db.exec(query)).all():
+        if person.jitsi_id:
+            found[person.jitsi_id] = call
+    return found

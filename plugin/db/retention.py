@@ -13,6 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.followup import tally
 from plugin.db import audit
 from plugin.db.models import (
+    BreakoutRound,
     Checkout,
     CheckoutLink,
     Flag,
@@ -59,6 +60,7 @@ async def purge_session(db: AsyncSession, session: MeetingSession, now: datetime
     )
     await db.exec(delete(Participant).where(col(Participant.session_id) == sid))
     await db.exec(delete(SpeakingQueue).where(col(SpeakingQueue.session_id) == sid))
+    await db.exec(delete(BreakoutRound).where(col(BreakoutRound.session_id) == sid))
     session.checkout_tally = counts.as_dict()
     session.purged_at = now
     db.add(session)

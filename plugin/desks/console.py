@@ -149,6 +149,12 @@ def serialize(event: ev.MeetingEvent) -> tuple[LiveEvent, dict[str, Any]] | None
             return LiveEvent.POLL_ANSWERED, {**data, "answers": list(event.answers)}
         case ev.QueueChanged():
             return LiveEvent.QUEUE_UPDATED, dict(event.view)
+        case ev.BreakoutsChanged():
+            return LiveEvent.BREAKOUTS_UPDATED, dict(event.view)
+        case ev.GroupRoomJoined():
+            return LiveEvent.GROUP_ROOM, {"room": event.room, "role": event.role}
+        case ev.GroupRoomTrouble():
+            return LiveEvent.GROUP_ROOM, {"room": event.room, "reason": event.reason}
         case ev.CheckoutFlagged():
             return LiveEvent.CHECKOUT_FLAGGED, dict(event.flag)
         case ev.SessionEnded():
@@ -174,6 +180,9 @@ CONSOLE_EVENTS: tuple[type[ev.MeetingEvent], ...] = (
     ev.PollCreated,
     ev.PollAnswered,
     ev.QueueChanged,
+    ev.BreakoutsChanged,
+    ev.GroupRoomJoined,
+    ev.GroupRoomTrouble,
     ev.CheckoutFlagged,
     ev.SessionEnded,
 )

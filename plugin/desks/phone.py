@@ -32,6 +32,8 @@ from facilitation.meeting_events import (
     PersonLeft,
 )
 from facilitation.phone import CallState, Effect, HandMove, Outcome, Reply, Step, caller_number
+from facilitation.phone.prompts import MOVING
+from facilitation.phone.replies import Connect
 from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db import phone as phone_db
@@ -146,6 +148,9 @@ class PhoneDesk:
             row = await self._live_call(db, dialect, call_id)
             outcome = await self._press(db, row, phone_db.state_of(row), digits, caller)
             await self._settle(db, row, outcome, later)
+            if outcome.effect.go_to_group and row.conference is not None:
+                moving = Connect(self._where(row))
+                outcome = replace(outcome, reply=Reply((MOVING,), moving, row.language))
             await db.commit()
         await self._after(later)
         return outcome.reply
@@ -205,6 +210,23 @@ class PhoneDesk:
         if row.ended_at is not None or row.step in (Step.DONE.value, Step.LOCKED.value):
             raise CallOver(f"call {call_id!r} is over")
         return row
+
+    async def rejoin(self, dialect: str, call_id: str) -> Reply:
+        """Where a call moved by the phone line goes now: its breakout group's room, or the
+        meeting's own room (a provider fetches this after the live-call update)."""
+        async with self.database.session() as db:
+            row = await self._live_call(db, dialect, call_id)
+            if row.conference is None or phone_db.state_of(row).step is not Step.MEETING:
+                raise CallOver(f"call {call_id!r} is not in a meeting")
+            return Reply((MOVING,), Connect(self._where(row)), row.language)
+
+    def _where(self, row: PhoneCall) -> str:
+        """The conference JID the call belongs in now."""
+        assert row.conference is not None
+        if not row.group_room:
+            return row.conference
+        _room, tenant = parse_conference(row.conference, self.settings.muc_domain)
+        return conference_jid(row.group_room, tenant, self.settings.muc_domain)
 
     def _conference(self, room: str) -> str:
         """A PBX's room: a conference JID, or a bare room name on the main MUC."""

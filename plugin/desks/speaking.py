@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -42,9 +42,10 @@ from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Participant, SpeakingQueue
 from plugin.db.participants import from_ms
-from plugin.desks.speaking_meeting import announce, hands_down_elsewhere
+from plugin.desks.speaking_meeting import announce, hands_down_elsewhere, tell_caller
 from plugin.i18n import N_
 from plugin.jitsi.connector import Connector
+from plugin.phoneline import PhoneLine
 
 log = logging.getLogger(__name__)
 ACTIONS = frozenset({"next", "skip", "lower", "up", "down", "top", "undo", "policy", "raise"})
@@ -65,7 +66,9 @@ class QueueDesk:
         bus: EventBus,
         connector: Connector,
         translate: Translate,
+        line: PhoneLine | None = None,
     ) -> None:
+        self.line = line
         self.database = database
         self.clock = clock
         self.bus = bus
@@ -196,10 +199,11 @@ class QueueDesk:
         who = participant or ""
         now = self.clock.now()
         present = await self._present(session_id)
+        away = frozenset(p.jitsi_id or "" for p in present if p.room)
         if action == "raise" and who not in {p.jitsi_id for p in present}:
             raise BadAction("that person is not in the meeting")
         steps: dict[str, Callable[[Queue], Queue]] = {
-            "next": lambda q: rules.next_speaker(q, based_on=based_on),
+            "next": lambda q: rules.next_speaker(q, based_on=based_on, away=away),
             "skip": lambda q: rules.skip(q, who, based_on=based_on),
             "lower": lambda q: rules.lower_hand(q, who, based_on=based_on),
             "up": lambda q: rules.move(q, who, "up", based_on=based_on),
@@ -222,8 +226,19 @@ class QueueDesk:
             await hands_down_elsewhere(self.connector, session_id, down)
         if action == "next" and after.speaker != before.speaker:
             view = await self._view(session_id, after)
-            await announce(self.connector, self.translate, session_id, view)
+            await announce(self.connector, self.translate, session_id, view, self._tell(session_id))
         return after
+
+    def _tell(self, session_id: str) -> Callable[[str, str, str], Awaitable[None]] | None:
+        line = self.line
+        if line is None:
+            return None
+
+        async def tell(person_id: str, text: str, english: str) -> None:
+            now = self.clock.now()
+            await tell_caller(self.database, line, now, session_id, person_id, text, english)
+
+        return tell
 
     async def change(self, session_id: str, step: Callable[[Queue], Queue]) -> tuple[Queue, Queue]:
         async with self._locks[session_id]:
@@ -278,6 +293,8 @@ class QueueDesk:
                 # In the meeting a caller stays "…123": names facilitators give stay here.
                 "meetingName": (person.display_name if person else "") or someone,
                 "phone": bool(person and person.kind == "phone"),
+                # "" in the main room; a breakout group's room: the hand waits there.
+                "room": (person.room if person and person.left_at is None else "") or "",
             }
 
         entries = []

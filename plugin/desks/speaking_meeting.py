@@ -5,12 +5,17 @@ meeting that cannot be reached never fails or undoes a change."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
+from facilitation.phone.replies import prompt_id
+from plugin.db import phone as phone_db
+from plugin.db.engine import Database
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.connector import Connector
+from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +39,43 @@ async def hands_down_elsewhere(
             log.info("could not lower the hand in Jitsi: %s", exc)
 
 
-async def announce(
-    connector: Connector, translate: Callable[[str], str], session_id: str, view: dict[str, Any]
+async def tell_caller(
+    database: Database,
+    line: PhoneLine,
+    now: datetime,
+    session_id: str,
+    person_id: str,
+    text: str,
+    english: str,
 ) -> None:
-    """ "Now: A. Next: B" in the meeting chat, and a private word to B."""
+    """Speak a word to one phone caller on their own call, where the line can play one
+    (the PBX kit); best effort, like everything the queue says."""
+    async with database.session() as db:
+        calls = await phone_db.calls_by_person(db, session_id, now)
+        await db.commit()
+    call = calls.get(person_id)
+    if call is None or not line.can_speak(call.dialect):
+        return
+    try:
+        ref = CallRef(call.dialect, call.call_key.split(":", 1)[1])
+        await line.speak(ref, [Spoken(text, prompt_id(english))])
+    except PhoneLineError as exc:
+        log.info("could not tell the caller they are next: %s", exc)
+
+
+async def announce(
+    connector: Connector,
+    translate: Callable[[str], str],
+    session_id: str,
+    view: dict[str, Any],
+    tell: Callable[[str, str, str], Awaitable[None]] | None = None,
+) -> None:
+    """ "Now: A. Next: B" in the meeting chat, and a private word to B: in the chat, or
+    on their call when B is on the phone (`tell(person, text, english)`)."""
     bot = connector.bot(session_id)
     speaker = view["speaker"]
-    following = view["entries"][0] if view["entries"] else None
+    # Hands in a breakout group wait there: the next in the main room is told.
+    following = next((e for e in view["entries"] if not e.get("room")), None)
     if bot is None or speaker is None:
         return
     if following is not None:
@@ -52,8 +87,11 @@ async def announce(
         text = translate(N_("Now: %(now)s.")) % {"now": speaker["meetingName"]}
     try:
         await commands.send_chat_message(bot, text)
+        english = N_("You are next, after %(now)s.")
+        note = translate(english) % {"now": speaker["meetingName"]}
         if following is not None and not following["phone"]:
-            note = translate(N_("You are next, after %(now)s.")) % {"now": speaker["meetingName"]}
             await commands.send_chat_message(bot, note, to=following["id"])
+        elif following is not None and tell is not None:
+            await tell(following["id"], note, english)
     except Exception as exc:  # best effort: the change is made whatever the meeting says
         log.info("could not announce the next speaker: %s", exc)

@@ -17,6 +17,7 @@ from plugin.db.engine import Database
 from plugin.db.models import MeetingSession
 from plugin.jitsi.bot import MeetingBot
 from plugin.jitsi.bot_types import BotConfig, BotState, Emit
+from plugin.jitsi.group_rooms import GroupRooms
 from plugin.jitsi.jid import RoomAddress
 from plugin.jitsi.sasl import Credentials
 from plugin.jitsi.tokens import mint_token
@@ -52,6 +53,7 @@ class Connector:
         self.bots: dict[str, MeetingBot] = {}
         self._runs: dict[str, asyncio.Task[Any]] = {}
         self._tasks = BackgroundTasks()
+        self.groups = GroupRooms(self)
 
     @property
     def enabled(self) -> bool:
@@ -66,11 +68,13 @@ class Connector:
         for session in live:
             self.start(session)
 
-    def config_for(self, session: MeetingSession) -> BotConfig:
+    def config_for(self, session: MeetingSession, room: str | None = None) -> BotConfig:
+        """The bot's settings for the session's meeting, or for another room of the same
+        deployment (a breakout group's own room)."""
         settings = self.settings
         base = settings.websocket_url(session.jitsi_base, session.tenant)
         prefix = session.tenant if settings.xmpp_websocket_url else None
-        room, tenant = session.room, session.tenant
+        room, tenant = room or session.room, session.tenant
         bot_id = f"facilitate-{session.id}"
 
         def make_url() -> str:
@@ -122,7 +126,9 @@ class Connector:
         return bot
 
     async def stop(self, session_id: str) -> None:
-        """Take the session's bot out of its meeting, wherever it is in its life."""
+        """Take the session's bot out of its meeting (and out of its groups' rooms),
+        wherever it is in its life."""
+        await self.groups.stop_all(session_id)
         bot = self.bots.pop(session_id, None)
         run = self._runs.pop(session_id, None)
         if bot is not None:
@@ -163,4 +169,5 @@ class Connector:
 
     async def close(self) -> None:
         await asyncio.gather(*(self.stop(session_id) for session_id in list(self.bots)))
+        await self.groups.close()
         await self._tasks.close()

@@ -4,24 +4,19 @@ every try of one alert, so a receiver can drop repeats), `webhook-timestamp` and
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import time
 
 import aiohttp
 
 from plugin.security.standard_webhooks import decode_secret
+from plugin.security.standard_webhooks import sign as signature
 from plugin.settings import Settings
+
+__all__ = ["AlertWebhook", "WebhookError", "signature"]
 
 
 class WebhookError(Exception):
     """A delivery that failed; the message is safe to show and to log."""
-
-
-def signature(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{webhook_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
 class AlertWebhook:

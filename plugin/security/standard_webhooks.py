@@ -1,10 +1,14 @@
 """Standard Webhooks secrets (`whsec_` + base64 key), read where the settings are checked
-and where PBX events are verified (webhooks.pbx)."""
+and where PBX events are verified (webhooks.pbx); and the `webhook-signature` a sender sets,
+shared by the alert webhook (plugin.notify.webhook) and the actions pushed to a PBX
+(plugin.phoneline)."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 
 WHSEC = "whsec_"
 MIN_KEY_BYTES = 24
@@ -24,3 +28,10 @@ def decode_secret(value: str) -> bytes:
             "(make one with: facilitate pbx-secret)"
         )
     return key
+
+
+def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
+    """The `webhook-signature` header: `v1,` and the base64 HMAC-SHA256, keyed with the
+    decoded secret, of `<webhook-id>.<webhook-timestamp>.` followed by the raw body."""
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()

@@ -47,6 +47,7 @@ async def render_console(
         runs = await can_run(request, db, session)
         asking = await join_requests.pending(db, session.id) if runs else []
     queue = await request.app[keys.QUEUE].view(session.id)
+    breakouts = await request.app[keys.BREAKOUTS].view(session.id)
     base_url = request.app[keys.SETTINGS].base_url
     query = request.query
     context = {
@@ -72,6 +73,8 @@ async def render_console(
         "request_error": "",
         "team_username": "",
         "name_error": "",
+        "breakouts": breakouts,
+        "breakout_error": "",
         **dial_in,
         **extra,
     }

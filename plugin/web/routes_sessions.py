@@ -207,20 +207,42 @@ async def end_session(request: web.Request) -> web.StreamResponse:
 
 @routes.get("/join/{code:[A-Za-z0-9]{1,16}}", name="join")
 async def join(request: web.Request) -> web.StreamResponse:
+    return await _join_page(request, None)
+
+
+@routes.get("/join/{code:[A-Za-z0-9]{1,16}}/groups/{number:[0-9]{1,3}}", name="join_group")
+async def join_group(request: web.Request) -> web.StreamResponse:
+    """A breakout group's own call (separate calls): the same page, with the group's room
+    embedded and the way back. When the groups are closed it sends people to the main one."""
+    return await _join_page(request, int(request.match_info["number"]))
+
+
+async def _join_page(request: web.Request, number: int | None) -> web.StreamResponse:
     code = request.match_info["code"]
     async with request.app[keys.DATABASE].session() as db:
         session = await sessions_db.by_join_code(db, code)
         if session is None:
             raise web.HTTPNotFound()
         dial_in = await dial_in_context(request, db, session)
+    group = None
+    room = session.room
+    if number is not None:
+        view = await request.app[keys.BREAKOUTS].view(session.id)
+        group = next((g for g in view["groups"] if g["number"] == number and g["room"]), None)
+        if view["state"] != "open" or view.get("mode") != "calls" or group is None:
+            raise web.HTTPSeeOther(f"/join/{session.join_code}")
+        room = str(group["room"])
+    connector = request.app[keys.CONNECTOR]
+    bot = connector.bot(session.id) if number is None else connector.groups.bot(session.id, room)
     base = JitsiBase.parse(session.jitsi_base)
     origin = base.origin
     embed = {
         "api": f"{base.url}/external_api.js",
         "domain": base.url.split("://", 1)[1],
-        "room": f"{session.tenant}/{session.room}" if session.tenant else session.room,
+        "room": f"{session.tenant}/{room}" if session.tenant else room,
         # Only the assistant's private message counts as someone's own check-out link.
-        "assistant": bot.nick if (bot := request.app[keys.CONNECTOR].bot(session.id)) else "",
+        "assistant": bot.nick if bot else "",
+        "join_prefix": f"{request.app[keys.SETTINGS].base_url}/join/{session.join_code}",
         "checkout_prefix": f"{request.app[keys.SETTINGS].base_url}/checkout/",
     }
     headers = {
@@ -238,5 +260,14 @@ async def join(request: web.Request) -> web.StreamResponse:
             for feature in ("camera", "microphone", "display-capture", "fullscreen", "autoplay")
         ),
     }
-    context = {"session": session, "embed": embed, **dial_in}
+    meeting_url = session.meeting_url
+    if group is not None:
+        meeting_url = f"{base.url}/{embed['room']}"
+    context = {
+        "session": session,
+        "embed": embed,
+        "group": group,
+        "meeting_url": meeting_url,
+        **dial_in,
+    }
     return page(request, "join.html", context, headers=headers)

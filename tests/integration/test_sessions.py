@@ -46,7 +46,7 @@ async def test_start_from_link_shows_console_with_join_link(
     assert "<h1>CoproCircle" in text
     join = re.search(r"http://127\.0\.0\.1:8080/join/([A-Z0-9]{8})", text)
     assert join, "join link missing"
-    for panel in ("Speaking queue", "Breakout rooms", "Warm-ups", "Check-out"):
+    for panel in ("Speaking queue", "Breakout groups", "Warm-ups", "Check-out"):
         assert panel in text
     assert f'data-live-url="/sessions/{session_id}/live"' in text
     join_page = await client.get(f"/join/{join.group(1)}")

@@ -14,12 +14,12 @@ from sqlmodel import select
 
 from facilitation import phone
 from facilitation.live_events import LiveEvent
+from facilitation.phone.replies import prompt_id
 from plugin import keys
 from plugin.clock import Clock
 from plugin.db.models import Checkout, Participant
 from tests.conftest import Client, app_of, login
 from tests.phone.conftest import PBX_SECRET, post_pbx, start_catchup
-from webhooks import pbx
 
 SCRIPT = Path(__file__).parents[2] / "scripts" / "facilitate-pbx-event"
 
@@ -171,7 +171,7 @@ async def test_the_dialplan_helper_script_against_a_real_server(
             return out.decode().strip()
 
         def sounds(*says: Any) -> str:
-            return "&".join(f"custom/facilitate-{pbx.prompt_id(say.text)}" for say in says)
+            return "&".join(f"custom/facilitate-{prompt_id(say.text)}" for say in says)
 
         call = "1700000000.42"
         assert await run("call.started", call, "+447700900789", pin) == (

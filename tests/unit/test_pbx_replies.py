@@ -9,6 +9,7 @@ import pytest
 
 from facilitation import phone
 from facilitation.phone import CallState, Connect, Gather, Hangup, Reply, Say, Step
+from facilitation.phone.replies import prompt_id
 from webhooks import pbx
 
 ROOM = "catchup@muc.meet.jitsi"
@@ -30,7 +31,7 @@ def spoken(*says: Say) -> list[dict[str, str]]:
     return [
         {
             "text": s.text % s.values if s.values else s.text,
-            "prompt": pbx.prompt_id(s.text),
+            "prompt": prompt_id(s.text),
             "language": "en",
         }
         for s in says
@@ -49,12 +50,12 @@ def test_render_gather_from_the_start_of_a_call() -> None:
         "say": [
             {
                 "text": "Welcome to the meeting line.",
-                "prompt": pbx.prompt_id(phone.WELCOME.text),
+                "prompt": prompt_id(phone.WELCOME.text),
                 "language": "en",
             },
             {
                 "text": "Please type the meeting PIN, then press the hash key.",
-                "prompt": pbx.prompt_id(phone.ASK_PIN.text),
+                "prompt": prompt_id(phone.ASK_PIN.text),
                 "language": "en",
             },
         ],
@@ -87,7 +88,7 @@ def test_render_hangup() -> None:
         "say": [
             {
                 "text": "Thank you for coming. Take care. Goodbye.",
-                "prompt": pbx.prompt_id(phone.GOODBYE.text),
+                "prompt": prompt_id(phone.GOODBYE.text),
                 "language": "en",
             }
         ],
@@ -115,12 +116,12 @@ def test_render_uses_the_translation_and_applies_values() -> None:
         "say": [
             {
                 "text": "Ar gyfer Cymraeg, pwyswch 1.",
-                "prompt": pbx.prompt_id(phone.CHOOSE_LANGUAGE),
+                "prompt": prompt_id(phone.CHOOSE_LANGUAGE),
                 "language": "cy",
             },
             {
                 "text": "[en] For English, press 2.",
-                "prompt": pbx.prompt_id(phone.CHOOSE_LANGUAGE),
+                "prompt": prompt_id(phone.CHOOSE_LANGUAGE),
                 "language": "en",
             },
         ],
@@ -137,7 +138,7 @@ def test_render_pin_help_fills_in_the_length() -> None:
     )
     body = render(outcome.reply)
     assert body["say"][0]["text"].startswith("Sorry, that PIN did not work. The PIN is the 7 digit")
-    assert body["say"][0]["prompt"] == pbx.prompt_id(phone.PIN_HELP.text)
+    assert body["say"][0]["prompt"] == prompt_id(phone.PIN_HELP.text)
 
 
 def test_a_broken_translation_falls_back_to_english() -> None:
@@ -172,23 +173,23 @@ def test_a_pbx_may_use_jigasis_default_room_header() -> None:
 
 
 def test_prompt_id_is_the_first_six_words_and_a_short_hash() -> None:
-    assert pbx.prompt_id(phone.WELCOME.text).startswith("welcome-to-the-meeting-line-")
-    assert pbx.prompt_id(phone.ASK_PIN.text).startswith("please-type-the-meeting-pin-then-")
-    assert pbx.prompt_id(phone.CHOOSE_LANGUAGE).startswith("for-language-press-key-")
+    assert prompt_id(phone.WELCOME.text).startswith("welcome-to-the-meeting-line-")
+    assert prompt_id(phone.ASK_PIN.text).startswith("please-type-the-meeting-pin-then-")
+    assert prompt_id(phone.CHOOSE_LANGUAGE).startswith("for-language-press-key-")
     for text in (phone.WELCOME.text, phone.CHOOSE_LANGUAGE):
-        assert len(pbx.prompt_id(text).rsplit("-", 1)[1]) == 6
-    assert pbx.prompt_id("...") == pbx.prompt_id("...")  # no words: just the hash
-    assert len(pbx.prompt_id("...")) == 6
+        assert len(prompt_id(text).rsplit("-", 1)[1]) == 6
+    assert prompt_id("...") == prompt_id("...")  # no words: just the hash
+    assert len(prompt_id("...")) == 6
 
 
 def test_prompt_ids_are_stable_and_distinct() -> None:
     texts = {value.text for value in vars(phone).values() if isinstance(value, Say)}
     texts.add(phone.CHOOSE_LANGUAGE)
-    ids = {pbx.prompt_id(text) for text in texts}
+    ids = {prompt_id(text) for text in texts}
     assert len(ids) == len(texts)
     # PIN_HELP and LOCKED_OUT share their first six words; the hash keeps them apart.
-    assert pbx.prompt_id(phone.PIN_HELP.text) != pbx.prompt_id(phone.LOCKED_OUT.text)
-    assert pbx.prompt_id("Welcome to the meeting line.") == "welcome-to-the-meeting-line-637513"
+    assert prompt_id(phone.PIN_HELP.text) != prompt_id(phone.LOCKED_OUT.text)
+    assert prompt_id("Welcome to the meeting line.") == "welcome-to-the-meeting-line-637513"
     for prompt in ids:
         assert prompt.replace("-", "").isalnum()
         assert prompt.isascii()

@@ -268,3 +268,15 @@ def test_the_queue_survives_storage(steps: list[tuple[object, ...]]) -> None:
     again = from_record(json.loads(json.dumps(to_record(queue))))
     assert again == queue
     assert q.order(again) == q.order(queue)
+
+
+def test_next_passes_over_hands_waiting_in_a_breakout_group_and_keeps_them() -> None:
+    queue = q.hand_up(Queue(), "in-group", at(1), Source.JITSI)
+    queue = q.hand_up(queue, "main", at(2), Source.KEYPAD)
+    queue = q.next_speaker(queue, away=frozenset({"in-group"}))
+    assert queue.speaker == "main"
+    assert queue.hand_of("in-group") is not None  # still first once they are back
+    queue = q.next_speaker(queue, away=frozenset({"in-group"}))
+    assert queue.speaker is None and queue.hand_of("in-group") is not None
+    queue = q.next_speaker(queue)  # back in the main room
+    assert queue.speaker == "in-group"
