@@ -151,7 +151,8 @@ class Settings(BaseModel):
     pbx_actions_url: BaseUrl | None = None
     pbx_actions_secret: WebhookSecret | None = None
     voice_api_base: BaseUrl = "https://api.twilio.com"
-    voice_account_sid: Annotated[str, Field(pattern=r"^AC[0-9a-f]{32}$")] | None = None
+    # Twilio's "AC" + 32 hex; other Twilio-compatible providers use their own ids.
+    voice_account_sid: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")] | None = None
     phone_action_timeout_seconds: Annotated[float, Field(ge=0.5, le=30)] = 5.0
 
     @model_validator(mode="before")

@@ -138,10 +138,11 @@ class RoomRunner:
                 notices.append(notice("room_not_made", group=group.number))
                 continue
             rooms[str(group.number)] = {"room": found[1], "jid": found[0], "id": found[2]}
-            node = found[0].split("@", 1)[0]
-            self.connector.groups.start(session, node, breakout_muc=self.settings.breakout)
             for person_id in group.members:
                 notices.extend(await self._jitsi_move(bot, plan, person_id, group, found[2]))
+        # People first; then the assistant follows into each room, for its chat.
+        for _number, node in _room_nodes(rooms):
+            self.connector.groups.start(session, node, breakout_muc=self.settings.breakout)
         return Done(rooms, notices)
 
     async def _wait_for_rooms(self, bot: MeetingBot, plan: Plan) -> dict[int, tuple[str, str, str]]:
@@ -241,6 +242,9 @@ class RoomRunner:
             db.add(row)
             await db.commit()
         if not self.line.can_move(call.dialect):
+            if call.dialect != "pbx":  # only a PBX hears keys during the meeting (*8)
+                await self._back_in_records(call)
+                return [notice("phone_cannot_move", group=number, person=name)] if room else []
             code = "phone_press_key" if room else "phone_back_by_hand"
             return [notice(code, group=number, person=name)]
         if to_group:

@@ -51,7 +51,11 @@ NOTICES = {
     ),
     "phone_move_failed": N_(
         "%(person)s's call could not be moved to %(group)s (%(detail)s). They are still in "
-        "the main meeting. Try again, or ask them to press star 8."
+        "the main meeting. Move them to the group again to retry."
+    ),
+    "phone_cannot_move": N_(
+        "This phone line cannot move %(person)s's call, so they stay in the main meeting. "
+        "Move them to a group that stays there, or keep someone with them."
     ),
     "phone_back_failed": N_(
         "%(person)s's call could not be brought back (%(detail)s). Ask them to press star "

@@ -213,8 +213,9 @@ class Roster:
         for nick in [nick for nick in self.away if nick not in placed]:
             # Not in any breakout room now: on the way back, or gone; held like a leave.
             self.leaving[nick] = self.away.pop(nick)
-        if not self.has_breakout_rooms:
-            events.extend(self.expire_leaving())
+        # Even when the last breakout room has gone, those on their way back keep the move
+        # grace: closing the rooms sends everyone back at once, and their Jitsi Meet takes
+        # a moment to rejoin the main room (the room watch's timer ends the wait).
         return events
 
     def expire_leaving(self) -> list[MeetingEvent]:

@@ -4,19 +4,30 @@ what the console says when the meeting cannot be reached."""
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
+from sqlmodel import select
 
 from facilitation.meeting_events import ChatReceived, KeypadAnswer, Person, PersonJoined, PersonKind
 from plugin import keys
+from plugin.app import create_app
 from plugin.clock import FixedClock
+from plugin.db.models import PhoneCall
+from plugin.settings import Settings
 from tests.breakouts.conftest import breakout_post
 from tests.checkout.conftest import add_people, start_session
-from tests.conftest import Client, app_of
+from tests.conftest import Client, app_of, login
+from tests.phone.conftest import PBX_SECRET, post_pbx
+from tests.support.standin_pbx import PbxStandin
 
 pytestmark = pytest.mark.usefixtures("signed_in_facilitator")
+ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
+ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 PEOPLE = (("Ann", "web"), ("Ben", "web"), ("Cat", "web"), ("Dan", "web"), ("…111", "phone"))
 
 
@@ -181,3 +192,52 @@ async def test_the_join_page_of_a_group_only_works_while_its_call_is_open(
     assert "Back to the main meeting" in text
     missing = await client.get(f"/join/{code}/groups/7", allow_redirects=False)
     assert missing.status == 303
+
+
+async def test_a_call_the_pbx_cannot_move_stays_in_the_main_meeting_and_is_listed(
+    aiohttp_client: Callable[..., Awaitable[Client]],
+    settings: Settings,
+    clock: FixedClock,
+) -> None:
+    """The PBX (a STAND-IN, tests.support.standin_pbx) answers 503 twice: the service tried
+    once more, then gave up; the caller was never taken out of the meeting."""
+    pbx = await PbxStandin(ACTIONS_KEY, live_calls=["ast-9"]).start()
+    try:
+        changed = settings.model_copy(
+            update={
+                "pbx_webhook_secret": (SecretStr(PBX_SECRET),),
+                "pbx_actions_url": pbx.url,
+                "pbx_actions_secret": SecretStr(ACTIONS_SECRET),
+            }
+        )
+        client = await aiohttp_client(create_app(changed, clock=clock))
+        await login(client, "fran")
+        app = app_of(client)
+        session_id = await start_session(client, "Circle")
+        await add_people(client, session_id, ("Ann", "web"), ("Ben", "web"))
+        mapping = await client.get(
+            "/dial-in/conference-mapper", params={"conference": "circle@muc.meet.jitsi"}
+        )
+        pin = str((await mapping.json())["id"])
+        body = {
+            "type": "call.started",
+            "call_id": "ast-9",
+            "caller_id": "+447700900999",
+            "pin": pin,
+        }
+        assert (await post_pbx(client, body)).status == 200
+        form = {"action": "plan", "mode": "calls", "method": "balanced", "count": "2"}
+        assert (await breakout_post(client, session_id, form)).status == 303
+        pbx.fail_next(503, times=2)
+        opened = await breakout_post(client, session_id, {"action": "open", "minutes": "10"})
+        assert opened.status == 303
+        view = await app[keys.BREAKOUTS].view(session_id)
+        texts = [n["text"] for n in view["notices"]]
+        assert any("could not be moved" in t and "still in" in t for t in texts), texts
+        assert len(pbx.deliveries) == 2 and pbx.actions == []  # tried twice, acted on none
+        async with app[keys.DATABASE].session() as db:
+            call = (await db.exec(select(PhoneCall))).one()
+        assert call.group_room is None  # *8 or a rejoin keeps them in the main meeting
+        assert "7700900999" not in str(view)
+    finally:
+        await pbx.close()

@@ -427,8 +427,8 @@ async def test_not_configured_names_the_missing_settings() -> None:
         )
     assert "FACILITATE_PBX_ACTIONS_URL" in pbx_message
     assert "FACILITATE_PBX_ACTIONS_SECRET" in pbx_message
-    for name in ("API_BASE", "ACCOUNT_SID", "AUTH_TOKEN"):
-        assert f"FACILITATE_VOICE_{name}" in twiml_message
+    for name in ("VOICE_API_BASE", "VOICE_ACCOUNT_SID", "TWIML_AUTH_TOKEN"):
+        assert f"FACILITATE_{name}" in twiml_message
     half = PhoneLineConfig(pbx_actions_url="http://127.0.0.1:9/actions")
     async with PhoneLine(half) as line:
         message = await refused(line.speak(CallRef("pbx", PBX_CALL), SAY))
