@@ -28,3 +28,4 @@ class LiveEvent(StrEnum):
     QUEUE_UPDATED = "queueUpdated"  # the speaking queue changed (order, reasons, speaker)
     BREAKOUTS_UPDATED = "breakoutsUpdated"  # the breakout groups changed (plan, rooms, time)
     GROUP_ROOM = "groupRoomUpdated"  # the assistant entered, or lost, a group's own room
+    WARMUPS_UPDATED = "warmupsUpdated"  # a warm-up started, was answered or closed

@@ -223,6 +223,18 @@ class BreakoutsChanged(MeetingEvent):
 
 
 @dataclass(frozen=True)
+class WarmupsChanged(MeetingEvent):
+    view: dict[str, object]  # the console's view of the running warm-up (its results)
+
+
+@dataclass(frozen=True)
+class TurnPassed(MeetingEvent):
+    """Someone passed their go in a go-round warm-up ("pass" in the chat, 0 on the keypad)."""
+
+    person_id: str
+
+
+@dataclass(frozen=True)
 class NameGiven(MeetingEvent):
     person_id: str
     name: str

@@ -13,6 +13,7 @@ from facilitation.meeting_events import AlertsQueued, CheckoutFlagged
 from facilitation.passwords import PasswordPolicy
 from plugin import keys, log_redaction, session_end
 from plugin.bus import EventBus
+from plugin.catalogue import load_catalogue
 from plugin.clock import Clock
 from plugin.db import accounts
 from plugin.db import phone as phone_db
@@ -24,6 +25,8 @@ from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
 from plugin.desks.speaking import QueueDesk
+from plugin.desks.warmup_meeting import WarmupVoice
+from plugin.desks.warmups import WarmupDesk
 from plugin.desks.wellbeing import CheckoutDesk
 from plugin.i18n import load_translations
 from plugin.intake import Intake
@@ -53,6 +56,7 @@ from plugin.web import (
     routes_rights,
     routes_sessions,
     routes_team,
+    routes_warmups,
 )
 from plugin.web.auth import identity_middleware
 from plugin.web.middleware import (
@@ -90,6 +94,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[keys.METRICS] = Metrics()
     app[keys.HUB] = LiveHub()
     app[keys.BUS] = EventBus()
+    # A mistake in the warm-up catalogue stops start-up here, naming file, line and field.
+    app[keys.CATALOGUE] = load_catalogue(settings.warmups_dir)
     console.connect(app[keys.BUS], app[keys.HUB])
 
     app.cleanup_ctx.append(_database)
@@ -100,6 +106,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_phone_line)
     app.cleanup_ctx.append(_queue)
     app.cleanup_ctx.append(_breakouts)
+    app.cleanup_ctx.append(_warmups)
     app.cleanup_ctx.append(_phone)
     app.cleanup_ctx.append(_checkouts)
     app.cleanup_ctx.append(_alerts)
@@ -115,6 +122,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         routes_dialin.routes,
         routes_queue.routes,
         routes_breakouts.routes,
+        routes_warmups.routes,
         routes_rights.routes,
         routes_checkout.routes,
         routes_checkout_console.routes,
@@ -245,6 +253,20 @@ async def _breakouts(app: web.Application) -> AsyncIterator[None]:
     )
     desk = BreakoutDesk(app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], runner, translate)
     app[keys.BREAKOUTS] = desk
+    desk.open()
+    yield
+    await desk.close()
+
+
+async def _warmups(app: web.Application) -> AsyncIterator[None]:
+    translate = app[keys.TRANSLATIONS].gettext
+    voice = WarmupVoice(
+        app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], app[keys.PHONE_LINE], translate
+    )
+    desk = WarmupDesk(
+        app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], voice, app[keys.CATALOGUE], translate
+    )
+    app[keys.WARMUPS] = desk
     desk.open()
     yield
     await desk.close()

@@ -23,8 +23,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from facilitation.accounts import account_problems
 from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
+from facilitation.warmups import CatalogueError
 from plugin import log_redaction
 from plugin.app import create_app
+from plugin.catalogue import load_catalogue
 from plugin.cli_alerts import check_alerts, notify_test
 from plugin.clock import Clock
 from plugin.db import accounts, audit
@@ -135,7 +137,11 @@ def _serve(settings: Settings) -> int:
         return 1
     settings = settings.with_secret_key()
     asyncio.run(_announce_setup(settings))
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except CatalogueError as exc:
+        print(f"The warm-up catalogue has a mistake: {exc}", file=sys.stderr)
+        return 1
     # Everything loaded so far lives for the whole run: keep the collector from walking it
     # again and again (fewer, shorter pauses under load).
     gc.freeze()
@@ -188,6 +194,11 @@ async def _check(settings: Settings) -> int:
     finally:
         await engine.dispose()
     problems += await check_alerts(settings)
+    try:
+        warmups = load_catalogue(settings.warmups_dir)
+        print(f"Warm-up catalogue: {len(warmups)} warm-ups.")
+    except CatalogueError as exc:
+        problems.append(f"warm-up catalogue: {exc}")
     for warning in warnings(settings):
         print(f"warning: {warning}")
     for problem in problems:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 from babel.support import NullTranslations
 
+from facilitation.warmups import WarmUp
 from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db.engine import Database
@@ -14,6 +15,7 @@ from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
 from plugin.desks.speaking import QueueDesk
+from plugin.desks.warmups import WarmupDesk
 from plugin.desks.wellbeing import CheckoutDesk
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
@@ -41,6 +43,8 @@ INTAKE = web.AppKey("intake", Intake)
 PHONE = web.AppKey("phone", PhoneDesk)
 QUEUE = web.AppKey("queue", QueueDesk)
 BREAKOUTS = web.AppKey("breakouts", BreakoutDesk)
+WARMUPS = web.AppKey("warmups", WarmupDesk)
+CATALOGUE = web.AppKey("catalogue", tuple[WarmUp, ...])
 PHONE_LINE = web.AppKey("phone_line", PhoneLine)
 CHECKOUTS = web.AppKey("checkouts", CheckoutDesk)
 

@@ -41,6 +41,7 @@ from plugin.settings_types import (
     DatabaseUrl,
     Domain,
     Email,
+    ExistingDir,
     ExistingFile,
     LogLevel,
     LongToken,
@@ -154,6 +155,8 @@ class Settings(BaseModel):
     # Twilio's "AC" + 32 hex; other Twilio-compatible providers use their own ids.
     voice_account_sid: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,64}$")] | None = None
     phone_action_timeout_seconds: Annotated[float, Field(ge=0.5, le=30)] = 5.0
+    # Your own warm-ups: a folder of TOML files in the catalogue's format, added to ours.
+    warmups_dir: ExistingDir | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -158,6 +158,15 @@ def _long_token(value: SecretStr) -> SecretStr:
 Domain = Annotated[str, AfterValidator(_domain)]
 WebhookSecret = Annotated[SecretStr, AfterValidator(_webhook_secret)]
 ExistingFile = Annotated[Path, AfterValidator(_existing_file)]
+
+
+def _existing_dir(value: Path) -> Path:
+    if not value.is_dir():
+        raise ValueError(f"{value} is not a folder")
+    return value
+
+
+ExistingDir = Annotated[Path, AfterValidator(_existing_dir)]
 LongToken = Annotated[SecretStr, AfterValidator(_long_token)]
 TimeZone = Annotated[str, AfterValidator(_time_zone)]
 Email = Annotated[str, AfterValidator(_email)]

@@ -117,9 +117,27 @@
     },
     queueUpdated: function (e) { announce(e); refreshQueue(); refreshBreakouts(); },
     breakoutsUpdated: function () { refreshBreakouts(); },
+    warmupsUpdated: function () { refreshPanel(warmupsBody, "data-warmups-url"); },
     groupRoomUpdated: function () { refreshBreakouts(); },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };
+
+  // Warm-ups: the server renders the panel (its chart and table of answers); after each
+  // answer it is fetched again, unless the facilitator is using one of its controls.
+  var warmupsBody = document.getElementById("warmups-body");
+  function refreshPanel(body, attribute) {
+    if (!body || !window.fetch || body.contains(document.activeElement)) { return; }
+    fetch(body.getAttribute(attribute) + window.location.search, { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
+      .then(function (html) {
+        if (html === null || body.contains(document.activeElement)) { return; }
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("main") || doc.body;
+        body.textContent = "";
+        while (fresh.firstChild) { body.appendChild(fresh.firstChild); }
+      })
+      .catch(function () { /* the next event or a reload will catch up */ });
+  }
 
   // Breakout groups: the server renders the panel; its forms post and reload the page.
   // After a change it is fetched again, unless the facilitator is using one of its

@@ -72,7 +72,7 @@ class Effect:
     # `*9` (the speaking queue raises the hand, or lowers it if it is up), or "down" when
     # the caller leaves the meeting. The queue owns hands: the call only says what happened.
     hand: HandMove | None = None
-    keypad_answer: int | None = None  # 1-9 during a keypad warm-up
+    keypad_answer: int | None = None  # 0-9 during a keypad warm-up (0 is pass)
     checkout: bool = False  # the check-out is complete: store state.feeling/contact
     go_to_group: bool = False  # `*8`: connect the call where its breakout group is
     missed_checkout: bool = False  # they could not or would not answer
@@ -176,7 +176,7 @@ def _in_meeting(state: CallState, keys: str) -> Outcome:
         return Outcome(state, None, Effect(hand=HandMove.TOGGLE))
     if keys == GROUP_KEY:
         return Outcome(state, None, Effect(go_to_group=True))
-    if len(keys) == 1 and keys in "123456789":
+    if len(keys) == 1 and keys in "0123456789":  # 0: pass, in a warm-up
         return Outcome(state, None, Effect(keypad_answer=int(keys)))
     return Outcome(state, None)  # other keys mean nothing during the meeting
 

@@ -312,6 +312,30 @@ class BreakoutRound(SQLModel, table=True):
     updated_at: datetime = _ts()
 
 
+class WarmupRun(SQLModel, table=True):
+    """One warm-up played in a session. The answers (`votes`, `said`) live only while the
+    session does; the counts stay (and say which warm-ups a group has played)."""
+
+    __tablename__ = "warmup_run"
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
+    warmup_id: str = Field(max_length=60)
+    format: str = Field(max_length=20)
+    state: str = Field(default="open", max_length=10)  # open | closed
+    on_purpose: bool = False  # picked although played recently
+    announce: bool = False  # results said in the meeting chat at close
+    poll_id: str | None = Field(default=None, max_length=40)
+    votes: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    said: list[dict[str, object]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    counts: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    passes: int = 0
+    notices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    started_at: datetime = _ts()
+    closed_at: datetime | None = _ts(nullable=True)
+
+
 class Notification(SQLModel, table=True):
     """The outbox: an alert to send (email or webhook), written in the same transaction as
     what caused it, sent by whichever instance claims it first. Holds no health content."""

@@ -149,6 +149,8 @@ def serialize(event: ev.MeetingEvent) -> tuple[LiveEvent, dict[str, Any]] | None
             return LiveEvent.POLL_ANSWERED, {**data, "answers": list(event.answers)}
         case ev.QueueChanged():
             return LiveEvent.QUEUE_UPDATED, dict(event.view)
+        case ev.WarmupsChanged():
+            return LiveEvent.WARMUPS_UPDATED, dict(event.view)
         case ev.BreakoutsChanged():
             return LiveEvent.BREAKOUTS_UPDATED, dict(event.view)
         case ev.GroupRoomJoined():
@@ -181,6 +183,7 @@ CONSOLE_EVENTS: tuple[type[ev.MeetingEvent], ...] = (
     ev.PollAnswered,
     ev.QueueChanged,
     ev.BreakoutsChanged,
+    ev.WarmupsChanged,
     ev.GroupRoomJoined,
     ev.GroupRoomTrouble,
     ev.CheckoutFlagged,

@@ -34,6 +34,7 @@ from facilitation.meeting_events import (
     PersonJoined,
     PersonLeft,
     QueueChanged,
+    TurnPassed,
 )
 from facilitation.queue import Policy, Queue, Source
 from facilitation.queue_record import from_record, to_record
@@ -84,6 +85,7 @@ class QueueDesk:
             PersonJoined,
             PersonLeft,
             ChatReceived,
+            TurnPassed,
         )
 
     def open(self) -> None:
@@ -128,6 +130,9 @@ class QueueDesk:
                 await self.change(session_id, lambda q: rules.hand_down(q, who))
         elif isinstance(event, PersonLeft):
             await self.change(session_id, lambda q: rules.left(q, event.person_id))
+        elif isinstance(event, TurnPassed):
+            # A go-round warm-up: they passed their go (as a facilitator's skip would).
+            await self.change(session_id, lambda q: rules.skip(q, event.person_id))
         elif isinstance(event, KeypadHandPressed):
             who = event.person_id
 

@@ -16,6 +16,7 @@ from plugin.db import sessions as sessions_db
 from plugin.web.pages import page
 from plugin.web.routes_rights import RESULTS, rights_context
 from plugin.web.session_access import can_run, dial_in_context, session_for
+from plugin.web.warmups_view import warmups_context
 
 # What came of the team panel's forms, by code (never free text in a URL).
 TEAM_RESULTS = frozenset({"added", "already", "approved", "declined", "answered"})
@@ -48,6 +49,8 @@ async def render_console(
         asking = await join_requests.pending(db, session.id) if runs else []
     queue = await request.app[keys.QUEUE].view(session.id)
     breakouts = await request.app[keys.BREAKOUTS].view(session.id)
+    phones = any(p.kind == "phone" for p in people)
+    warmups = await warmups_context(request, session.id, phones)
     base_url = request.app[keys.SETTINGS].base_url
     query = request.query
     context = {
@@ -74,6 +77,7 @@ async def render_console(
         "team_username": "",
         "name_error": "",
         "breakouts": breakouts,
+        **warmups,
         "breakout_error": "",
         **dial_in,
         **extra,
