@@ -170,7 +170,9 @@ async def test_a_group_does_not_get_a_warm_up_from_its_last_ten_sessions(
 
     app = app_of(client)
     first = await start_session(client, "Circle")
-    assert (await warmup_post(client, first, {"action": "run", "warmup": "tea-or-coffee"})).status == 303
+    assert (
+        await warmup_post(client, first, {"action": "run", "warmup": "tea-or-coffee"})
+    ).status == 303
     assert (await warmup_post(client, first, {"action": "close"})).status == 303
     ended = await post_form(client, f"/sessions/{first}/end", {})
     assert ended.status == 303, await ended.text()
@@ -219,7 +221,9 @@ async def test_bad_warm_up_requests_get_a_clear_400(client: Client) -> None:
         response = await warmup_post(client, session_id, fields)
         assert response.status == 400
         assert words in await response.text()
-    assert (await warmup_post(client, session_id, {"action": "run", "warmup": "tea-or-coffee"})).status == 303
+    assert (
+        await warmup_post(client, session_id, {"action": "run", "warmup": "tea-or-coffee"})
+    ).status == 303
     second = await warmup_post(client, session_id, {"action": "run", "warmup": "best-season"})
     assert second.status == 400 and "close it first" in await second.text()
 
