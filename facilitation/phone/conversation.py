@@ -1,7 +1,7 @@
 """The phone call as a conversation: what each key does at each step, and what to answer.
 
 A call goes: choose a language (only when several are offered) -> type the PIN (three
-tries) -> in the meeting (`*9` raises or lowers the hand, 1-9 answer a keypad warm-up) ->
+tries) -> in the meeting (`*9` raises or lowers the hand, `*8` goes to the caller's breakout group, 0-9 answer a keypad warm-up with 0 as pass) ->
 when the meeting leg ends and the caller is still there, the keypad check-out (how are
 you feeling, would you like a call back) -> goodbye.
 """

@@ -38,8 +38,17 @@ def sentences(warmup: WarmUp, translate: Translate) -> list[str]:
     return out
 
 
+def labels(warmup: WarmUp, translate: Translate) -> list[str]:
+    """What people pick from, as shown on the web: a scale's ends carry their words."""
+    shown = [translate(choice) for choice in warmup.choices]
+    if warmup.format is Format.SCALE and len(shown) == 5:
+        low, high = (translate(option) for option in warmup.options)
+        shown[0], shown[-1] = f"1 ({low})", f"5 ({high})"
+    return shown
+
+
 def question(warmup: WarmUp, translate: Translate) -> str:
-    return translate(N_("Warm-up: %(title)s. %(prompt)s")) % {
+    return translate(N_("Warm-up (%(title)s): %(prompt)s")) % {
         "title": translate(warmup.title),
         "prompt": translate(warmup.prompt),
     }
@@ -73,7 +82,7 @@ class WarmupVoice:
         chat = " ".join([question(warmup, t), *sentences(warmup, t)])
         if warmup.format not in (Format.GO_ROUND, Format.CHAT_PROMPT):
             options = " ".join(
-                f"{number}: {t(option)}." for number, option in enumerate(warmup.choices, start=1)
+                f"{number}: {label}." for number, label in enumerate(labels(warmup, t), start=1)
             )
             chat = f"{question(warmup, t)} {options} " + t(N_("Say “pass” to pass."))
         bot = self.connector.bot(session.id)
@@ -82,7 +91,7 @@ class WarmupVoice:
                 raise NotConnected("the assistant is not in the meeting")
             await commands.send_chat_message(bot, chat[: commands.MAX_CHAT])
             if warmup.format not in (Format.GO_ROUND, Format.CHAT_PROMPT):
-                answers = [t(c) for c in warmup.choices] + [t(N_("Pass"))]
+                answers = [*labels(warmup, t), t(N_("Pass"))]
                 poll_id = await commands.create_poll(bot, t(warmup.prompt), answers)
         except (commands.CommandRefused, NotConnected) as exc:
             notices.append(
@@ -132,12 +141,14 @@ class WarmupVoice:
         t = self.translate
         counts = tally_counts(tally)
         parts = [
-            f"{t(label)} {count}" for label, count in zip(warmup.choices, counts, strict=False)
+            f"{label}: {count}" for label, count in zip(labels(warmup, t), counts, strict=False)
         ]
         text = t(N_("Warm-up results: %(results)s. %(passes)s passed.")) % {
             "results": ", ".join(parts),
             "passes": str(tally_passes(tally)),
         }
+        if warmup.answer is not None:
+            text += " " + t(N_("The number was %(number)s.")) % {"number": str(warmup.answer)}
         bot = self.connector.bot(session.id)
         if bot is None or not bot.ready or warmup.format in (Format.GO_ROUND, Format.CHAT_PROMPT):
             return

@@ -7,14 +7,19 @@ from collections.abc import Callable
 from typing import Any
 
 from facilitation.warmups import Format, Tally, WarmUp, answered, counts, passes
-from plugin.desks.warmup_meeting import question, sentences
+from plugin.desks.warmup_meeting import labels, question, sentences
 from plugin.i18n import N_
 
 Translate = Callable[[str], str]
 
 
 def describe(
-    warmup: WarmUp, tally: Tally, said: list[dict[str, object]], running: bool, translate: Translate
+    warmup: WarmUp,
+    tally: Tally,
+    said: list[dict[str, object]],
+    running: bool,
+    translate: Translate,
+    notices: list[str] | None = None,
 ) -> dict[str, Any]:
     t = translate
     numbers = counts(tally) if warmup.choices else ()
@@ -26,7 +31,7 @@ def describe(
             "count": numbers[i - 1],
             "share": round(100 * numbers[i - 1] / total),
         }
-        for i, label in enumerate(warmup.choices, start=1)
+        for i, label in enumerate(labels(warmup, t), start=1)
     ]
     script = " ".join([question(warmup, t), *sentences(warmup, t)])
     return {
@@ -39,10 +44,13 @@ def describe(
             "contentNote": t(warmup.content_note) if warmup.content_note else "",
             "goRound": warmup.format is Format.GO_ROUND,
             "vote": warmup.format not in (Format.GO_ROUND, Format.CHAT_PROMPT),
+            # A guess's number is shown once the warm-up is closed, never while it runs.
+            "answer": warmup.answer if not running else None,
         },
         "readAloud": t(N_("Read this out: %(script)s")) % {"script": script},
         "counts": lines,
         "passes": passes(tally),
         "answered": answered(tally),
+        "notices": list(notices or []),
         "said": [{"text": str(item.get("text", "")), "name": item.get("name")} for item in said],
     }

@@ -14,7 +14,7 @@ import logging
 import random
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import col, select
@@ -54,6 +54,7 @@ class Running:
     tally: Tally
     poll_id: str | None
     said: list[dict[str, object]]
+    notices: list[str] = field(default_factory=list)
 
 
 class WarmupDesk:
@@ -171,6 +172,7 @@ class WarmupDesk:
         poll_id, notices = await self.voice.begin(session, warmup)
         async with self._locks[session_id]:
             running.poll_id = poll_id
+            running.notices = notices
             await self._save(running, notices=notices)
         self._publish(session_id)
         return row
@@ -204,7 +206,9 @@ class WarmupDesk:
     async def view(self, session_id: str) -> dict[str, Any]:
         running = await self._load(session_id)
         if running is not None:
-            return describe(running.warmup, running.tally, running.said, True, self.translate)
+            return describe(
+                running.warmup, running.tally, running.said, True, self.translate, running.notices
+            )
         async with self.database.session() as db:
             last = (
                 await db.exec(
@@ -293,7 +297,9 @@ class WarmupDesk:
     def _publish(self, session_id: str) -> None:
         running = self._running.get(session_id)
         if running is not None:
-            view = describe(running.warmup, running.tally, running.said, True, self.translate)
+            view = describe(
+                running.warmup, running.tally, running.said, True, self.translate, running.notices
+            )
             self.bus.publish(WarmupsChanged(session_id, view))
 
     # --- storage -------------------------------------------------------------------------
@@ -319,7 +325,7 @@ class WarmupDesk:
             return None
         warmup = self.by_id[row.warmup_id]
         tally = Tally(max(1, len(warmup.choices)), dict(row.votes))
-        running = Running(row.id, warmup, tally, row.poll_id, list(row.said))
+        running = Running(row.id, warmup, tally, row.poll_id, list(row.said), list(row.notices))
         self._running[session_id] = running
         return running
 

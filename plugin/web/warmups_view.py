@@ -54,4 +54,11 @@ async def warmups_context(
         "wu_view": await desk.view(session_id),
         "wu_error": "",
         "wu_minutes": MINUTES,
+        # The filters travel with a chosen warm-up's link, so they are still set after.
+        "wu_query": "".join(
+            f"&{key}={request.query[key]}"
+            for key in ("wu", "wu_phone", "wu_private", "wu_minutes", "wu_energy")
+            if request.query.get(key, "") in ("1", "on", "calm", "lively", *MINUTES[1:])
+            and request.query.get(key)
+        ),
     }

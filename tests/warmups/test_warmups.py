@@ -91,7 +91,7 @@ async def test_a_choice_answered_by_poll_and_keypad_gives_one_merged_result(
     # The preview shows the question and the script to read to callers.
     preview = await (await client.get(f"/sessions/{session_id}?warmup=tea-or-coffee")).text()
     assert "Preview: Tea or coffee?" in preview
-    assert "Read this out: Warm-up: Tea or coffee?" in preview
+    assert "Read this out: Warm-up (Tea or coffee?): Which do you like more" in preview
     assert "Press 1 for Tea." in preview and "Press 0 to pass." in preview
     assert "Content note:" in preview
 
@@ -236,3 +236,17 @@ def _all() -> Any:
 
 def _first(app: Any, kind: str) -> str:
     return str(next(w.id for w in app[keys.CATALOGUE] if w.format.value == kind))
+
+
+async def test_a_guess_shows_its_number_only_once_closed(client: Client) -> None:
+    app = app_of(client)
+    session_id = await start_session(client, "Circle")
+    guess = next(w for w in app[keys.CATALOGUE] if w.format.value == "guess")
+    assert (
+        await warmup_post(client, session_id, {"action": "run", "warmup": guess.id})
+    ).status == 303
+    running = await app[keys.WARMUPS].view(session_id)
+    assert running["warmup"]["answer"] is None and len(running["counts"]) == 9
+    assert (await warmup_post(client, session_id, {"action": "close"})).status == 303
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert f"The number was {guess.answer}." in page
