@@ -82,7 +82,9 @@ def test_star_9_toggles_the_hand_and_digits_answer_warm_ups() -> None:
     down = go(up.state, "*9")
     assert down.effect.hand is phone.HandMove.TOGGLE
     assert go(down.state, "7").effect.keypad_answer == 7
-    assert go(down.state, "0").effect == phone.Effect()
+    assert go(down.state, "0").effect.keypad_answer == 0  # pass, in a warm-up
+    assert go(down.state, "*8").effect == phone.Effect(go_to_group=True)
+    assert go(down.state, "#").effect == phone.Effect()
 
 
 def test_keypad_checkout_after_the_meeting() -> None:
