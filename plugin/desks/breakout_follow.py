@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 from facilitation import breakouts as rules
 from facilitation.breakouts import Member, Method, Plan, PlanError, timer
@@ -30,13 +29,11 @@ from facilitation.meeting_events import (
 from plugin.bus import EventBus, Inbox
 from plugin.db import breakouts as breakouts_db
 from plugin.db.models import BreakoutRound
-from plugin.desks.breakout_rooms import notice
-from plugin.desks.breakout_store import BreakoutError
+from plugin.desks.breakout_calls import notice
+from plugin.desks.breakout_rooms import RoomRunner
+from plugin.desks.breakout_store import BreakoutError, BreakoutStore
 from plugin.i18n import N_
 from plugin.tasks import BackgroundTasks
-
-if TYPE_CHECKING:
-    from plugin.desks.breakouts import BreakoutDesk
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 1.0
@@ -59,10 +56,17 @@ EVENTS = (
 
 
 class BreakoutFollower:
-    def __init__(self, desk: BreakoutDesk, bus: EventBus) -> None:
-        self.desk = desk
-        self.store = desk.store
-        self.runner = desk.runner
+    def __init__(
+        self,
+        store: BreakoutStore,
+        runner: RoomRunner,
+        bus: EventBus,
+        finish: Callable[[str], Awaitable[BreakoutRound]],
+    ) -> None:
+        """`finish` is the desk's "bring everyone back now", for time up and session end."""
+        self.store = store
+        self.runner = runner
+        self._finish = finish
         self._tasks = BackgroundTasks()
         self._inbox = Inbox("breakout-events", self._from_meeting)
         self._inbox.listen(bus, *EVENTS)
@@ -171,7 +175,7 @@ class BreakoutFollower:
         row = await self.store.row(session_id)
         if row is not None and row.state == "open":
             with contextlib.suppress(BreakoutError):
-                await self.desk.finish(session_id)
+                await self._finish(session_id)
         row = await self.store.row(session_id)
         if row is not None and row.state == "closing":
             await self.runner.sweep(session_id, row.rooms, force=True)
@@ -203,7 +207,7 @@ class BreakoutFollower:
             round_ = round_from_record(row.timer)
             if timer.is_over(round_, now):
                 with contextlib.suppress(BreakoutError):
-                    await self.desk.finish(row.session_id)
+                    await self._finish(row.session_id)
                 continue
             due = timer.due(round_, now)
             if due is not None:

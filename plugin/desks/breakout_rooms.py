@@ -27,6 +27,7 @@ from plugin.db import breakouts as breakouts_db
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, PhoneCall
+from plugin.desks.breakout_calls import CallMover, Notice, notice
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.bot import MeetingBot
@@ -39,11 +40,6 @@ from plugin.settings import Settings
 log = logging.getLogger(__name__)
 ROOM_WAIT_SECONDS = 5.0
 Translate = Callable[[str], str]
-Notice = dict[str, object]
-
-
-def notice(code: str, *, group: int | None = None, person: str = "", detail: str = "") -> Notice:
-    return {"code": code, "group": group, "person": person, "detail": detail[:200]}
 
 
 def group_label(group: Group, translate: Translate) -> str:
@@ -76,6 +72,7 @@ class RoomRunner:
         self.connector = connector
         self.line = line
         self.translate = translate
+        self.calls = CallMover(settings, database, clock, line, translate)
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -94,20 +91,6 @@ class RoomRunner:
 
     def main_link(self, session: MeetingSession) -> str:
         return f"{self.settings.base_url}/join/{session.join_code}"
-
-    def conference(self, session: MeetingSession, room: str) -> str:
-        from plugin.jitsi.jid import RoomAddress
-
-        return RoomAddress(room, session.tenant, self.settings.muc_domain).jid
-
-    async def _calls(self, session_id: str) -> dict[str, PhoneCall]:
-        async with self.database.session() as db:
-            found = await phone_db.calls_by_person(db, session_id, self.clock.now())
-            await db.commit()
-            return found
-
-    def _spoken(self, text: str) -> Spoken:
-        return Spoken(self.translate(text), prompt_id(text))
 
     # --- open ---------------------------------------------------------------------------
 
@@ -180,10 +163,10 @@ class RoomRunner:
     async def _open_calls(self, session: MeetingSession, plan: Plan) -> Done:
         notices: list[Notice] = []
         rooms: dict[str, object] = {}
-        calls = await self._calls(session.id)
+        calls = await self.calls.by_person(session.id)
         for group in plan.groups:
             room = group_room_name(session.room, group.number)
-            rooms[str(group.number)] = {"room": room, "jid": self.conference(session, room)}
+            rooms[str(group.number)] = {"room": room, "jid": self.calls.conference(session, room)}
             self.connector.groups.start(session, room)
         for group in plan.groups:
             for person_id in group.members:
@@ -217,62 +200,7 @@ class RoomRunner:
         call = calls.get(person_id)
         if call is None:
             return [notice("call_unknown", group=group.number, person=name)]
-        return await self._move_call(session, call, room, group.number, name, to_group=label)
-
-    async def _move_call(
-        self,
-        session: MeetingSession,
-        call: PhoneCall,
-        room: str | None,
-        number: int | None,
-        name: str,
-        *,
-        to_group: str | None,
-    ) -> list[Notice]:
-        """Move one call to a group's room (or back, `room` None), recording where it
-        is meant to be first, so a caller's own key press (*8) and the provider's fetch of
-        the rejoin address both find it."""
-        async with self.database.session() as db:
-            row = await db.get(PhoneCall, call.id)
-            if row is None or row.ended_at is not None:
-                return []
-            row.group_room = room
-            # The caller arrives as a new Jigasi participant: link the call afresh.
-            row.participant_id = None
-            db.add(row)
-            await db.commit()
-        if not self.line.can_move(call.dialect):
-            if call.dialect != "pbx":  # only a PBX hears keys during the meeting (*8)
-                await self._back_in_records(call)
-                return [notice("phone_cannot_move", group=number, person=name)] if room else []
-            code = "phone_press_key" if room else "phone_back_by_hand"
-            return [notice(code, group=number, person=name)]
-        if to_group:
-            text = N_("Taking you to your group now.")
-        else:
-            text = N_("Taking you back to the main meeting now.")
-        target = room or session.room
-        try:
-            await self.line.move(
-                CallRef(call.dialect, call.call_key.split(":", 1)[1]),
-                room=target,
-                conference=self.conference(session, target),
-                say=[self._spoken(text)],
-            )
-        except PhoneLineError as exc:
-            if room is not None:
-                await self._back_in_records(call)
-                return [notice("phone_move_failed", group=number, person=name, detail=str(exc))]
-            return [notice("phone_back_failed", person=name, detail=str(exc))]
-        return []
-
-    async def _back_in_records(self, call: PhoneCall) -> None:
-        async with self.database.session() as db:
-            row = await db.get(PhoneCall, call.id)
-            if row is not None:
-                row.group_room = None
-                db.add(row)
-                await db.commit()
+        return await self.calls.move(session, call, room, group.number, name, to_group=label)
 
     # --- while open ---------------------------------------------------------------------
 
@@ -285,7 +213,7 @@ class RoomRunner:
             return []
         if plan.mode is Mode.CALLS:
             return await self._send_to_call(
-                session, plan, person_id, group, await self._calls(session.id)
+                session, plan, person_id, group, await self.calls.by_person(session.id)
             )
         room = rooms.get(str(group.number))
         try:
@@ -359,7 +287,7 @@ class RoomRunner:
             moved = await breakouts_db.moved_calls(db, session.id)
         for call in moved:
             name = "…" + call.caller_tail if call.caller_tail else self.translate(N_("Someone"))
-            notices.extend(await self._move_call(session, call, None, None, name, to_group=None))
+            notices.extend(await self.calls.move(session, call, None, None, name, to_group=None))
         return notices
 
     async def sweep(self, session_id: str, rooms: dict[str, object], *, force: bool) -> bool:

@@ -18,7 +18,7 @@ from plugin.clock import Clock
 from plugin.db import breakouts as breakouts_db
 from plugin.db.engine import Database
 from plugin.db.models import BreakoutRound, MeetingSession, Participant
-from plugin.desks.breakout_rooms import Notice
+from plugin.desks.breakout_calls import Notice
 from plugin.desks.breakout_view import describe
 from plugin.tasks import BackgroundTasks
 

@@ -45,7 +45,7 @@ class BreakoutDesk:
         self.runner = runner
         self.clock = clock
         self.translate = translate
-        self.follower = BreakoutFollower(self, bus)
+        self.follower = BreakoutFollower(self.store, runner, bus, self.finish)
 
     def open(self) -> None:
         self.follower.open()

@@ -53,7 +53,7 @@ class Connector:
         self.bots: dict[str, MeetingBot] = {}
         self._runs: dict[str, asyncio.Task[Any]] = {}
         self._tasks = BackgroundTasks()
-        self.groups = GroupRooms(self)
+        self.groups = GroupRooms(settings, bus, clock, self.config_for, self.bot)
 
     @property
     def enabled(self) -> bool:

@@ -13,6 +13,7 @@ first person on the web who arrives.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -31,15 +32,17 @@ from facilitation.meeting_events import (
     PersonLeft,
     PersonUpdated,
 )
+from plugin.bus import EventBus
+from plugin.clock import Clock
 from plugin.jitsi.bot import MeetingBot
-from plugin.jitsi.bot_types import BotState, NotConnected
+from plugin.jitsi.bot_types import BotConfig, BotState, NotConnected
 from plugin.jitsi.commands import CommandRefused, grant_moderator
 from plugin.jitsi.jid import RoomAddress
+from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 
 if TYPE_CHECKING:
     from plugin.db.models import MeetingSession
-    from plugin.jitsi.connector import Connector
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +54,21 @@ def group_room_name(main_room: str, number: int) -> str:
 
 
 class GroupRooms:
-    def __init__(self, connector: Connector) -> None:
-        self.connector = connector
+    def __init__(
+        self,
+        settings: Settings,
+        bus: EventBus,
+        clock: Clock,
+        config_for: Callable[[MeetingSession, str | None], BotConfig],
+        main_bot: Callable[[str], MeetingBot | None],
+    ) -> None:
+        """The connector's own settings, bus and clock; `config_for(session, room)` makes a
+        bot's settings and `main_bot(session_id)` finds the session's bot in its own room."""
+        self.settings = settings
+        self.bus = bus
+        self.clock = clock
+        self.config_for = config_for
+        self.main_bot = main_bot
         self._bots: dict[tuple[str, str], MeetingBot] = {}
         self._quiet: set[tuple[str, str]] = set()
         self._seat_given: set[tuple[str, str]] = set()
@@ -67,22 +83,21 @@ class GroupRooms:
         node): the bot is there only to speak in its chat, since who is there comes from
         the breakout component, so it tells nothing but its own state. Its nick is the
         main bot's too, so the component's lists never show it as a person."""
-        connector = self.connector
-        if not connector.enabled:
+        if not self.settings.connector_enabled:
             return None
         key = (session.id, room)
         existing = self._bots.get(key)
         if existing is not None:
             return existing
-        muc = breakout_muc or connector.settings.muc_domain
+        muc = breakout_muc or self.settings.muc_domain
         address = RoomAddress(room, session.tenant if breakout_muc is None else None, muc)
-        config = connector.config_for(session, room=None if breakout_muc else room)
+        config = self.config_for(session, None if breakout_muc else room)
         bot = MeetingBot(
-            session.id, address, config, lambda event: self._relay(key, event), connector.clock
+            session.id, address, config, lambda event: self._relay(key, event), self.clock
         )
         if breakout_muc is not None:
             self._quiet.add(key)
-            main = connector.bot(session.id)
+            main = self.main_bot(session.id)
             if main is not None:
                 main.roster.own_nicks.add(bot.nick)
         self._bots[key] = bot
@@ -111,7 +126,7 @@ class GroupRooms:
         people = [] if quiet else bot.roster.people()
         await bot.stop()
         for person in people:
-            self.connector.bus.publish(PersonLeft(session_id, person.id))
+            self.bus.publish(PersonLeft(session_id, person.id))
 
     async def stop_all(self, session_id: str) -> None:
         for room in self.rooms(session_id):
@@ -124,7 +139,7 @@ class GroupRooms:
 
     def _relay(self, key: tuple[str, str], event: MeetingEvent) -> None:
         for translated in self._translate(key, event):
-            self.connector.bus.publish(translated)
+            self.bus.publish(translated)
 
     def _translate(self, key: tuple[str, str], event: MeetingEvent) -> list[MeetingEvent]:
         session_id, room = key
