@@ -25,7 +25,7 @@ from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import MakeClient, joined, live_session, until
 from tests.phone.conftest import PBX_SECRET, post_pbx
 from tests.support import prosody
-from tests.support.participant import Participant, json_of
+from tests.support.participant import Participant, body_of, json_of
 from tests.support.standin_pbx import PbxStandin
 
 pytestmark = pytest.mark.prosody
@@ -104,7 +104,9 @@ async def _play(
 ) -> None:
     await until(lambda: caller.nick in bot.roster.members)
     run = await post_form(
-        client, f"/sessions/{session_id}/warmups", {"action": "run", "warmup": "tea-or-coffee"}
+        client,
+        f"/sessions/{session_id}/warmups",
+        {"action": "run", "warmup": "tea-or-coffee", "announce": "on"},
     )
     assert run.status == 303
     desk = app[keys.WARMUPS]
@@ -137,6 +139,9 @@ async def _play(
     assert (
         await post_form(client, f"/sessions/{session_id}/warmups", {"action": "close"})
     ).status == 303
+    # The facilitator chose to say the results in the meeting chat.
+    said = await ben.wait_for(lambda e: "Warm-up results:" in body_of(e))
+    assert "Tea: 1, Coffee: 2" in body_of(said) and "0 passed" in body_of(said)
 
     # A go round: the speaking queue goes round everyone, the caller too; 0 is their pass.
     go = next(w.id for w in app[keys.CATALOGUE] if w.format.value == "go_round")
