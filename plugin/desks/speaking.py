@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 ACTIONS = frozenset({"next", "skip", "lower", "up", "down", "top", "undo", "policy", "raise"})
 # A hand's time comes from the participant's own clock: never trust it to be in the future.
 CLOCK_SLACK = timedelta(seconds=2)
+# How long a hand waits for its owner to arrive in another room of the session.
+CARRY = timedelta(minutes=2)
 Translate = Callable[[str], str]
 
 
@@ -76,6 +78,8 @@ class QueueDesk:
         self.connector = connector
         self.translate = translate
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # (session, display name) -> a hand whose owner left: (raised at, source, when left)
+        self._carried: dict[tuple[str, str], tuple[datetime, Source, datetime]] = {}
         self._inbox = Inbox("speaking-queue-events", self._from_meeting)
         self._inbox.listen(
             bus,
@@ -129,7 +133,8 @@ class QueueDesk:
             elif intent is False:
                 await self.change(session_id, lambda q: rules.hand_down(q, who))
         elif isinstance(event, PersonLeft):
-            await self.change(session_id, lambda q: rules.left(q, event.person_id))
+            before, _after = await self.change(session_id, lambda q: rules.left(q, event.person_id))
+            await self._carry(session_id, event.person_id, before.hand_of(event.person_id), now)
         elif isinstance(event, TurnPassed):
             # A go-round warm-up: they passed their go (as a facilitator's skip would).
             await self.change(session_id, lambda q: rules.skip(q, event.person_id))
@@ -146,6 +151,12 @@ class QueueDesk:
             await self._jitsi_hand(
                 session_id, event.person.id, event.person.hand_raised_ms, joining=True
             )
+            carried = self._carried.pop((session_id, event.person.name), None)
+            if carried is not None and now - carried[2] <= CARRY:
+                raised, source = carried[0], carried[1]
+                await self.change(
+                    session_id, lambda q: rules.hand_up(q, event.person.id, raised, source)
+                )
         elif isinstance(event, HandChanged):
             if event.source is HandSource.KEYPAD and event.raised_at_ms is not None:
                 await self.change(
@@ -153,6 +164,21 @@ class QueueDesk:
                 )
                 return
             await self._jitsi_hand(session_id, event.person_id, event.raised_at_ms, joining=False)
+
+    async def _carry(
+        self, session_id: str, person_id: str, hand: rules.Hand | None, now: datetime
+    ) -> None:
+        """Someone with a hand up left: kept by their name for a while, so it comes back
+        with them when they arrive in another Jitsi meeting of the session (a breakout
+        group's own call, and back), where Jitsi knows them as someone new."""
+        for key in [k for k, v in self._carried.items() if now - v[2] > CARRY]:
+            del self._carried[key]
+        if hand is None:
+            return
+        person = (await self._people(session_id)).get(person_id)
+        name = person.display_name if person else ""
+        if name:
+            self._carried[(session_id, name)] = (hand.raised_at, hand.source, now)
 
     async def _jitsi_hand(
         self, session_id: str, who: str, raised_ms: int | None, *, joining: bool

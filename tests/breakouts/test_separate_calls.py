@@ -129,6 +129,9 @@ async def test_three_groups_as_separate_calls_with_a_pbx_and_a_twiml_caller(
     )
     group_of = {m["id"]: g["number"] for g in view["groups"] for m in g["members"]}
 
+    # Ben has a hand up in the main room when the groups open.
+    await web[1].person.raise_hand()
+    await until_async(lambda: _has_hand(client, session_id, web[1].nick))
     opened = await breakout_post(client, session_id, {"action": "open", "minutes": "20"})
     assert opened.status == 303, await opened.text()
     rooms = {n: f"catchup-group-{n}" for n in (1, 2, 3)}
@@ -177,6 +180,9 @@ async def test_three_groups_as_separate_calls_with_a_pbx_and_a_twiml_caller(
         )
 
     await until_async(settled, within=15)
+    # Jitsi knows Ben afresh in his group's call; his hand came with him.
+    await until_async(lambda: _has_hand(client, session_id, arrived[1].nick))
+    assert not await _has_hand(client, session_id, web[1].nick)
     view = await app[keys.BREAKOUTS].view(session_id)
     assert [len(g["there"]) for g in view["groups"]] == [2, 2, 2]
     assert view["notices"] == []
@@ -221,6 +227,10 @@ async def test_three_groups_as_separate_calls_with_a_pbx_and_a_twiml_caller(
         await one.close()
     await app[keys.BREAKOUTS].tick()
     await until(lambda: groups.rooms(session_id) == [])
+    # Back in the main meeting, the hand raised in the group comes back with its owner.
+    back = await guest(server, "catchup", arrived[0].person.name)
+    guests.append(back)
+    await until_async(lambda: _has_hand(client, session_id, back.nick))
 
 
 async def _has_hand(client: Client, session_id: str, person: str) -> bool:
