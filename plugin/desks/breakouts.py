@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from facilitation import breakouts as rules
-from facilitation.breakouts import Member, PlanError, Request, timer
+from facilitation.breakouts import Member, Mode, PlanError, Request, timer
 from facilitation.breakouts.record import plan_to_record, round_from_record, round_to_record
 from facilitation.meeting_events import PersonKind
 from plugin.bus import EventBus
@@ -166,10 +166,17 @@ class BreakoutDesk:
         plan = self.store.plan_of(row)
         assert plan is not None
         done = await self.runner.open(session, plan)
+        # Jitsi made no room (the assistant is not a moderator, or not there): nobody moved,
+        # so the plan is still a plan, with what to do about it.
+        nothing = plan.mode is Mode.JITSI and not any(
+            isinstance(room, dict) and room.get("id") for room in done.rooms.values()
+        )
 
         def opened(row: BreakoutRound) -> None:
             row.rooms = {**row.rooms, **done.rooms}
             self.store.add_notices(row, done.notices)
+            if nothing and row.state == "open":
+                row.state, row.timer, row.rooms = "planning", None, {}
 
         return await self.store.change(session_id, opened)
 

@@ -163,3 +163,26 @@ def _plays(pbx: PbxStandin, words: str) -> set[str]:
         for a in pbx.actions
         if a.get("type") == "call.play" and words in json.dumps(a.get("say"))
     }
+
+
+async def test_without_moderator_rights_nobody_moves_and_the_console_says_what_to_do(
+    make_client: MakeClient, server: prosody.Prosody, guests: list[Guest]
+) -> None:
+    """Jicofo's auto-owner made Ann, who came first, the moderator: the assistant may not
+    open breakout rooms, and must not take the seat from her."""
+    guests.append(await guest(server, "studio", "Ann"))
+    guests.append(await guest(server, "studio", "Ben"))
+    client = await make_client()
+    session_id, bot, _feed = await live_session(client, "https://meet.example.org/Studio")
+    await until_async(lambda: _count(client, session_id, 2))
+    assert bot.role != "moderator"
+    plan = {"action": "plan", "mode": "jitsi", "method": "random", "count": "2"}
+    assert (await breakout_post(client, session_id, plan)).status == 303
+    assert (
+        await breakout_post(client, session_id, {"action": "open", "minutes": "5"})
+    ).status == 303
+    view = await app_of(client)[keys.BREAKOUTS].view(session_id)
+    assert view["state"] == "planning"
+    assert "not a moderator" in view["notices"][0]["text"]
+    assert [r for r in bot.breakout_rooms.values() if not r.is_main] == []
+    assert {r.room for r in await rows(client, session_id)} == {""}

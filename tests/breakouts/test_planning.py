@@ -150,22 +150,35 @@ async def test_a_late_joiner_is_placed_by_the_balanced_rule(client: Client) -> N
     assert sorted(phones) == [1, 1]  # the second caller goes to the group without one
 
 
-async def test_opening_without_the_assistant_says_what_to_do_and_the_timer_ends_it(
-    client: Client, clock: FixedClock
+async def test_opening_rooms_without_the_assistant_keeps_the_plan_and_says_why(
+    client: Client,
 ) -> None:
     session_id, _ = await planned(client, mode="jitsi")
+    response = await breakout_post(client, session_id, {"action": "open", "minutes": "10"})
+    assert response.status == 303
+    view = await app_of(client)[keys.BREAKOUTS].view(session_id)
+    assert view["state"] == "planning"  # Jitsi made no room: nobody moved
+    assert "The assistant is not in the meeting right now" in view["notices"][0]["text"]
+    page = await (await client.get(f"/sessions/{session_id}")).text()
+    assert "What needs you" in page and "Open the groups" in page
+
+
+async def test_separate_calls_open_without_the_assistant_and_the_timer_ends_them(
+    client: Client, clock: FixedClock
+) -> None:
+    session_id, _ = await planned(client)
     response = await breakout_post(client, session_id, {"action": "open", "minutes": "10"})
     assert response.status == 303
     desk = app_of(client)[keys.BREAKOUTS]
     view = await desk.view(session_id)
     assert view["state"] == "open" and view["secondsLeft"] == 600
-    assert "The assistant is not in the meeting right now" in view["notices"][0]["text"]
+    texts = " ".join(n["text"] for n in view["notices"])
+    assert "did not get the link" in texts  # each web person: read the link out
     page = await (await client.get(f"/sessions/{session_id}")).text()
     assert "Bring everyone back now" in page and "What needs you" in page
     # Extending adds time; when it is over, everyone is brought back by itself.
-    assert (
-        await breakout_post(client, session_id, {"action": "extend", "minutes": "5"})
-    ).status == 303
+    extended = await breakout_post(client, session_id, {"action": "extend", "minutes": "5"})
+    assert extended.status == 303
     assert (await desk.view(session_id))["secondsLeft"] == 900
     clock.advance(timedelta(minutes=15, seconds=1))
     await desk.tick()
