@@ -12,10 +12,8 @@ run: install
 	$(BIN)/facilitate db upgrade
 	$(BIN)/facilitate serve
 
-# Two workers, one per core: every test starts its own servers on free ports and its own
-# database, so they run side by side (8.5 minutes instead of 13.5 here).
 test: install system-deps browser-deps postgres lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider -n 2
+	$(BIN)/pytest -q -p no:cacheprovider
 
 bench: install system-deps
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
