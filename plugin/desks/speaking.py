@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import col, select
@@ -43,8 +43,9 @@ from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Participant, SpeakingQueue
 from plugin.db.participants import from_ms
+from plugin.desks.hands_in_transit import HandsInTransit
 from plugin.desks.speaking_meeting import announce, hands_down_elsewhere, tell_caller
-from plugin.i18n import N_
+from plugin.desks.speaking_view import describe_queue
 from plugin.jitsi.connector import Connector
 from plugin.phoneline import PhoneLine
 
@@ -52,8 +53,7 @@ log = logging.getLogger(__name__)
 ACTIONS = frozenset({"next", "skip", "lower", "up", "down", "top", "undo", "policy", "raise"})
 # A hand's time comes from the participant's own clock: never trust it to be in the future.
 CLOCK_SLACK = timedelta(seconds=2)
-# How long a hand waits for its owner to arrive in another room of the session.
-CARRY = timedelta(minutes=2)
+
 Translate = Callable[[str], str]
 
 
@@ -78,8 +78,7 @@ class QueueDesk:
         self.connector = connector
         self.translate = translate
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        # (session, display name) -> a hand whose owner left: (raised at, source, when left)
-        self._carried: dict[tuple[str, str], tuple[datetime, Source, datetime]] = {}
+        self._in_transit = HandsInTransit()
         self._inbox = Inbox("speaking-queue-events", self._from_meeting)
         self._inbox.listen(
             bus,
@@ -134,7 +133,10 @@ class QueueDesk:
                 await self.change(session_id, lambda q: rules.hand_down(q, who))
         elif isinstance(event, PersonLeft):
             before, _after = await self.change(session_id, lambda q: rules.left(q, event.person_id))
-            await self._carry(session_id, event.person_id, before.hand_of(event.person_id), now)
+            hand = before.hand_of(event.person_id)
+            if hand is not None:  # it may come back with them in another room
+                name = await self._name_of(session_id, event.person_id)
+                self._in_transit.keep(session_id, name, hand, now)
         elif isinstance(event, TurnPassed):
             # A go-round warm-up: they passed their go (as a facilitator's skip would).
             await self.change(session_id, lambda q: rules.skip(q, event.person_id))
@@ -151,11 +153,11 @@ class QueueDesk:
             await self._jitsi_hand(
                 session_id, event.person.id, event.person.hand_raised_ms, joining=True
             )
-            carried = self._carried.pop((session_id, event.person.name), None)
-            if carried is not None and now - carried[2] <= CARRY:
-                raised, source = carried[0], carried[1]
+            kept = self._in_transit.take(session_id, event.person.name, now)
+            if kept is not None:
                 await self.change(
-                    session_id, lambda q: rules.hand_up(q, event.person.id, raised, source)
+                    session_id,
+                    lambda q: rules.hand_up(q, event.person.id, kept.raised_at, kept.source),
                 )
         elif isinstance(event, HandChanged):
             if event.source is HandSource.KEYPAD and event.raised_at_ms is not None:
@@ -165,20 +167,12 @@ class QueueDesk:
                 return
             await self._jitsi_hand(session_id, event.person_id, event.raised_at_ms, joining=False)
 
-    async def _carry(
-        self, session_id: str, person_id: str, hand: rules.Hand | None, now: datetime
-    ) -> None:
-        """Someone with a hand up left: kept by their name for a while, so it comes back
-        with them when they arrive in another Jitsi meeting of the session (a breakout
-        group's own call, and back), where Jitsi knows them as someone new."""
-        for key in [k for k, v in self._carried.items() if now - v[2] > CARRY]:
-            del self._carried[key]
-        if hand is None:
-            return
-        person = (await self._people(session_id)).get(person_id)
-        name = person.display_name if person else ""
-        if name:
-            self._carried[(session_id, name)] = (hand.raised_at, hand.source, now)
+    async def _name_of(self, session_id: str, person_id: str) -> str:
+        async with self.database.session() as db:
+            query = select(Participant.display_name).where(
+                Participant.session_id == session_id, Participant.jitsi_id == person_id
+            )
+            return (await db.exec(query)).first() or ""
 
     async def _jitsi_hand(
         self, session_id: str, who: str, raised_ms: int | None, *, joining: bool
@@ -311,47 +305,7 @@ class QueueDesk:
         self.bus.publish(QueueChanged(session_id, await self._view(session_id, queue)))
 
     async def _view(self, session_id: str, queue: Queue) -> dict[str, Any]:
-        people = await self._people(session_id)
-
-        def describe(pid: str | None) -> dict[str, Any] | None:
-            if pid is None:
-                return None
-            person = people.get(pid)
-            someone = self.translate(N_("Someone"))
-            return {
-                "id": pid,
-                "name": (person.shown_name if person else "") or someone,
-                # In the meeting a caller stays "…123": names facilitators give stay here.
-                "meetingName": (person.display_name if person else "") or someone,
-                "phone": bool(person and person.kind == "phone"),
-                # "" in the main room; a breakout group's room: the hand waits there.
-                "room": (person.room if person and person.left_at is None else "") or "",
-            }
-
-        entries = []
-        for entry in rules.order(queue):
-            line = describe(entry.participant) or {}
-            line.update(
-                reason=entry.reason,
-                override=entry.override,
-                turns=entry.turns,
-                raisedAt=entry.raised_at.isoformat() if entry.raised_at else None,
-            )
-            entries.append(line)
-        return {
-            "seq": queue.seq,
-            "actionSeq": queue.action_seq,
-            "policy": queue.policy.value,
-            "speaker": describe(queue.speaker),
-            "entries": entries,
-            "canUndo": bool(queue.previous),
-            # For the summary: everyone's turns, and who has not spoken (everyone who came).
-            "turns": [
-                {**(describe(pid) or {}), "turns": count}
-                for pid, count in sorted(queue.turns.items(), key=lambda item: -item[1])
-            ],
-            "notHeard": [describe(pid) for pid in rules.not_heard(queue, list(people))],
-        }
+        return describe_queue(queue, await self._people(session_id), self.translate)
 
     async def _people(self, session_id: str) -> dict[str, Participant]:
         async with self.database.session() as db:

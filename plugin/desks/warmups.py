@@ -17,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlmodel import col, select
-
 from facilitation import warmups as rules
 from facilitation.meeting_events import (
     ChatReceived,
@@ -32,6 +30,7 @@ from facilitation.meeting_events import (
 from facilitation.warmups import PASS, Filters, Format, Tally, WarmUp
 from plugin.bus import EventBus, Inbox
 from plugin.clock import Clock
+from plugin.db import warmups as warmups_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, WarmupRun
 from plugin.desks.warmup_meeting import WarmupVoice
@@ -94,35 +93,8 @@ class WarmupDesk:
         """Warm-ups this group (sessions of the same meeting room) played in its last
         sessions before this one."""
         async with self.database.session() as db:
-            session = await db.get(MeetingSession, session_id)
-            if session is None:
-                return frozenset()
-            earlier = (
-                await db.exec(
-                    select(MeetingSession.id)
-                    .where(
-                        MeetingSession.room == session.room,
-                        col(MeetingSession.tenant).is_(None)
-                        if session.tenant is None
-                        else MeetingSession.tenant == session.tenant,
-                        MeetingSession.id != session_id,
-                        col(MeetingSession.started_at) <= session.started_at,
-                    )
-                    .order_by(col(MeetingSession.started_at).desc())
-                    .limit(rules.NO_REPEAT_SESSIONS)
-                )
-            ).all()
-            runs = (
-                await db.exec(
-                    select(WarmupRun.session_id, WarmupRun.warmup_id).where(
-                        col(WarmupRun.session_id).in_(list(earlier))
-                    )
-                )
-            ).all()
-        played: dict[str, list[str]] = {sid: [] for sid in earlier}
-        for sid, warmup_id in runs:
-            played[sid].append(warmup_id)
-        return rules.recently_played([played[sid] for sid in earlier])
+            played = await warmups_db.history(db, session_id, rules.NO_REPEAT_SESSIONS)
+        return rules.recently_played(played)
 
     async def offer(self, session_id: str, filters: Filters) -> tuple[list[WarmUp], list[WarmUp]]:
         """(what fits and was not played recently, what fits but was played recently)."""
@@ -210,14 +182,7 @@ class WarmupDesk:
                 running.warmup, running.tally, running.said, True, self.translate, running.notices
             )
         async with self.database.session() as db:
-            last = (
-                await db.exec(
-                    select(WarmupRun)
-                    .where(WarmupRun.session_id == session_id)
-                    .order_by(col(WarmupRun.id).desc())
-                    .limit(1)
-                )
-            ).first()
+            last = await warmups_db.last_run(db, session_id)
         if last is None or last.warmup_id not in self.by_id:
             return {"running": False, "warmup": None}
         warmup = self.by_id[last.warmup_id]
@@ -234,7 +199,9 @@ class WarmupDesk:
         session_id = event.session_id
         if isinstance(event, SessionEnded):
             await self.finish(session_id)
-            await self._forget_answers(session_id)
+            async with self.database.session() as db:
+                await warmups_db.forget_answers(db, session_id)
+                await db.commit()
             return
         running = await self._load(session_id)
         if running is None:
@@ -314,13 +281,7 @@ class WarmupDesk:
         if running is not None:
             return running
         async with self.database.session() as db:
-            row = (
-                await db.exec(
-                    select(WarmupRun).where(
-                        WarmupRun.session_id == session_id, WarmupRun.state == "open"
-                    )
-                )
-            ).first()
+            row = await warmups_db.open_run(db, session_id)
         if row is None or row.id is None or row.warmup_id not in self.by_id:
             return None
         warmup = self.by_id[row.warmup_id]
@@ -340,18 +301,6 @@ class WarmupDesk:
             if notices is not None:
                 row.notices = notices
             db.add(row)
-            await db.commit()
-
-    async def _forget_answers(self, session_id: str) -> None:
-        """The session is over: who answered what goes; the counts stay."""
-        async with self.database.session() as db:
-            rows = (
-                await db.exec(select(WarmupRun).where(WarmupRun.session_id == session_id))
-            ).all()
-            for row in rows:
-                row.votes = {}
-                row.said = []
-                db.add(row)
             await db.commit()
 
 

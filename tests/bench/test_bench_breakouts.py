@@ -67,9 +67,7 @@ class Follower:
         self.left: asyncio.Event = asyncio.Event()
         self.linked_at: float | None = None
         self.tasks: set[asyncio.Task[None]] = set()
-        self.orders = 0
         self.rooms_changed = asyncio.Event()
-        self.failed: list[str] = []
         person.listeners.append(self._seen)
 
     def _seen(self, element: Element, at: float) -> None:
@@ -85,7 +83,6 @@ class Follower:
         order = json_of(element) or {}
         if order.get("event") == MOVE:
             self.left.clear()  # now: the old room's goodbye may come before the task runs
-            self.orders += 1
             task = asyncio.get_running_loop().create_task(self._move(str(order["roomJid"])))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
@@ -93,13 +90,6 @@ class Follower:
             self.linked_at = at
 
     async def _move(self, room_jid: str) -> None:
-        try:
-            await self._moving(room_jid)
-        except BaseException as exc:
-            self.failed.append(repr(exc))
-            raise
-
-    async def _moving(self, room_jid: str) -> None:
         node = room_jid.split("@", 1)[0]
         async with asyncio.timeout(10):
             while node not in self.person.breakout_rooms:
@@ -252,26 +242,7 @@ async def _jitsi_round(
         rooms = await where(client, session_id)
         return [pid for pid, name in target.items() if rooms.get(pid) == name]
 
-    try:
-        await timed_until(started, done, set(target), arrived)
-    except TimeoutError:
-        view = await app[keys.BREAKOUTS].view(session_id)
-        rooms = await where(client, session_id)
-        missing = {pid: (target[pid], rooms.get(pid)) for pid in target if pid not in done}
-        print("NOT IN ROOMS", list(missing.items())[:5], len(missing), view["notices"][:3])
-        print(
-            "ORDERS", sum(o.orders for o in web), "FAILED", [f for o in web for f in o.failed][:5]
-        )
-        print(
-            "MOVED",
-            sum(prosody.BREAKOUT in o.person.room_jid for o in web),
-            "PENDING",
-            sum(len(o.tasks) for o in web),
-        )
-        bot = app[keys.CONNECTOR].bot(session_id)
-        assert bot is not None
-        print("BOT SEES", {r.name: len(r.members) for r in bot.breakout_rooms.values()})
-        raise
+    await timed_until(started, done, set(target), arrived)
     figures["jitsi open"].extend(done.values())
     started = time.perf_counter()
     assert (await breakout_post(client, session_id, {"action": "close"})).status == 303
@@ -281,15 +252,7 @@ async def _jitsi_round(
         rooms = await where(client, session_id)
         return [pid for pid in target if rooms.get(pid) == ""]
 
-    try:
-        await timed_until(started, back, set(target), returned)
-    except TimeoutError:
-        rooms = await where(client, session_id)
-        gone = {pid: rooms.get(pid) for pid in target if pid not in back}
-        print("NOT BACK", list(gone.items())[:5], len(gone))
-        view = await app[keys.BREAKOUTS].view(session_id)
-        print("VIEW", view["state"], view["notices"][:3])
-        raise
+    await timed_until(started, back, set(target), returned)
     figures["jitsi close"].extend(back.values())
     await until(lambda: app[keys.CONNECTOR].groups.rooms(session_id) == [], within=15)
 
