@@ -13,7 +13,7 @@ run: install
 	$(BIN)/facilitate serve
 
 test: install system-deps browser-deps postgres lint typecheck
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2
 
 bench: install system-deps
 	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)

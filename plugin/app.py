@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,9 +15,11 @@ from plugin import keys, log_redaction, session_end
 from plugin.bus import EventBus
 from plugin.catalogue import load_catalogue
 from plugin.clock import Clock
+from plugin.cluster import Ownership
+from plugin.cluster.coordinator import ClusterOwnership
 from plugin.db import accounts
 from plugin.db import phone as phone_db
-from plugin.db.engine import Database, make_engine
+from plugin.db.engine import Database, is_postgres, make_engine
 from plugin.desks import console
 from plugin.desks.breakout_rooms import RoomRunner
 from plugin.desks.breakouts import BreakoutDesk
@@ -59,6 +61,7 @@ from plugin.web import (
     routes_warmups,
 )
 from plugin.web.auth import identity_middleware
+from plugin.web.forwarding import forwarding_middleware
 from plugin.web.middleware import (
     error_middleware,
     metrics_middleware,
@@ -81,6 +84,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         client_max_size=settings.max_body_bytes,
         middlewares=[
             metrics_middleware,
+            forwarding_middleware,
             security_headers_middleware,
             error_middleware,
             identity_middleware,
@@ -103,6 +107,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_background)
     app.cleanup_ctx.append(_presence)
     app.cleanup_ctx.append(_connector)
+    app.cleanup_ctx.append(_ownership)
     app.cleanup_ctx.append(_phone_line)
     app.cleanup_ctx.append(_queue)
     app.cleanup_ctx.append(_breakouts)
@@ -152,6 +157,15 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     app[keys.TASKS] = tasks
     settings = app[keys.SETTINGS]
 
+    def once(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
+        """A job run by one instance for all (the holder of the schedule lease)."""
+
+        async def run() -> None:
+            if app[keys.OWNERSHIP].runs_schedule():
+                await job()
+
+        return run
+
     async def purge() -> None:
         async with app[keys.DATABASE].session() as db:
             horizon = timedelta(minutes=settings.login_window_minutes) * 4
@@ -171,9 +185,9 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             await phone_db.purge_calls(db, now, timedelta(days=settings.retention_days))
             await db.commit()
 
-    tasks.every(PURGE_EVERY_SECONDS, purge, "purge-expired-logins")
-    tasks.every(PURGE_EVERY_SECONDS, purge_webhooks, "purge-old-webhooks")
-    tasks.every(PURGE_EVERY_SECONDS, purge_phone, "purge-unused-pins")
+    tasks.every(PURGE_EVERY_SECONDS, once(purge), "purge-expired-logins")
+    tasks.every(PURGE_EVERY_SECONDS, once(purge_webhooks), "purge-old-webhooks")
+    tasks.every(PURGE_EVERY_SECONDS, once(purge_phone), "purge-unused-pins")
     yield
     await tasks.close()
 
@@ -199,9 +213,24 @@ async def _connector(app: web.Application) -> AsyncIterator[None]:
         app[keys.SETTINGS], app[keys.BUS], app[keys.DATABASE], app[keys.CLOCK], app[keys.METRICS]
     )
     app[keys.CONNECTOR] = connector
-    await connector.open()
     yield
     await connector.close()
+
+
+async def _ownership(app: web.Application) -> AsyncIterator[None]:
+    """Who runs each meeting: this instance alone (SQLite), or by leases (PostgreSQL)."""
+    settings = app[keys.SETTINGS]
+    connector, bus = app[keys.CONNECTOR], app[keys.BUS]
+    ownership: Ownership
+    if is_postgres(settings.database_url):
+        database = app[keys.DATABASE]
+        ownership = ClusterOwnership(settings, database, connector, bus, app[keys.HUB])
+    else:
+        ownership = Ownership(connector, bus)
+    app[keys.OWNERSHIP] = ownership
+    await ownership.open()
+    yield
+    await ownership.close()
 
 
 async def _queue(app: web.Application) -> AsyncIterator[None]:
@@ -252,6 +281,7 @@ async def _breakouts(app: web.Application) -> AsyncIterator[None]:
         settings, app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], line, translate
     )
     desk = BreakoutDesk(app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], runner, translate)
+    desk.follower.owns = app[keys.OWNERSHIP].owns
     app[keys.BREAKOUTS] = desk
     desk.open()
     yield
@@ -266,6 +296,7 @@ async def _warmups(app: web.Application) -> AsyncIterator[None]:
     desk = WarmupDesk(
         app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], voice, app[keys.CATALOGUE], translate
     )
+    app[keys.OWNERSHIP].on_lost(desk.forget)
     app[keys.WARMUPS] = desk
     desk.open()
     yield
@@ -273,13 +304,14 @@ async def _warmups(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _phone(app: web.Application) -> AsyncIterator[None]:
-    connector = app[keys.CONNECTOR]
+    ownership = app[keys.OWNERSHIP]
     app[keys.PHONE] = PhoneDesk(
         app[keys.SETTINGS],
         app[keys.DATABASE],
         app[keys.CLOCK],
         app[keys.BUS],
-        has_assistant=lambda session_id: connector.enabled and session_id in connector.bots,
+        has_assistant=ownership.has_assistant,
+        deliver=ownership.deliver,
     )
     yield
 
@@ -296,10 +328,12 @@ async def _checkouts(app: web.Application) -> AsyncIterator[None]:
     app[keys.CHECKOUTS] = desk
 
     async def flag_missing() -> None:
-        await desk.flag_missing()
+        if app[keys.OWNERSHIP].runs_schedule():
+            await desk.flag_missing()
 
     async def purge_old() -> None:
-        await desk.purge_old()
+        if app[keys.OWNERSHIP].runs_schedule():
+            await desk.purge_old()
 
     async def end_forgotten() -> None:
         await session_end.end_forgotten(app)

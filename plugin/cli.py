@@ -28,6 +28,7 @@ from plugin import log_redaction
 from plugin.app import create_app
 from plugin.catalogue import load_catalogue
 from plugin.cli_alerts import check_alerts, notify_test
+from plugin.cli_cluster import cluster_report
 from plugin.clock import Clock
 from plugin.db import accounts, audit
 from plugin.db.engine import Database, make_engine
@@ -189,6 +190,11 @@ async def _check(settings: Settings) -> int:
             problems.append(
                 f"FACILITATE_DATABASE_URL: schema is {revision or 'empty'}; run facilitate db upgrade"
             )
+        else:
+            lines, cluster_warnings = await cluster_report(settings, engine)
+            print("\n".join(lines))
+            for warning in cluster_warnings:
+                print(f"warning: {warning}")
     except (SQLAlchemyError, OSError) as exc:
         problems.append(f"FACILITATE_DATABASE_URL: cannot connect: {type(exc).__name__}")
     finally:

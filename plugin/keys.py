@@ -8,6 +8,7 @@ from babel.support import NullTranslations
 from facilitation.warmups import WarmUp
 from plugin.bus import EventBus
 from plugin.clock import Clock
+from plugin.cluster import Ownership
 from plugin.db.engine import Database
 from plugin.db.models import Account
 from plugin.desks.breakouts import BreakoutDesk
@@ -39,6 +40,7 @@ BUS = web.AppKey("bus", EventBus)
 PRESENCE = web.AppKey("presence", PresenceDesk)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 CONNECTOR = web.AppKey("connector", Connector)
+OWNERSHIP = web.AppKey("ownership", Ownership)
 INTAKE = web.AppKey("intake", Intake)
 PHONE = web.AppKey("phone", PhoneDesk)
 QUEUE = web.AppKey("queue", QueueDesk)

@@ -27,6 +27,7 @@ async def end_session(
 ) -> None:
     now = app[keys.CLOCK].now()
     connector = app[keys.CONNECTOR]
+    ownership = app[keys.OWNERSHIP]
     # Before the assistant leaves: everyone still there who has not checked out gets
     # their personal link again, by private chat.
     await app[keys.CHECKOUTS].send_links(session.id, only_missing=True)
@@ -49,8 +50,9 @@ async def end_session(
             )
             await db.commit()
     except Exception:
-        connector.start(session)  # not ended after all: the meeting keeps its assistant
+        await ownership.adopt(session)  # not ended after all: the meeting keeps its assistant
         raise
+    await ownership.release(session.id)
     await app[keys.QUEUE].finish(session.id)  # the last speaker's turn counts
     app[keys.BUS].publish(SessionEnded(session.id, now.isoformat()))
 
@@ -60,7 +62,10 @@ async def end_forgotten(app: web.Application) -> int:
     now = app[keys.CLOCK].now()
     limit = timedelta(hours=app[keys.SETTINGS].session_max_hours)
     async with app[keys.DATABASE].session() as db:
-        forgotten = [s for s in await sessions_db.all_live(db) if s.started_at <= now - limit]
+        live = await sessions_db.all_live(db)
+    # Each instance ends the forgotten sessions whose meetings it runs.
+    owns = app[keys.OWNERSHIP].owns
+    forgotten = [s for s in live if s.started_at <= now - limit and owns(s.id)]
     for session in forgotten:
         await end_session(app, session, None, "ran_too_long")
     return len(forgotten)

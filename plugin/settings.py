@@ -74,6 +74,11 @@ class Settings(BaseModel):
     base_url: BaseUrl = "http://127.0.0.1:8080"
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    # Several instances (PostgreSQL only): how the others reach this one directly (unset:
+    # http://<host>:<port>, with 127.0.0.1 for 0.0.0.0), and how long a meeting's lease
+    # lasts without a heartbeat before another instance takes the meeting over.
+    instance_url: BaseUrl | None = None
+    lease_seconds: Annotated[float, Field(ge=3, le=120)] = 15.0
     jitsi_url: tuple[str, ...] = (EXAMPLE_JITSI,)
     xmpp_domain: Domain = "meet.jitsi"
     muc_domain: Domain = "muc.meet.jitsi"

@@ -61,6 +61,12 @@ def sync_sqlite_engine(url: str) -> Engine | None:
     return engine
 
 
+def is_postgres(url: str) -> bool:
+    return make_url(url.replace("postgres://", "postgresql://", 1)).drivername.startswith(
+        "postgresql"
+    )
+
+
 def sqlite_path(url: str) -> str | None:
     parsed = make_url(url)
     return parsed.database if parsed.drivername.startswith("sqlite") and parsed.database else None

@@ -2,7 +2,7 @@
 
 A request is a `session_member` row with the part "asking": it gives no access to the
 session (plugin.db.sessions counts only facilitators and hosts as members). Saying yes
-is `sessions.add_member`, which answers the request; saying no removes it.
+is `consume` then `sessions.add_member`; saying no is `consume` alone.
 """
 
 from __future__ import annotations
@@ -54,9 +54,10 @@ async def pending(db: AsyncSession, session_id: str) -> list[Account]:
     return list((await db.exec(query)).all())
 
 
-async def decline(db: AsyncSession, session_id: str, account_id: int) -> bool:
-    """Remove the request. False if there was none (already answered). Does not commit."""
-    if not await has_asked(db, session_id, account_id):
-        return False
-    await db.exec(delete(SessionMember).where(*_request(session_id, account_id)))
-    return True
+async def consume(db: AsyncSession, session_id: str, account_id: int) -> bool:
+    """Take the request away in one statement: True for the one answer that removed it,
+    False for every other (already answered, or answered at the same moment elsewhere).
+    The delete holds the row's write lock until commit, so two answers at once (even from
+    two instances) cannot both see it. Does not commit."""
+    result = await db.exec(delete(SessionMember).where(*_request(session_id, account_id)))
+    return bool(result.rowcount)

@@ -363,3 +363,6 @@ class Notification(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=300)
     created_at: datetime = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+
+
+from plugin.db.models_cluster import ClusterInstance, ClusterLease, ClusterMessage  # noqa: E402, F401

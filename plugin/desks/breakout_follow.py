@@ -67,6 +67,8 @@ class BreakoutFollower:
         self.store = store
         self.runner = runner
         self._finish = finish
+        # Whether this instance runs the session's meeting (always, with one instance).
+        self.owns: Callable[[str], bool] = lambda _session_id: True
         self._tasks = BackgroundTasks()
         self._inbox = Inbox("breakout-events", self._from_meeting)
         self._inbox.listen(bus, *EVENTS)
@@ -197,6 +199,8 @@ class BreakoutFollower:
         async with self.store.database.session() as db:
             rows = await breakouts_db.open_rounds(db)
         for row in rows:
+            if not self.owns(row.session_id):
+                continue  # another instance runs this meeting, and its timer
             if row.state == "closing":
                 grace = (now - row.updated_at).total_seconds() > EMPTY_GRACE_SECONDS
                 if await self.runner.sweep(row.session_id, row.rooms, force=grace):

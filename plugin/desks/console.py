@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -24,6 +24,9 @@ QUEUE_LIMIT = 256
 class LiveHub:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[asyncio.Queue[Message]]] = defaultdict(set)
+        # With several instances, every message goes out through PostgreSQL and comes
+        # back to `deliver` on each instance, this one included: one order everywhere.
+        self.forward: Callable[[str, dict[str, Any]], None] | None = None
 
     @contextmanager
     def subscribe(self, session_id: str) -> Iterator[asyncio.Queue[Message]]:
@@ -45,6 +48,13 @@ class LiveHub:
         reconnects and reloads the state from the server instead of drifting.
         """
         message = {"event": event.value, "sessionId": session_id, **data}
+        if self.forward is not None:
+            self.forward(session_id, message)
+            return 0
+        return self.deliver(session_id, message)
+
+    def deliver(self, session_id: str, message: dict[str, Any]) -> int:
+        """Fan one message out to this instance's consoles of the session."""
         delivered = 0
         for queue in list(self._subscribers.get(session_id, ())):
             try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -26,6 +26,7 @@ from facilitation.meeting_events import (
     HandSource,
     KeypadAnswer,
     KeypadHandPressed,
+    MeetingEvent,
     Person,
     PersonJoined,
     PersonKind,
@@ -57,12 +58,15 @@ class PhoneDesk:
         clock: Clock,
         bus: EventBus,
         has_assistant: Callable[[str], bool],
+        deliver: Callable[[MeetingEvent], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
         self.clock = clock
         self.bus = bus
         self.has_assistant = has_assistant
+        # What a call does goes to the meeting's owner (another instance, perhaps).
+        self.deliver = deliver or self._publish
         self.sealer = Sealer(settings.secret())
         self.lockout = CallerLockout(settings.secret())
 
@@ -201,7 +205,10 @@ class PhoneDesk:
 
     async def _after(self, later: Later) -> None:
         for event in later.events:
-            self.bus.publish(event)
+            await self.deliver(event)
+
+    async def _publish(self, event: MeetingEvent) -> None:
+        self.bus.publish(event)
 
     async def _live_call(self, db: AsyncSession, dialect: str, call_id: str) -> PhoneCall:
         row = await phone_db.call(db, f"{dialect}:{call_id}")

@@ -268,7 +268,8 @@ class QueueDesk:
     async def change(self, session_id: str, step: Callable[[Queue], Queue]) -> tuple[Queue, Queue]:
         async with self._locks[session_id]:
             async with self.database.session() as db:
-                row = await db.get(SpeakingQueue, session_id)
+                # The row lock orders changes made on several instances (PostgreSQL).
+                row = await db.get(SpeakingQueue, session_id, with_for_update=True)
                 before = from_record(row.state) if row is not None else Queue()
                 after = step(before)
                 if after is before or after == before:

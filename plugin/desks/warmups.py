@@ -261,6 +261,10 @@ class WarmupDesk:
             await self._save(running)
         self._publish(session_id)
 
+    def forget(self, session_id: str) -> None:
+        """Another instance runs this meeting now: what is kept here may go stale."""
+        self._running.pop(session_id, None)
+
     def _publish(self, session_id: str) -> None:
         running = self._running.get(session_id)
         if running is not None:

@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from plugin import keys
+from plugin.cluster.ownership import Report
 from plugin.db import sessions as sessions_db
 from plugin.db.migrate import head_revision, revision_on
 from plugin.web.ops_access import Access, access, unauthorized
@@ -49,8 +50,19 @@ async def healthz(request: web.Request) -> web.StreamResponse:
         },
         "live_consoles": request.app[keys.HUB].count(),
         "meeting_bots": request.app[keys.CONNECTOR].states(),
+        "instance": _instance(request.app[keys.OWNERSHIP].report()),
     }
     return _health(allowed, body, 200 if revision == expected else 503)
+
+
+def _instance(report: Report) -> dict[str, object]:
+    """This instance's part: alone (SQLite) or one of several, and the meetings it runs."""
+    return {
+        "id": report.instance,
+        "role": report.role,
+        "meetings": len(report.meetings),
+        "runs_schedule": report.schedule,
+    }
 
 
 def _health(allowed: Access, body: dict[str, object], status: int) -> web.Response:

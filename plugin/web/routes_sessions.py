@@ -151,7 +151,7 @@ async def start_session(request: web.Request) -> web.StreamResponse:
         except IntegrityError:
             await db.rollback()  # a second click raced the first, which did the work
         else:
-            request.app[keys.CONNECTOR].start(session)
+            await request.app[keys.OWNERSHIP].adopt(session)
     raise web.HTTPSeeOther(console_url)
 
 

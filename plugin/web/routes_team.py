@@ -47,10 +47,13 @@ async def answer_request(request: web.Request) -> web.StreamResponse:
         asker = await db.get(Account, account_id)
         problem = _cannot_run(asker) if answer == "approve" else ""
         if not problem:
+            # One answer wins: the request is consumed in one statement, and a second
+            # approval at the same moment (another tab, another instance) finds it gone.
+            if not await join_requests.consume(db, session_id, account_id):
+                await db.rollback()
+                raise _team(session_id, "answered")
             if answer == "approve":
                 await sessions_db.add_member(db, session_id, account_id)
-            else:
-                await join_requests.decline(db, session_id, account_id)
             audit.record(
                 db,
                 at=request.app[keys.CLOCK].now(),

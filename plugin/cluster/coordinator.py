@@ -1,0 +1,326 @@
+"""Several instances on one PostgreSQL database: meeting leases, heartbeats, hand-over.
+
+Every `beat` (a fifth of the lease) the instance says it is alive, renews its leases and
+takes meetings nobody holds (its fair share of them, so a second instance started later
+gets some). A lease it failed to renew is a meeting it no longer runs: its assistant leaves
+at once. If the database cannot be reached for 60 % of a lease, every assistant here leaves
+before the leases run out, so another instance can never find the meeting still occupied:
+two assistants in one room never happens, even while failing over.
+
+SIGTERM (a clean stop) takes the assistants out, deletes the leases and notifies the others,
+which take the meetings over at once instead of waiting for the leases to run out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import random
+import time
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import col, select
+
+from facilitation.meeting_events import MeetingEvent
+from plugin.bus import EventBus
+from plugin.cluster import codec
+from plugin.cluster.ownership import Ownership, Report
+from plugin.cluster.relay import PgRelay
+from plugin.db import leases
+from plugin.db.engine import Database
+from plugin.db.models import MeetingSession
+from plugin.desks.console import LiveHub
+from plugin.jitsi.connector import Connector
+from plugin.settings import Settings
+from plugin.settings_types import listening_url
+from plugin.tasks import BackgroundTasks
+
+log = logging.getLogger(__name__)
+LIVE = "facilitate_live"
+INPUT = "facilitate_input"
+LEASES = "facilitate_leases"
+FORGET_AFTER_SECONDS = 3600.0
+MAX_UNHELD = 5000
+
+
+def instance_url(settings: Settings) -> str:
+    if settings.instance_url:
+        return settings.instance_url.rstrip("/")
+    return listening_url(settings.host, settings.port).replace("//localhost:", "//127.0.0.1:")
+
+
+class ClusterOwnership(Ownership):
+    role = "cluster"
+
+    def __init__(
+        self,
+        settings: Settings,
+        database: Database,
+        connector: Connector,
+        bus: EventBus,
+        hub: LiveHub,
+    ) -> None:
+        super().__init__(connector, bus)
+        self.database = database
+        self.hub = hub
+        self.url = instance_url(settings)
+        self.ttl = settings.lease_seconds
+        self.beat = self.ttl / 5
+        self.fence_after = self.ttl - 2 * self.beat
+        self.relay = PgRelay(settings.database_url)
+        self._held: set[str] = set()
+        self._schedule = False
+        self._owners: dict[str, tuple[str, str]] = {}
+        self._last_ok = time.monotonic()
+        self._wake = asyncio.Event()
+        self._live_in: asyncio.Queue[str] = asyncio.Queue()
+        self._tasks = BackgroundTasks()
+        self._closing = False
+
+    # --- life ----------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        self.relay.on(LIVE, self._live_in.put_nowait)
+        self.relay.on(INPUT, self._input_noted)
+        self.relay.on(LEASES, lambda _payload: self._wake.set())
+        self.relay.on_gap(self.hub.close)  # consoles reconnect and reload what they missed
+        await self.relay.open()
+        self.hub.forward = self._send_live
+        self._tasks.spawn(self._deliver_live(), "cluster-live")
+        try:
+            await asyncio.wait_for(self._beat(), self.beat * 2)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("cluster: no first heartbeat (%s); trying again shortly", exc)
+        self._tasks.spawn(self._beat_loop(), "cluster-heartbeat")
+
+    async def close(self) -> None:
+        """A clean stop: assistants out first, then the leases go, then the others hear."""
+        self._closing = True
+        await self._tasks.close()
+        for session_id in list(self._held):
+            await self._lose(session_id)
+        try:
+            async with self.database.engine.begin() as conn:
+                await leases.release(conn, self.instance_id)
+                await leases.retire(conn, self.instance_id)
+            self.relay.send(LEASES, self.instance_id)
+            await asyncio.wait_for(self.relay.flushed(), 5)
+        except (SQLAlchemyError, OSError, TimeoutError) as exc:
+            log.warning("cluster: could not hand the meetings over at once: %s", exc)
+        self.hub.forward = None
+        await self.relay.close()
+
+    # --- what the rest of the service asks ----------------------------------------------
+
+    def owns(self, session_id: str) -> bool:
+        return session_id in self._held
+
+    def runs_schedule(self) -> bool:
+        return self._schedule
+
+    async def adopt(self, session: MeetingSession) -> None:
+        async with self.database.engine.begin() as conn:
+            name = leases.meeting_lease(session.id)
+            taken = await leases.take(conn, name, self.instance_id, self.ttl)
+        if taken is not None:
+            self._run(session)
+        else:
+            self._wake.set()
+
+    async def release(self, session_id: str) -> None:
+        self._held.discard(session_id)
+        self._forget(session_id)
+        async with self.database.engine.begin() as conn:
+            await leases.drop(conn, leases.meeting_lease(session_id))
+
+    async def owner_url(self, session_id: str) -> str | None:
+        if self.owns(session_id):
+            return None
+        owner = self._owners.get(session_id)
+        if owner is None:  # started since the last heartbeat, perhaps: ask the database
+            try:
+                async with self.database.engine.connect() as conn:
+                    owner = await leases.holder_of(conn, session_id, self.ttl)
+            except SQLAlchemyError:
+                return None
+            if owner is None:
+                return None
+            self._owners[session_id] = owner
+        return None if owner[0] == self.instance_id else owner[1]
+
+    def has_assistant(self, session_id: str) -> bool:
+        if not self.connector.enabled:
+            return False
+        return session_id in self.connector.bots or session_id in self._owners
+
+    def report(self) -> Report:
+        return Report(self.instance_id, self.role, tuple(sorted(self._held)), self._schedule)
+
+    # --- inputs from calls ---------------------------------------------------------------
+
+    async def deliver(self, event: MeetingEvent) -> None:
+        url = await self.owner_url(event.session_id)
+        owner = self._owners.get(event.session_id)
+        if url is None or owner is None:
+            self.bus.publish(event)  # ours, or nobody's yet: the next owner reads the state
+            return
+        try:
+            async with self.database.engine.begin() as conn:
+                message_id = (
+                    await conn.execute(
+                        text(
+                            "INSERT INTO cluster_message (kind, session_id, body, created_at) "
+                            "VALUES ('input', :s, :b, now()) RETURNING id"
+                        ),
+                        {"s": event.session_id, "b": codec.encode(event)},
+                    )
+                ).scalar_one()
+        except SQLAlchemyError as exc:
+            log.warning("cluster: applying an input here, could not pass it on: %s", exc)
+            self.bus.publish(event)
+            return
+        self.relay.send(INPUT, f"{owner[0]} {message_id}")
+
+    def _input_noted(self, payload: str) -> None:
+        owner, _, message_id = payload.partition(" ")
+        if owner == self.instance_id and message_id.isdigit():
+            self._tasks.spawn(self._take_inputs(message_id=int(message_id)), "cluster-input")
+
+    async def _take_inputs(self, *, message_id: int | None = None) -> None:
+        """Apply inputs passed on to this instance: one by id, or every one waiting for a
+        meeting held here (after taking it over, or a notification missed)."""
+        params: dict[str, object]
+        if message_id is not None:
+            where, params = "id = :id", {"id": message_id}
+        elif self._held:
+            where, params = "session_id = ANY(:held)", {"held": list(self._held)}
+        else:
+            return
+        query = text(
+            f"WITH gone AS (DELETE FROM cluster_message WHERE kind = 'input' AND {where} "  # noqa: S608 - two fixed clauses
+            "RETURNING id, body) SELECT body FROM gone ORDER BY id"
+        )
+        async with self.database.engine.begin() as conn:
+            bodies = [str(row[0]) for row in await conn.execute(query, params)]
+        for body in bodies:
+            try:
+                self.bus.publish(codec.decode(body))
+            except codec.NotAnInput as exc:
+                log.warning("cluster: dropped a message that is not an input: %s", exc)
+
+    # --- console updates -----------------------------------------------------------------
+
+    def _send_live(self, session_id: str, message: dict[str, Any]) -> None:
+        payload = json.dumps({"s": session_id, "m": message}, separators=(",", ":"))
+        self.relay.send(LIVE, payload, session_id)
+
+    async def _deliver_live(self) -> None:
+        """Every instance's console updates, in the one order PostgreSQL gave them."""
+        while True:
+            payload = await self._live_in.get()
+            try:
+                if payload.startswith("@"):
+                    payload = await self._large(int(payload[1:]))
+                data = json.loads(payload)
+                self.hub.deliver(str(data["s"]), data["m"])
+            except (ValueError, KeyError, TypeError, SQLAlchemyError) as exc:
+                log.warning("cluster: a console update could not be read: %s", exc)
+
+    async def _large(self, message_id: int) -> str:
+        async with self.database.engine.connect() as conn:
+            body = (
+                await conn.execute(
+                    text("SELECT body FROM cluster_message WHERE id = :id"), {"id": message_id}
+                )
+            ).scalar_one()
+        return str(body)
+
+    # --- heartbeat -----------------------------------------------------------------------
+
+    async def _beat_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.beat)
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._beat(), self.beat * 2)
+            except (SQLAlchemyError, OSError, TimeoutError) as exc:
+                log.warning("cluster: heartbeat failed: %s", exc)
+            except Exception:  # the heartbeat must go on whatever one beat met
+                log.exception("cluster: heartbeat failed")
+            await self._fence()
+
+    async def _fence(self) -> None:
+        """No renewal for too long: the leases may run out any moment, so leave first."""
+        if self._held and time.monotonic() - self._last_ok > self.fence_after:
+            log.error(
+                "cluster: no heartbeat for %.0f s; leaving %d meetings before another "
+                "instance takes them",
+                time.monotonic() - self._last_ok,
+                len(self._held),
+            )
+            for session_id in list(self._held):
+                await self._lose(session_id)
+
+    async def _beat(self) -> None:
+        started = time.monotonic()
+        async with self.database.engine.begin() as conn:
+            await leases.announce(conn, self.instance_id, self.url)
+            renewed = await leases.renew(conn, self.instance_id, self.ttl)
+        self._last_ok = started
+        for session_id in self._held - {
+            name.removeprefix(leases.MEETING) for name in renewed if name != leases.SCHEDULE
+        }:
+            log.warning("cluster: session %s is no longer ours; its assistant leaves", session_id)
+            await self._lose(session_id)
+        self._schedule = leases.SCHEDULE in renewed
+        if self._closing:
+            return
+        await self._take_free()
+        async with self.database.engine.begin() as conn:
+            if not self._schedule:
+                taken = await leases.take(conn, leases.SCHEDULE, self.instance_id, self.ttl)
+                self._schedule = taken is not None
+            if self._schedule:
+                await leases.forget_gone(conn, FORGET_AFTER_SECONDS)
+            self._owners = await leases.holders(conn, self.ttl)
+        await self._take_inputs()
+
+    async def _take_free(self) -> None:
+        async with self.database.engine.begin() as conn:
+            free = await leases.unheld_meetings(conn, MAX_UNHELD)
+            if not free:
+                return
+            alive = sum(1 for i in await leases.instances(conn, self.ttl) if i.alive)
+            random.shuffle(free)  # instances taking at once mostly take different ones
+            share = free[: max(1, math.ceil(len(free) / max(1, alive)))]
+            mine = [
+                session_id
+                for session_id in share
+                if await leases.take(
+                    conn, leases.meeting_lease(session_id), self.instance_id, self.ttl
+                )
+                is not None
+            ]
+        if not mine:
+            return
+        async with self.database.session() as db:
+            query = select(MeetingSession).where(col(MeetingSession.id).in_(mine))
+            sessions = list((await db.exec(query)).all())
+        for session in sessions:
+            log.info("cluster: taking over session %s", session.id)
+            self._run(session)
+
+    def _run(self, session: MeetingSession) -> None:
+        self._held.add(session.id)
+        self.connector.start(session)
+
+    async def _lose(self, session_id: str) -> None:
+        self._held.discard(session_id)
+        await self.connector.stop(session_id)
+        self._forget(session_id)

@@ -1,0 +1,99 @@
+"""Console pages and actions for a meeting another instance runs are passed to it.
+
+The instance that holds a meeting's lease has its assistant, its timers and its in-memory
+state, so a console's request for that session is answered there: the same request (cookies,
+form, headers) sent on to the holder's own address, its answer returned as it is. nginx
+needs no sticky sessions. The console's live feed is not passed on: every instance gets
+every update through PostgreSQL.
+
+A request passed on carries a signature of its path made with the shared secret key, so it
+is never passed on again, and a client cannot fake one to skip the owner. If the holder
+cannot be reached, this instance answers itself (the database keeps the actions consistent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+
+import aiohttp
+from aiohttp import web
+from multidict import CIMultiDict
+
+from plugin import keys
+from plugin.web.auth import Handler
+
+log = logging.getLogger(__name__)
+HEADER = "X-Facilitate-Passed-On"
+SESSION_PAGE = re.compile(r"^/sessions/([A-Za-z0-9_-]{1,32})(?:/(?!live$)[^?]*)?$")
+# Hop-by-hop headers and those aiohttp sets itself.
+DROPPED = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "content-encoding",
+    }
+)
+TIMEOUT = aiohttp.ClientTimeout(total=20, connect=2)
+
+
+def signature(secret: bytes, method: str, path: str) -> str:
+    return hmac.new(secret, f"{method} {path}".encode(), hashlib.sha256).hexdigest()
+
+
+def _passed_on(request: web.Request, secret: bytes) -> bool:
+    given = request.headers.get(HEADER, "")
+    return bool(given) and hmac.compare_digest(
+        given, signature(secret, request.method, request.path_qs)
+    )
+
+
+@web.middleware
+async def forwarding_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    match = SESSION_PAGE.match(request.path)
+    if match is None:
+        return await handler(request)
+    secret = request.app[keys.SETTINGS].secret()
+    if _passed_on(request, secret):
+        return await handler(request)
+    owner = await request.app[keys.OWNERSHIP].owner_url(match.group(1))
+    if owner is None:
+        return await handler(request)
+    try:
+        return await _pass_on(request, owner, secret)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("could not pass a console request on to %s (%s); answering here", owner, exc)
+        return await handler(request)
+
+
+async def _pass_on(request: web.Request, owner: str, secret: bytes) -> web.StreamResponse:
+    headers = CIMultiDict(
+        (name, value) for name, value in request.headers.items() if name.lower() not in DROPPED
+    )
+    headers[HEADER] = signature(secret, request.method, request.path_qs)
+    headers["X-Forwarded-For"] = request.remote or ""
+    body = await request.read()
+    async with (
+        aiohttp.ClientSession(timeout=TIMEOUT, auto_decompress=True) as client,
+        client.request(
+            request.method,
+            owner + request.path_qs,
+            headers=headers,
+            data=body if body else None,
+            allow_redirects=False,
+        ) as answer,
+    ):
+        payload = await answer.read()
+        kept = CIMultiDict(
+            (name, value) for name, value in answer.headers.items() if name.lower() not in DROPPED
+        )
+    return web.Response(status=answer.status, body=payload, headers=kept)
