@@ -184,6 +184,7 @@ class ClusterOwnership(Ownership):
             log.warning("cluster: applying an input here, could not pass it on: %s", exc)
             self.bus.publish(event)
             return
+        log.debug("cluster: passed a %s on to %s", type(event).__name__, owner[0])
         self.relay.send(INPUT, f"{owner[0]} {message_id}")
 
     def _input_noted(self, payload: str) -> None:

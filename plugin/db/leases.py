@@ -91,6 +91,8 @@ async def renew(conn: AsyncConnection, holder: str, ttl: float) -> set[str]:
 
 async def release(conn: AsyncConnection, holder: str, names: list[str] | None = None) -> int:
     """Give leases up at once (all of `holder`'s, or the named ones); how many went."""
+    if names is not None and not names:
+        return 0
     if names is None:
         query = text("DELETE FROM cluster_lease WHERE holder = :holder")
         result = await conn.execute(query, {"holder": holder})

@@ -6,7 +6,10 @@ every instance; Next pressed on two instances at once."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import time
+import uuid
 from typing import Any
 
 import aiohttp
@@ -24,6 +27,7 @@ from tests.jitsi.conftest import joined
 from tests.support import prosody
 from tests.support.instances import Browser, Instance
 from tests.support.participant import Participant, body_of
+from webhooks import pbx
 
 LINK = "https://meet.example.org/Regional"
 ROOM = "regional"
@@ -228,3 +232,70 @@ async def _queue_update(
             message = await feed.receive_json()
             if message["event"] == LiveEvent.QUEUE_UPDATED.value and accept(message):
                 return dict(message)
+
+
+PBX_KEY = b"pbx-standard-webhooks-key-0123456789"
+
+
+async def post_pbx(instance: Instance, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """A PBX event, signed as the PBX kit signs it, to one instance."""
+    raw = json.dumps(body).encode()
+    webhook_id, at = f"msg_{uuid.uuid4().hex}", int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "webhook-id": webhook_id,
+        "webhook-timestamp": str(at),
+        "webhook-signature": pbx.sign(PBX_KEY, webhook_id, at, raw),
+    }
+    async with (
+        aiohttp.ClientSession() as client,
+        client.post(instance.url + "/webhooks/phone/events", data=raw, headers=headers) as r,
+    ):
+        return r.status, await r.json()
+
+
+async def test_a_caller_whose_call_lands_on_another_instance_raises_a_hand_in_the_meeting(
+    start_instances: StartInstances,
+    server: prosody.Prosody,
+    standin: Any,
+    browser: Browser,
+    pg_url: str,
+) -> None:
+    secret = "whsec_" + base64.b64encode(PBX_KEY).decode()
+    first, second = await start_instances(2, FACILITATE_PBX_WEBHOOK_SECRET=secret)
+    await signed_in(browser, first.url)
+    session_id, person, _watch = await meeting_with_watcher(server, browser, first, pg_url)
+    feed = await browser.http.ws_connect(
+        f"{second.url}/sessions/{session_id}/live", headers={"Origin": second.url}
+    )
+    async with browser.http.get(
+        second.url + "/dial-in/conference-mapper", params={"conference": f"{ROOM}@{prosody.MUC}"}
+    ) as response:
+        pin = str((await response.json())["id"])
+    status, reply = await post_pbx(
+        second,
+        {"type": "call.started", "call_id": "far", "caller_id": "+447700900789", "pin": pin},
+    )
+    assert (status, reply["action"]) == (200, "connect"), reply
+    caller = await joined(server, ROOM, "+447700900789", phone=True)  # Jigasi's participant
+
+    async def linked() -> bool:
+        engine = make_engine(pg_url, one_shot=True)
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    text("SELECT 1 FROM participant WHERE jitsi_id = :j"), {"j": caller.nick}
+                )
+                return found.first() is not None
+        finally:
+            await engine.dispose()
+
+    await until(linked, within=10)
+    # The key lands on the instance without the assistant; the owner applies it.
+    status, _reply = await post_pbx(second, {"type": "dtmf", "call_id": "far", "digits": "*9"})
+    assert status == 200
+    view = await _queue_update(feed, lambda v: bool(v["entries"]))
+    assert [entry["name"] for entry in view["entries"]] == ["…789"]
+    for one in (caller, person):
+        await one.close()
+    await feed.close()

@@ -143,7 +143,7 @@ class Participant:
         parts.append("</presence>")
         return "".join(parts)
 
-    async def join(self, *, ask_focus: bool = True) -> None:
+    async def join(self, *, ask_focus: bool = True, timeout: float = 10.0) -> None:
         assert self.ws is not None
         if ask_focus:
             await self.ws.send(
@@ -151,10 +151,10 @@ class Participant:
                 f"<conference xmlns='http://jitsi.org/protocol/focus' room='{self.room_jid}' "
                 "machine-uid='test'/></iq>"
             )
-            await self.wait_for(lambda e: e.get("id") == "focus1")
+            await self.wait_for(lambda e: e.get("id") == "focus1", timeout)
         self._joining = True
         await self.ws.send(self._presence(first=True))
-        await self.wait_for(lambda e: e.get("from") == f"{self.room_jid}/{self.nick}")
+        await self.wait_for(lambda e: e.get("from") == f"{self.room_jid}/{self.nick}", timeout)
         self._joining = False
 
     async def send_presence(self) -> float:
