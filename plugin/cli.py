@@ -29,6 +29,7 @@ from plugin.app import create_app
 from plugin.catalogue import load_catalogue
 from plugin.cli_alerts import check_alerts, notify_test
 from plugin.cli_cluster import cluster_report
+from plugin.cli_serve import supervise, worker_sockets
 from plugin.clock import Clock
 from plugin.db import accounts, audit
 from plugin.db.engine import Database, make_engine
@@ -50,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the web service")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     db = sub.add_parser("db", help="database schema").add_subparsers(
         dest="db_command", required=True
     )
@@ -110,7 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log_redaction.quiet_noisy_loggers()  # even at DEBUG: no SQL values, no stanzas
     try:
         if args.command == "serve":
-            return _serve(settings)
+            if settings.workers > 1 and not args.worker:
+                return supervise(settings, sys.argv[1:] if argv is None else list(argv))
+            return _serve(settings, worker=args.worker)
         if args.command == "db":
             upgrade(settings.database_url)
             print(f"Database is at schema {head_revision()}.")
@@ -131,13 +135,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-def _serve(settings: Settings) -> int:
+def _serve(settings: Settings, *, worker: bool = False) -> int:
     revision = asyncio.run(_revision(settings))
     if revision != head_revision():
         print("The database schema is not up to date. Run: facilitate db upgrade", file=sys.stderr)
         return 1
     settings = settings.with_secret_key()
-    asyncio.run(_announce_setup(settings))
+    sockets = None
+    if worker:  # one of several processes on the port; the supervisor printed the link
+        settings, sockets = worker_sockets(settings)
+    else:
+        asyncio.run(_announce_setup(settings))
     try:
         app = create_app(settings)
     except CatalogueError as exc:
@@ -148,7 +156,10 @@ def _serve(settings: Settings) -> int:
     gc.freeze()
     # Young objects (a request's worth) are collected in fewer, bigger sweeps: shorter tails.
     gc.set_threshold(50_000, 20, 20)
-    web.run_app(app, host=settings.host, port=settings.port, access_log=None)
+    if sockets is not None:
+        web.run_app(app, sock=sockets, access_log=None, print=None)
+    else:
+        web.run_app(app, host=settings.host, port=settings.port, access_log=None)
     return 0
 
 

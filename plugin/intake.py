@@ -33,6 +33,7 @@ APPLY_DELAY_SECONDS = 0.2  # quiet this long before applying
 RETRY_SECONDS = 1.0
 STORE_TIMEOUT = 15.0
 IN_CHUNK = 500
+PG_COMMITTERS = 4
 APPLY_LOCK = 7_112_001  # PostgreSQL advisory lock: one instance applies at a time
 
 
@@ -86,7 +87,10 @@ class Intake:
         return self._writer
 
     def open(self) -> None:
-        self._tasks.spawn(self._commit_loop(), "webhook-commits")
+        # SQLite has one writer; PostgreSQL commits several batches at once (each waits on
+        # its WAL flush while the next is gathered; the server groups the flushes).
+        for n in range(1 if self._writer is not None else PG_COMMITTERS):
+            self._tasks.spawn(self._commit_loop(), f"webhook-commits-{n}")
         self._tasks.spawn(self._apply_loop(), "webhook-apply")
 
     async def close(self) -> None:

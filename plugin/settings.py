@@ -79,6 +79,8 @@ class Settings(BaseModel):
     # lasts without a heartbeat before another instance takes the meeting over.
     instance_url: BaseUrl | None = None
     lease_seconds: Annotated[float, Field(ge=3, le=120)] = 15.0
+    # Processes serving one port (PostgreSQL only): each is an instance of its own.
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
     jitsi_url: tuple[str, ...] = (EXAMPLE_JITSI,)
     xmpp_domain: Domain = "meet.jitsi"
     muc_domain: Domain = "muc.meet.jitsi"

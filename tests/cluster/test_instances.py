@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import subprocess
 import time
 import uuid
 from typing import Any
@@ -17,6 +19,7 @@ from sqlalchemy import text
 
 from facilitation.live_events import LiveEvent
 from plugin.db.engine import make_engine
+from plugin.db.migrate import upgrade
 from tests.cluster.conftest import (
     LEASE_SECONDS,
     AssistantWatch,
@@ -25,7 +28,7 @@ from tests.cluster.conftest import (
 )
 from tests.jitsi.conftest import joined
 from tests.support import prosody
-from tests.support.instances import Browser, Instance
+from tests.support.instances import FACILITATE, Browser, Instance
 from tests.support.participant import Participant, body_of
 from webhooks import pbx
 
@@ -299,3 +302,49 @@ async def test_a_caller_whose_call_lands_on_another_instance_raises_a_hand_in_th
     for one in (caller, person):
         await one.close()
     await feed.close()
+
+
+async def test_workers_share_one_port_each_an_instance_of_its_own(
+    tmp_path: Any, pg_url: str
+) -> None:
+    """FACILITATE_WORKERS=2: two processes answer on one port; each is its own instance
+    with a private address of its own; SIGTERM stops both."""
+    service = Instance(tmp_path / "workers", pg_url, {"FACILITATE_WORKERS": "2"})
+    service.start()
+    try:
+        await service.ready()
+        seen: dict[str, str] = {}
+        deadline = time.monotonic() + 20  # the second may still be starting
+        while len(seen) < 2 and time.monotonic() < deadline:
+            instance = (await service.health())["instance"]
+            seen[instance["id"]] = instance["role"]
+            await asyncio.sleep(0.05)
+        assert list(seen.values()) == ["cluster", "cluster"], seen
+        engine = make_engine(pg_url, one_shot=True)
+        async with engine.connect() as conn:
+            urls = (await conn.execute(text("SELECT url FROM cluster_instance"))).scalars().all()
+        await engine.dispose()
+        assert len(set(urls)) == 2 and service.url not in urls  # private addresses
+        service.terminate()
+        assert service.process is not None and service.process.returncode == 0
+    finally:
+        service.stop()
+
+
+def test_workers_refuse_sqlite(tmp_path: Any) -> None:
+    db = tmp_path / "one.db"
+    upgrade(f"sqlite:///{db}")
+    done = subprocess.run(
+        [FACILITATE, "serve"],
+        env={
+            **os.environ,
+            "FACILITATE_DATABASE_URL": f"sqlite:///{db}",
+            "FACILITATE_DATA_DIR": str(tmp_path / "data"),
+            "FACILITATE_WORKERS": "2",
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 2
+    assert "several workers need PostgreSQL" in done.stderr
