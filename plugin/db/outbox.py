@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -167,11 +168,20 @@ def queue_trial(address: str, notice: Notice, now: datetime) -> Notification:
 async def claim(
     db: AsyncSession, owner: str, now: datetime, hold: timedelta, limit: int = 20
 ) -> list[Notification]:
-    """Rows due now that nobody holds, each claimed for `hold` by `owner` (committed)."""
+    """Rows due now that nobody holds, each claimed for `hold` by `owner` (committed).
+
+    On PostgreSQL a claim's end is in the database's clock: instances whose clocks
+    disagree still never take a row another one holds."""
+    held_until: Any = now
+    if db.bind is not None and db.bind.dialect.name == "postgresql":
+        held_until = func.now()
     due = select(Notification.id).where(
         col(Notification.state).in_([State.PENDING.value, State.RETRYING.value]),
         col(Notification.next_attempt_at) <= now,
-        or_(col(Notification.claimed_until).is_(None), col(Notification.claimed_until) < now),
+        or_(
+            col(Notification.claimed_until).is_(None),
+            col(Notification.claimed_until) < held_until,
+        ),
     )
     ids = list((await db.exec(due.order_by(col(Notification.id)).limit(limit))).all())
     taken: list[Notification] = []
@@ -183,10 +193,10 @@ async def claim(
                 col(Notification.state).in_([State.PENDING.value, State.RETRYING.value]),
                 or_(
                     col(Notification.claimed_until).is_(None),
-                    col(Notification.claimed_until) < now,
+                    col(Notification.claimed_until) < held_until,
                 ),
             )
-            .values(claimed_until=now + hold, claimed_by=owner)
+            .values(claimed_until=held_until + hold, claimed_by=owner)
         )
         await db.commit()
         if result.rowcount == 1:
