@@ -348,3 +348,45 @@ def test_workers_refuse_sqlite(tmp_path: Any) -> None:
     )
     assert done.returncode == 2
     assert "several workers need PostgreSQL" in done.stderr
+
+
+async def test_check_reports_the_role_the_instances_and_their_leases(
+    tmp_path: Any, pg_url: str, facilitator: str
+) -> None:
+    one, two = (Instance(tmp_path / f"plain-{n}", pg_url) for n in range(2))
+    browser = Browser()
+    try:
+        for instance in (one, two):
+            instance.start()
+        await asyncio.gather(one.ready(), two.ready())
+        await signed_in(browser, one.url)
+        session_id = await browser.start_session(one.url, LINK)
+        env = {
+            **os.environ,
+            "FACILITATE_DATABASE_URL": pg_url,
+            "FACILITATE_DATA_DIR": str(tmp_path / "check"),
+            "FACILITATE_PORT": str(one.port),
+        }
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [FACILITATE, "check"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        await browser.close()
+        one.stop()
+        two.stop()
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert (
+        f"Role: one of several instances (PostgreSQL); the others reach this one at {one.url}."
+        in out
+    )
+    assert f"at {one.url} (this instance's address): running." in out
+    assert f"at {two.url}: running." in out
+    assert f"holds 1 meeting lease(s): {session_id}" in out
+    assert "runs the schedule" in out
+    assert "FACILITATE_SECRET_KEY is not set" in out  # check ran without the shared key

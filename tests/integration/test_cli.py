@@ -64,6 +64,7 @@ def test_db_upgrade_then_users(
     assert "disabled" in out
     assert "sam" not in out
     assert run(monkeypatch, "check") == 0
+    assert "Role: the only instance (SQLite)" in capsys.readouterr().out
     assert _audit_actions(env) == [
         ("account.created", "account:1"),
         ("account.disabled", "account:1"),
