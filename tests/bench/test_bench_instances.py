@@ -38,7 +38,7 @@ from plugin.clock import Clock
 from plugin.db import checkout_links
 from plugin.db import sessions as sessions_db
 from plugin.db.engine import Database, make_engine
-from plugin.db.migrate import upgrade
+from plugin.db.migrate import upgrade_in_thread
 from plugin.db.models import Account
 from tests.conftest import PASSWORD, create_account
 from tests.support import prosody
@@ -409,7 +409,7 @@ async def test_console_updates_across_instances(tmp_path: Path, pg_url: str) -> 
     same on one instance on SQLite, to its own console. Goal: p99 under 100 ms."""
     changes = 200
     sqlite_url = f"sqlite:///{tmp_path / 'one.db'}"
-    upgrade(sqlite_url)
+    await upgrade_in_thread(sqlite_url)
     alone = await _timed_changes([Instance(tmp_path / "alone", sqlite_url)], sqlite_url, changes)
     pair = [Instance(tmp_path / f"pair-{n}", pg_url) for n in range(2)]
     across = await _timed_changes(pair, pg_url, changes)
