@@ -36,9 +36,11 @@ from plugin.jitsi.connector import Connector
 from plugin.jitsi.group_rooms import group_room_name
 from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
 from plugin.settings import Settings
+from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 ROOM_WAIT_SECONDS = 5.0
+FOLLOW_WAIT_SECONDS = 5.0  # the assistant follows into breakout rooms at the latest then
 Translate = Callable[[str], str]
 
 
@@ -73,6 +75,10 @@ class RoomRunner:
         self.line = line
         self.translate = translate
         self.calls = CallMover(settings, database, clock, line, translate)
+        self._tasks = BackgroundTasks()
+
+    async def stop_tasks(self) -> None:
+        await self._tasks.close()
 
     # --- helpers ------------------------------------------------------------------------
 
@@ -123,10 +129,41 @@ class RoomRunner:
             rooms[str(group.number)] = {"room": found[1], "jid": found[0], "id": found[2]}
             for person_id in group.members:
                 notices.extend(await self._jitsi_move(bot, plan, person_id, group, found[2]))
-        # People first; then the assistant follows into each room, for its chat.
-        for _number, node in _room_nodes(rooms):
-            self.connector.groups.start(session, node, breakout_muc=self.settings.breakout)
+        # People first; then the assistant follows into each room, for its chat. Each of
+        # its joins is news the component tells everyone in the meeting, so it waits until
+        # the people have arrived (or a few seconds) instead of slowing their moves.
+        self._follow_later(session, bot, plan, rooms)
         return Done(rooms, notices)
+
+    def _follow_later(
+        self, session: MeetingSession, bot: MeetingBot, plan: Plan, rooms: dict[str, object]
+    ) -> None:
+        nodes = [node for _number, node in _room_nodes(rooms)]
+        movers = {
+            person_id
+            for group in plan.groups
+            if not group.main_room
+            for person_id in group.members
+            if (member := plan.member(person_id)) is not None
+            and member.kind is not PersonKind.PHONE
+        }
+
+        async def follow() -> None:
+            deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_SECONDS
+            while asyncio.get_running_loop().time() < deadline:
+                arrived = {
+                    member.occupant.rsplit("/", 1)[-1]
+                    for room in bot.breakout_rooms.values()
+                    if not room.is_main
+                    for member in room.members
+                }
+                if movers <= arrived:
+                    break
+                await asyncio.sleep(0.1)
+            for node in nodes:
+                self.connector.groups.start(session, node, breakout_muc=self.settings.breakout)
+
+        self._tasks.spawn(follow(), f"breakout-follow-{session.id}")
 
     async def _wait_for_rooms(self, bot: MeetingBot, plan: Plan) -> dict[int, tuple[str, str, str]]:
         """Each group's breakout room as the component reported it: (jid, name, id)."""

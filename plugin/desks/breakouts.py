@@ -52,6 +52,7 @@ class BreakoutDesk:
 
     async def close(self) -> None:
         await self.follower.close()
+        await self.runner.stop_tasks()
         await self.store.close()
 
     async def settled(self) -> None:
