@@ -15,12 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import random
 import time
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,6 +27,7 @@ from sqlmodel import col, select
 from facilitation.meeting_events import MeetingEvent
 from plugin.bus import EventBus
 from plugin.cluster import codec
+from plugin.cluster.live import LiveUpdates
 from plugin.cluster.ownership import Ownership, Report
 from plugin.cluster.relay import PgRelay
 from plugin.db import leases
@@ -41,7 +40,6 @@ from plugin.settings_types import listening_url
 from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
-LIVE = "facilitate_live"
 INPUT = "facilitate_input"
 LEASES = "facilitate_leases"
 FORGET_AFTER_SECONDS = 3600.0
@@ -78,20 +76,18 @@ class ClusterOwnership(Ownership):
         self._owners: dict[str, tuple[str, str]] = {}
         self._last_ok = time.monotonic()
         self._wake = asyncio.Event()
-        self._live_in: asyncio.Queue[str] = asyncio.Queue()
+        self.live = LiveUpdates(self.relay, hub, database)
         self._tasks = BackgroundTasks()
         self._closing = False
 
     # --- life ----------------------------------------------------------------------------
 
     async def open(self) -> None:
-        self.relay.on(LIVE, self._live_in.put_nowait)
+        self.live.listen()
         self.relay.on(INPUT, self._input_noted)
         self.relay.on(LEASES, lambda _payload: self._wake.set())
-        self.relay.on_gap(self.hub.close)  # consoles reconnect and reload what they missed
         await self.relay.open()
-        self.hub.forward = self._send_live
-        self._tasks.spawn(self._deliver_live(), "cluster-live")
+        self._tasks.spawn(self.live.deliver(), "cluster-live")
         try:
             await asyncio.wait_for(self._beat(), self.beat * 2)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
@@ -112,7 +108,7 @@ class ClusterOwnership(Ownership):
             await asyncio.wait_for(self.relay.flushed(), 5)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("cluster: could not hand the meetings over at once: %s", exc)
-        self.hub.forward = None
+        self.live.stop()
         await self.relay.close()
 
     # --- what the rest of the service asks ----------------------------------------------
@@ -213,33 +209,6 @@ class ClusterOwnership(Ownership):
                 self.bus.publish(codec.decode(body))
             except codec.NotAnInput as exc:
                 log.warning("cluster: dropped a message that is not an input: %s", exc)
-
-    # --- console updates -----------------------------------------------------------------
-
-    def _send_live(self, session_id: str, message: dict[str, Any]) -> None:
-        payload = json.dumps({"s": session_id, "m": message}, separators=(",", ":"))
-        self.relay.send(LIVE, payload, session_id)
-
-    async def _deliver_live(self) -> None:
-        """Every instance's console updates, in the one order PostgreSQL gave them."""
-        while True:
-            payload = await self._live_in.get()
-            try:
-                if payload.startswith("@"):
-                    payload = await self._large(int(payload[1:]))
-                data = json.loads(payload)
-                self.hub.deliver(str(data["s"]), data["m"])
-            except (ValueError, KeyError, TypeError, SQLAlchemyError) as exc:
-                log.warning("cluster: a console update could not be read: %s", exc)
-
-    async def _large(self, message_id: int) -> str:
-        async with self.database.engine.connect() as conn:
-            body = (
-                await conn.execute(
-                    text("SELECT body FROM cluster_message WHERE id = :id"), {"id": message_id}
-                )
-            ).scalar_one()
-        return str(body)
 
     # --- heartbeat -----------------------------------------------------------------------
 
