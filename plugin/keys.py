@@ -52,5 +52,7 @@ CHECKOUTS = web.AppKey("checkouts", CheckoutDesk)
 
 # Per request, set by the identity middleware.
 SID = web.RequestKey("sid", str)
+# The client's address as the instance it first reached saw it (a request passed on).
+PASSED_ON_CLIENT = web.RequestKey("passed_on_client", str)
 ACCOUNT = web.RequestKey("account", Account)
 SENDER = web.AppKey("sender", Sender)

@@ -150,6 +150,8 @@ def safe_next(target: str | None) -> str:
 
 
 def client_ip(request: web.Request) -> str:
+    if keys.PASSED_ON_CLIENT in request:  # as the first instance saw it (web.forwarding)
+        return request[keys.PASSED_ON_CLIENT]
     if request.app[keys.SETTINGS].behind_proxy:
         forwarded = request.headers.get("X-Forwarded-For", "")
         if forwarded:

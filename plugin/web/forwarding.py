@@ -23,10 +23,11 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from plugin import keys
-from plugin.web.auth import Handler
+from plugin.web.auth import Handler, client_ip
 
 log = logging.getLogger(__name__)
 HEADER = "X-Facilitate-Passed-On"
+CLIENT = "X-Facilitate-Client"  # the client's address, as the first instance saw it
 SESSION_PAGE = re.compile(r"^/sessions/([A-Za-z0-9_-]{1,32})(?:/(?!live$)[^?]*)?$")
 # Hop-by-hop headers and those aiohttp sets itself.
 DROPPED = frozenset(
@@ -46,14 +47,16 @@ DROPPED = frozenset(
 TIMEOUT = aiohttp.ClientTimeout(total=20, connect=2)
 
 
-def signature(secret: bytes, method: str, path: str) -> str:
-    return hmac.new(secret, f"{method} {path}".encode(), hashlib.sha256).hexdigest()
+def signature(secret: bytes, method: str, path: str, client: str) -> str:
+    text = f"{method} {path} {client}"
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
 
 
 def _passed_on(request: web.Request, secret: bytes) -> bool:
     given = request.headers.get(HEADER, "")
+    client = request.headers.get(CLIENT, "")
     return bool(given) and hmac.compare_digest(
-        given, signature(secret, request.method, request.path_qs)
+        given, signature(secret, request.method, request.path_qs, client)
     )
 
 
@@ -64,6 +67,7 @@ async def forwarding_middleware(request: web.Request, handler: Handler) -> web.S
         return await handler(request)
     secret = request.app[keys.SETTINGS].secret()
     if _passed_on(request, secret):
+        request[keys.PASSED_ON_CLIENT] = request.headers.get(CLIENT, "")
         return await handler(request)
     owner = await request.app[keys.OWNERSHIP].owner_url(match.group(1))
     if owner is None:
@@ -79,8 +83,9 @@ async def _pass_on(request: web.Request, owner: str, secret: bytes) -> web.Strea
     headers = CIMultiDict(
         (name, value) for name, value in request.headers.items() if name.lower() not in DROPPED
     )
-    headers[HEADER] = signature(secret, request.method, request.path_qs)
-    headers["X-Forwarded-For"] = request.remote or ""
+    seen_from = client_ip(request)
+    headers[CLIENT] = seen_from
+    headers[HEADER] = signature(secret, request.method, request.path_qs, seen_from)
     body = await request.read()
     async with (
         aiohttp.ClientSession(timeout=TIMEOUT, auto_decompress=True) as client,
