@@ -115,6 +115,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_phone)
     app.cleanup_ctx.append(_checkouts)
     app.cleanup_ctx.append(_alerts)
+    app.on_startup.append(_desks_listening)  # after every cleanup_ctx has started
     app.on_shutdown.append(_close_consoles)
 
     for table in (
@@ -354,6 +355,10 @@ async def _alerts(app: web.Application) -> AsyncIterator[None]:
     task = app[keys.TASKS].spawn(sender.run(), "send-alerts")
     yield
     await sender.stop(task)
+
+
+async def _desks_listening(app: web.Application) -> None:
+    app[keys.OWNERSHIP].start_inputs()
 
 
 async def _close_consoles(app: web.Application) -> None:

@@ -29,7 +29,7 @@ from plugin.app import create_app
 from plugin.catalogue import load_catalogue
 from plugin.cli_alerts import check_alerts, notify_test
 from plugin.cli_cluster import cluster_report
-from plugin.cli_serve import supervise, worker_sockets
+from plugin.cli_serve import stop_once_loop, supervise, worker_sockets
 from plugin.clock import Clock
 from plugin.db import accounts, audit
 from plugin.db.engine import Database, make_engine
@@ -157,7 +157,14 @@ def _serve(settings: Settings, *, worker: bool = False) -> int:
     # Young objects (a request's worth) are collected in fewer, bigger sweeps: shorter tails.
     gc.set_threshold(50_000, 20, 20)
     if sockets is not None:
-        web.run_app(app, sock=sockets, access_log=None, print=None)
+        web.run_app(
+            app,
+            sock=sockets,
+            access_log=None,
+            print=None,
+            handle_signals=False,
+            loop=stop_once_loop(),
+        )
     else:
         web.run_app(app, host=settings.host, port=settings.port, access_log=None)
     return 0

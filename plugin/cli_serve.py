@@ -10,6 +10,7 @@ exits with an error so the service manager restarts the whole set.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import time
 from urllib.parse import urlsplit
+
+from aiohttp.web_runner import GracefulExit
 
 from plugin.db.engine import is_postgres
 from plugin.settings import Settings
@@ -40,6 +43,22 @@ def worker_sockets(settings: Settings) -> tuple[Settings, list[socket.socket]]:
     return settings.model_copy(update={"instance_url": url}), [public, private]
 
 
+def stop_once_loop() -> asyncio.AbstractEventLoop:
+    """A worker's loop: the first SIGTERM or SIGINT starts a clean stop, and later ones
+    (systemd signals the whole group, the supervisor passes its own on) do not cut the
+    hand-over short."""
+    loop = asyncio.new_event_loop()
+
+    def stop() -> None:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, lambda: None)
+        raise GracefulExit()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop)
+    return loop
+
+
 def supervise(settings: Settings, argv: list[str]) -> int:
     if not is_postgres(settings.database_url):
         print(
@@ -48,9 +67,14 @@ def supervise(settings: Settings, argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    settings.with_secret_key()  # made once here, not raced by the workers
     command = [sys.executable, "-m", "plugin", *argv, "--worker"]
     env = {**os.environ, "FACILITATE_WORKERS": "1"}
-    children = [subprocess.Popen(command, env=env) for _ in range(settings.workers)]  # noqa: S603 - our own command again
+    # Their own session: a Ctrl-C reaches the supervisor, which passes it on once.
+    children = [
+        subprocess.Popen(command, env=env, start_new_session=True)  # noqa: S603 - our own command
+        for _ in range(settings.workers)
+    ]
     print(
         f"======== {settings.workers} workers on http://{settings.host}:{settings.port} ========",
         flush=True,

@@ -20,13 +20,12 @@ import math
 import random
 import time
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from facilitation.meeting_events import MeetingEvent
 from plugin.bus import EventBus
-from plugin.cluster import codec
+from plugin.cluster.inputs import PassedInputs
 from plugin.cluster.live import LiveUpdates
 from plugin.cluster.ownership import Ownership, Report
 from plugin.cluster.relay import PgRelay
@@ -40,9 +39,9 @@ from plugin.settings_types import listening_url
 from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
-INPUT = "facilitate_input"
 LEASES = "facilitate_leases"
 FORGET_AFTER_SECONDS = 3600.0
+FENCE_CHECK_SECONDS = 0.5
 MAX_UNHELD = 5000
 
 
@@ -72,11 +71,13 @@ class ClusterOwnership(Ownership):
         self.fence_after = self.ttl - 2 * self.beat
         self.relay = PgRelay(settings.database_url)
         self._held: set[str] = set()
+        self._taking: set[str] = set()
         self._schedule = False
         self._owners: dict[str, tuple[str, str]] = {}
         self._last_ok = time.monotonic()
         self._wake = asyncio.Event()
         self.live = LiveUpdates(self.relay, hub, database)
+        self.inputs = PassedInputs(database, self.relay, bus, self.instance_id, lambda: self._held)
         self._tasks = BackgroundTasks()
         self._closing = False
 
@@ -84,7 +85,7 @@ class ClusterOwnership(Ownership):
 
     async def open(self) -> None:
         self.live.listen()
-        self.relay.on(INPUT, self._input_noted)
+        self.inputs.listen()
         self.relay.on(LEASES, lambda _payload: self._wake.set())
         await self.relay.open()
         self._tasks.spawn(self.live.deliver(), "cluster-live")
@@ -93,13 +94,13 @@ class ClusterOwnership(Ownership):
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("cluster: no first heartbeat (%s); trying again shortly", exc)
         self._tasks.spawn(self._beat_loop(), "cluster-heartbeat")
+        self._tasks.spawn(self._fence_loop(), "cluster-fence")
 
     async def close(self) -> None:
         """A clean stop: assistants out first, then the leases go, then the others hear."""
         self._closing = True
         await self._tasks.close()
-        for session_id in list(self._held):
-            await self._lose(session_id)
+        await self._lose_all(list(self._held))
         try:
             async with self.database.engine.begin() as conn:
                 await leases.release(conn, self.instance_id)
@@ -120,13 +121,17 @@ class ClusterOwnership(Ownership):
         return self._schedule
 
     async def adopt(self, session: MeetingSession) -> None:
-        async with self.database.engine.begin() as conn:
-            name = leases.meeting_lease(session.id)
-            taken = await leases.take(conn, name, self.instance_id, self.ttl)
-        if taken is not None:
-            self._run(session)
-        else:
-            self._wake.set()
+        self._taking.add(session.id)  # not a stray lease while its take is under way
+        try:
+            async with self.database.engine.begin() as conn:
+                name = leases.meeting_lease(session.id)
+                taken = await leases.take(conn, name, self.instance_id, self.ttl, self.beat)
+            if taken is not None:
+                self._run(session)
+            else:
+                self._wake.set()
+        finally:
+            self._taking.discard(session.id)
 
     async def release(self, session_id: str) -> None:
         self._held.discard(session_id)
@@ -166,49 +171,14 @@ class ClusterOwnership(Ownership):
             self.bus.publish(event)  # ours, or nobody's yet: the next owner reads the state
             return
         try:
-            async with self.database.engine.begin() as conn:
-                message_id = (
-                    await conn.execute(
-                        text(
-                            "INSERT INTO cluster_message (kind, session_id, body, created_at) "
-                            "VALUES ('input', :s, :b, now()) RETURNING id"
-                        ),
-                        {"s": event.session_id, "b": codec.encode(event)},
-                    )
-                ).scalar_one()
+            await self.inputs.pass_on(event, owner[0])
         except SQLAlchemyError as exc:
             log.warning("cluster: applying an input here, could not pass it on: %s", exc)
             self.bus.publish(event)
-            return
-        log.debug("cluster: passed a %s on to %s", type(event).__name__, owner[0])
-        self.relay.send(INPUT, f"{owner[0]} {message_id}")
 
-    def _input_noted(self, payload: str) -> None:
-        owner, _, message_id = payload.partition(" ")
-        if owner == self.instance_id and message_id.isdigit():
-            self._tasks.spawn(self._take_inputs(message_id=int(message_id)), "cluster-input")
-
-    async def _take_inputs(self, *, message_id: int | None = None) -> None:
-        """Apply inputs passed on to this instance: one by id, or every one waiting for a
-        meeting held here (after taking it over, or a notification missed)."""
-        params: dict[str, object]
-        if message_id is not None:
-            where, params = "id = :id", {"id": message_id}
-        elif self._held:
-            where, params = "session_id = ANY(:held)", {"held": list(self._held)}
-        else:
-            return
-        query = text(
-            f"WITH gone AS (DELETE FROM cluster_message WHERE kind = 'input' AND {where} "  # noqa: S608 - two fixed clauses
-            "RETURNING id, body) SELECT body FROM gone ORDER BY id"
-        )
-        async with self.database.engine.begin() as conn:
-            bodies = [str(row[0]) for row in await conn.execute(query, params)]
-        for body in bodies:
-            try:
-                self.bus.publish(codec.decode(body))
-            except codec.NotAnInput as exc:
-                log.warning("cluster: dropped a message that is not an input: %s", exc)
+    def start_inputs(self) -> None:
+        """The desks are listening: inputs passed on to this instance may be applied."""
+        self._tasks.spawn(self.inputs.run(), "cluster-inputs")
 
     # --- heartbeat -----------------------------------------------------------------------
 
@@ -218,52 +188,65 @@ class ClusterOwnership(Ownership):
                 await asyncio.wait_for(self._wake.wait(), self.beat)
             self._wake.clear()
             try:
-                await asyncio.wait_for(self._beat(), self.beat * 2)
+                await asyncio.wait_for(self._beat(), self.beat)
             except (SQLAlchemyError, OSError, TimeoutError) as exc:
                 log.warning("cluster: heartbeat failed: %s", exc)
             except Exception:  # the heartbeat must go on whatever one beat met
                 log.exception("cluster: heartbeat failed")
-            await self._fence()
+            await self.relay.check()
 
-    async def _fence(self) -> None:
-        """No renewal for too long: the leases may run out any moment, so leave first."""
-        if self._held and time.monotonic() - self._last_ok > self.fence_after:
+    async def _fence_loop(self) -> None:
+        """No renewal for too long: the leases may run out soon, so leave first (on its own
+        timer, whatever a heartbeat is waiting for)."""
+        while True:
+            await asyncio.sleep(FENCE_CHECK_SECONDS)
+            if not self._held or time.monotonic() - self._last_ok <= self.fence_after:
+                continue
             log.error(
                 "cluster: no heartbeat for %.0f s; leaving %d meetings before another "
                 "instance takes them",
                 time.monotonic() - self._last_ok,
                 len(self._held),
             )
-            for session_id in list(self._held):
-                await self._lose(session_id)
+            self._schedule = False
+            await self._lose_all(list(self._held))
 
     async def _beat(self) -> None:
         started = time.monotonic()
+        held_before = set(self._held)
         async with self.database.engine.begin() as conn:
             await leases.announce(conn, self.instance_id, self.url)
             renewed = await leases.renew(conn, self.instance_id, self.ttl)
+            meetings = {n.removeprefix(leases.MEETING) for n in renewed if n != leases.SCHEDULE}
+            # Renewed but not run here (a take whose assistant never started, one we left
+            # while fencing): let them go, so another instance runs them.
+            stray = meetings - held_before - self._held - self._taking
+            if stray:
+                names = [leases.meeting_lease(session_id) for session_id in stray]
+                await leases.release(conn, self.instance_id, names)
         self._last_ok = started
-        for session_id in self._held - {
-            name.removeprefix(leases.MEETING) for name in renewed if name != leases.SCHEDULE
-        }:
+        gone = [s for s in held_before - meetings if s in self._held]
+        for session_id in gone:
             log.warning("cluster: session %s is no longer ours; its assistant leaves", session_id)
-            await self._lose(session_id)
+        await self._lose_all(gone)
         self._schedule = leases.SCHEDULE in renewed
         if self._closing:
             return
         await self._take_free()
         async with self.database.engine.begin() as conn:
             if not self._schedule:
-                taken = await leases.take(conn, leases.SCHEDULE, self.instance_id, self.ttl)
+                taken = await leases.take(
+                    conn, leases.SCHEDULE, self.instance_id, self.ttl, self.beat
+                )
                 self._schedule = taken is not None
             if self._schedule:
                 await leases.forget_gone(conn, FORGET_AFTER_SECONDS)
             self._owners = await leases.holders(conn, self.ttl)
-        await self._take_inputs()
+        self.inputs.wake()
 
     async def _take_free(self) -> None:
         async with self.database.engine.begin() as conn:
-            free = await leases.unheld_meetings(conn, MAX_UNHELD)
+            free = await leases.unheld_meetings(conn, MAX_UNHELD, self.beat)
             if not free:
                 return
             alive = sum(1 for i in await leases.instances(conn, self.ttl) if i.alive)
@@ -273,7 +256,7 @@ class ClusterOwnership(Ownership):
                 session_id
                 for session_id in share
                 if await leases.take(
-                    conn, leases.meeting_lease(session_id), self.instance_id, self.ttl
+                    conn, leases.meeting_lease(session_id), self.instance_id, self.ttl, self.beat
                 )
                 is not None
             ]
@@ -290,7 +273,13 @@ class ClusterOwnership(Ownership):
         self._held.add(session.id)
         self.connector.start(session)
 
+    async def _lose_all(self, session_ids: list[str]) -> None:
+        """Assistants out of these meetings, all at once (a takeover may be near)."""
+        await asyncio.gather(*(self._lose(session_id) for session_id in session_ids))
+
     async def _lose(self, session_id: str) -> None:
         self._held.discard(session_id)
-        await self.connector.stop(session_id)
         self._forget(session_id)
+        # Shielded: a heartbeat timing out or a shutdown must not leave an assistant half
+        # stopped, in the room with nobody keeping track of it.
+        await asyncio.shield(self.connector.stop(session_id))

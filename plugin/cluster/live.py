@@ -10,7 +10,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from plugin.cluster.relay import PgRelay
 from plugin.db.engine import Database
@@ -49,7 +48,7 @@ class LiveUpdates:
                     payload = await self._large(int(payload[1:]))
                 data = json.loads(payload)
                 self.hub.deliver(str(data["s"]), data["m"])
-            except (ValueError, KeyError, TypeError, SQLAlchemyError) as exc:
+            except Exception as exc:  # a bad or lost update must not stop the others
                 log.warning("cluster: a console update could not be read: %s", exc)
 
     async def _large(self, message_id: int) -> str:

@@ -48,6 +48,10 @@ class Ownership:
     def owns(self, session_id: str) -> bool:
         return True
 
+    def start_inputs(self) -> None:
+        """Every desk is listening (nothing to pass on with one instance)."""
+        return None
+
     def runs_schedule(self) -> bool:
         """The jobs run once for all instances (purges, forgotten check-outs) run here."""
         return True

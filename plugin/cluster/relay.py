@@ -26,6 +26,8 @@ from plugin.tasks import BackgroundTasks
 log = logging.getLogger(__name__)
 NOTIFY_LIMIT = 7900  # PostgreSQL's is 8000 bytes, channel name included
 RECONNECT_SECONDS = 1.0
+SEND_ATTEMPTS = 30
+SEND_TIMEOUT = 5.0
 Handler = Callable[[str], None]
 
 
@@ -97,7 +99,7 @@ class PgRelay:
                 try:
                     await self._listen()
                     break
-                except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+                except Exception as exc:  # whatever the reason, keep trying
                     log.warning("cluster: cannot listen yet: %s", exc)
                     await asyncio.sleep(RECONNECT_SECONDS)
             for callback in self._gap:
@@ -116,20 +118,24 @@ class PgRelay:
         while True:
             channel, payload, session_id = await self._outgoing.get()
             try:
-                while True:
+                for attempt in range(SEND_ATTEMPTS):
                     try:
                         if connection is None or connection.is_closed():
                             connection = await asyncpg.connect(self._dsn, timeout=5)
                             self._sender = connection
-                        await self._notify(connection, channel, payload, session_id)
+                        await asyncio.wait_for(
+                            self._notify(connection, channel, payload, session_id), SEND_TIMEOUT
+                        )
                         break
-                    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-                        log.warning("cluster: cannot notify yet: %s", exc)
+                    except Exception as exc:  # a broken connection, mostly: a new one
+                        log.warning("cluster: cannot notify yet (try %d): %s", attempt + 1, exc)
                         if connection is not None:
                             with contextlib.suppress(Exception):
                                 await connection.close()
                         connection = None
                         await asyncio.sleep(RECONNECT_SECONDS)
+                else:  # consoles that missed it reload at the next gap or change
+                    log.error("cluster: a %s notification was dropped", channel)
             finally:
                 self._outgoing.task_done()
 
@@ -146,6 +152,19 @@ class PgRelay:
             )
             payload = f"@{message_id}"
         await connection.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+    async def check(self) -> None:
+        """Is the listening connection still there? A silent network cut is noticed here
+        (every heartbeat) instead of never: it is dropped and made again."""
+        listener = self._listener
+        if listener is None or self._lost.is_set():
+            return
+        try:
+            await asyncio.wait_for(listener.execute("SELECT 1"), SEND_TIMEOUT)
+        except Exception as exc:
+            log.warning("cluster: the LISTEN connection does not answer: %s", exc)
+            listener.terminate()
+            self._lost.set()
 
     async def close(self) -> None:
         await self._tasks.close()

@@ -46,7 +46,8 @@ _TAKE = text(
     ON CONFLICT (name) DO UPDATE
        SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at,
            taken_at = EXCLUDED.taken_at, generation = cluster_lease.generation + 1
-     WHERE cluster_lease.expires_at < now() OR cluster_lease.holder = EXCLUDED.holder
+     WHERE cluster_lease.expires_at < now() - make_interval(secs => :grace)
+        OR cluster_lease.holder = EXCLUDED.holder
     RETURNING generation
     """
 )
@@ -68,7 +69,8 @@ _RENEW = text(
 _UNHELD = text(
     """
     SELECT s.id FROM meeting_session s
-      LEFT JOIN cluster_lease l ON l.name = 'meeting:' || s.id AND l.expires_at >= now()
+      LEFT JOIN cluster_lease l ON l.name = 'meeting:' || s.id
+            AND l.expires_at >= now() - make_interval(secs => :grace)
      WHERE s.ended_at IS NULL AND l.name IS NULL
      ORDER BY s.started_at
      LIMIT :limit
@@ -76,9 +78,14 @@ _UNHELD = text(
 )
 
 
-async def take(conn: AsyncConnection, name: str, holder: str, ttl: float) -> int | None:
-    """The lease's generation if `holder` has it now (taken or already theirs), else None."""
-    result = await conn.execute(_TAKE, {"name": name, "holder": holder, "ttl": ttl})
+async def take(
+    conn: AsyncConnection, name: str, holder: str, ttl: float, grace: float = 0.0
+) -> int | None:
+    """The lease's generation if `holder` has it now (taken or already theirs), else None.
+    Another holder's lease is taken only once it ran out `grace` seconds ago: time for an
+    old holder that lost touch to have left."""
+    params = {"name": name, "holder": holder, "ttl": ttl, "grace": grace}
+    result = await conn.execute(_TAKE, params)
     row = result.first()
     return int(row[0]) if row is not None else None
 
@@ -109,9 +116,9 @@ async def drop(conn: AsyncConnection, name: str) -> None:
     await conn.execute(text("DELETE FROM cluster_lease WHERE name = :name"), {"name": name})
 
 
-async def unheld_meetings(conn: AsyncConnection, limit: int) -> list[str]:
-    """Live sessions whose meeting lease nobody validly holds, oldest first."""
-    result = await conn.execute(_UNHELD, {"limit": limit})
+async def unheld_meetings(conn: AsyncConnection, limit: int, grace: float = 0.0) -> list[str]:
+    """Live sessions whose meeting lease nobody holds, or ran out `grace` seconds ago."""
+    result = await conn.execute(_UNHELD, {"limit": limit, "grace": grace})
     return [str(row[0]) for row in result]
 
 

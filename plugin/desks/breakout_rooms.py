@@ -160,6 +160,8 @@ class RoomRunner:
                 if movers <= arrived:
                     break
                 await asyncio.sleep(0.1)
+            if self.connector.bot(session.id) is not bot:
+                return  # the meeting ended, or another instance runs it now
             for node in nodes:
                 self.connector.groups.start(session, node, breakout_muc=self.settings.breakout)
 

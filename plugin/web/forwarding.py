@@ -8,7 +8,9 @@ every update through PostgreSQL.
 
 A request passed on carries a signature of its path made with the shared secret key, so it
 is never passed on again, and a client cannot fake one to skip the owner. If the holder
-cannot be reached, this instance answers itself (the database keeps the actions consistent).
+cannot be reached, this instance answers itself (the database keeps the actions consistent);
+one that was reached but did not answer may have done it, so an action gets a 503 rather
+than a second try here.
 """
 
 from __future__ import annotations
@@ -74,9 +76,20 @@ async def forwarding_middleware(request: web.Request, handler: Handler) -> web.S
         return await handler(request)
     try:
         return await _pass_on(request, owner, secret)
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("could not pass a console request on to %s (%s); answering here", owner, exc)
+    except aiohttp.ClientConnectorError as exc:  # it never reached the owner
+        log.warning("could not reach %s (%s); answering here", owner, exc)
         return await handler(request)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        if request.method in ("GET", "HEAD"):
+            return await handler(request)
+        # The owner may have done it: answering here could do it twice (Next, End).
+        log.warning("no answer from %s for %s %s: %s", owner, request.method, request.path, exc)
+        return web.Response(
+            status=503,
+            text="The instance running this meeting did not answer. Reload the console to "
+            "see whether it was done before trying again.",
+            headers={"Retry-After": "5"},
+        )
 
 
 async def _pass_on(request: web.Request, owner: str, secret: bytes) -> web.StreamResponse:
