@@ -48,10 +48,15 @@ def stop_once_loop() -> asyncio.AbstractEventLoop:
     (systemd signals the whole group, the supervisor passes its own on) do not cut the
     hand-over short."""
     loop = asyncio.new_event_loop()
+    stopping = False
 
     def stop() -> None:
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, lambda: None)
+        # Two signals arriving together are both queued before the first runs: only the
+        # first may raise, or the second would cut the clean-up short.
+        nonlocal stopping
+        if stopping:
+            return
+        stopping = True
         raise GracefulExit()
 
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -92,12 +97,19 @@ def supervise(settings: Settings, argv: list[str]) -> int:
     signal.signal(signal.SIGINT, stop)
     while not stopping and all(child.poll() is None for child in children):
         time.sleep(POLL_SECONDS)
+    failed = [child.returncode for child in children if child.returncode not in (None, 0)]
     if not stopping:
-        print("facilitate serve: a worker stopped; stopping the others", file=sys.stderr)
-        stop(signal.SIGTERM, None)
+        # A worker that stopped cleanly was told to (systemd signals every process of the
+        # service); one that failed takes the others down, for the service manager.
+        if failed:
+            print("facilitate serve: a worker failed; stopping the others", file=sys.stderr)
+        stopping = not failed
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
     for child in children:
         try:
             child.wait(STOP_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
-    return 0 if all(child.returncode == 0 for child in children) and stopping else 1
+    return 0 if stopping and all(child.returncode == 0 for child in children) else 1

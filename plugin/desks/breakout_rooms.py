@@ -15,6 +15,7 @@ in the main meeting, and is listed for the facilitator.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -40,7 +41,8 @@ from plugin.tasks import BackgroundTasks
 
 log = logging.getLogger(__name__)
 ROOM_WAIT_SECONDS = 5.0
-FOLLOW_WAIT_SECONDS = 5.0  # the assistant follows into breakout rooms at the latest then
+FOLLOW_WAIT_SECONDS = 5.0
+READY_WAIT_SECONDS = 5.0  # a warning waits this long for the assistant to be in a room  # the assistant follows into breakout rooms at the latest then
 Translate = Callable[[str], str]
 
 
@@ -276,6 +278,9 @@ class RoomRunner:
             targets.append((group_number, self.connector.groups.bot(session.id, room)))
         for number, bot in targets:
             try:
+                if bot is not None and not bot.ready:  # joining, or back in a moment
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(bot.wait_ready(), READY_WAIT_SECONDS)
                 if bot is None or not bot.ready:
                     raise NotConnected("the assistant is not in that room right now")
                 await commands.send_chat_message(bot, text)

@@ -121,7 +121,15 @@ async def _run(
     assert [where[c.nick] for c in callers] == ["", ""]
 
     # The assistant is in every breakout room (for its chat), never listed as a person.
-    await until(lambda: len(app[keys.CONNECTOR].groups.rooms(session_id)) == 3)
+    groups = app[keys.CONNECTOR].groups
+
+    def assistants_in_rooms() -> bool:
+        rooms = groups.rooms(session_id)
+        return len(rooms) == 3 and all(
+            (bot := groups.bot(session_id, room)) is not None and bot.ready for room in rooms
+        )
+
+    await until(assistants_in_rooms, within=15)
     web = [g for g in guests if g not in callers]
     await time_passes(client, session_id, 100)
     await until_async(lambda: _all_heard(web + callers, "Two minutes left"), within=10)
