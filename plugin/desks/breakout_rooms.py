@@ -29,6 +29,7 @@ from plugin.db import phone as phone_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, PhoneCall
 from plugin.desks.breakout_calls import CallMover, Notice, notice
+from plugin.desks.breakout_jitsi import everyone_arrived, rooms_made
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.bot import MeetingBot
@@ -119,7 +120,12 @@ class RoomRunner:
             return Done(rooms, [notice("not_moderator")])
         except NotConnected:
             return Done(rooms, [notice("no_assistant")])
-        made = await self._wait_for_rooms(bot, plan)
+        wanted = {
+            group_label(group, self.translate): group.number
+            for group in plan.groups
+            if not group.main_room
+        }
+        made = await rooms_made(bot, wanted, ROOM_WAIT_SECONDS)
         for group in plan.groups:
             if group.main_room:
                 rooms[str(group.number)] = {"room": "", "jid": bot.address.jid}
@@ -134,59 +140,17 @@ class RoomRunner:
         # People first; then the assistant follows into each room, for its chat. Each of
         # its joins is news the component tells everyone in the meeting, so it waits until
         # the people have arrived (or a few seconds) instead of slowing their moves.
-        self._follow_later(session, bot, plan, rooms)
-        return Done(rooms, notices)
-
-    def _follow_later(
-        self, session: MeetingSession, bot: MeetingBot, plan: Plan, rooms: dict[str, object]
-    ) -> None:
         nodes = [node for _number, node in _room_nodes(rooms)]
-        movers = {
-            person_id
-            for group in plan.groups
-            if not group.main_room
-            for person_id in group.members
-            if (member := plan.member(person_id)) is not None
-            and member.kind is not PersonKind.PHONE
-        }
 
         async def follow() -> None:
-            deadline = asyncio.get_running_loop().time() + FOLLOW_WAIT_SECONDS
-            while asyncio.get_running_loop().time() < deadline:
-                arrived = {
-                    member.occupant.rsplit("/", 1)[-1]
-                    for room in bot.breakout_rooms.values()
-                    if not room.is_main
-                    for member in room.members
-                }
-                if movers <= arrived:
-                    break
-                await asyncio.sleep(0.1)
+            await everyone_arrived(bot, plan, FOLLOW_WAIT_SECONDS)
             if self.connector.bot(session.id) is not bot:
                 return  # the meeting ended, or another instance runs it now
             for node in nodes:
                 self.connector.groups.start(session, node, breakout_muc=self.settings.breakout)
 
         self._tasks.spawn(follow(), f"breakout-follow-{session.id}")
-
-    async def _wait_for_rooms(self, bot: MeetingBot, plan: Plan) -> dict[int, tuple[str, str, str]]:
-        """Each group's breakout room as the component reported it: (jid, name, id)."""
-        wanted = {
-            group_label(group, self.translate): group.number
-            for group in plan.groups
-            if not group.main_room
-        }
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + ROOM_WAIT_SECONDS
-        while True:
-            found = {
-                wanted[room.name]: (room.jid, room.name, room_id)
-                for room_id, room in bot.breakout_rooms.items()
-                if not room.is_main and room.jid and room.name in wanted
-            }
-            if len(found) == len(wanted) or loop.time() > deadline:
-                return found
-            await asyncio.sleep(0.05)
+        return Done(rooms, notices)
 
     async def _jitsi_move(
         self, bot: MeetingBot, plan: Plan, person_id: str, group: Group, room_id: str
