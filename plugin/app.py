@@ -9,9 +9,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from facilitation.meeting_events import AlertsQueued, CheckoutFlagged
 from facilitation.passwords import PasswordPolicy
-from plugin import keys, log_redaction, session_end
+from plugin import app_desks as desks
+from plugin import keys, log_redaction
 from plugin.bus import EventBus
 from plugin.catalogue import load_catalogue
 from plugin.clock import Clock
@@ -21,25 +21,13 @@ from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database, is_postgres, make_engine
 from plugin.desks import console
-from plugin.desks.breakout_rooms import RoomRunner
-from plugin.desks.breakouts import BreakoutDesk
 from plugin.desks.console import LiveHub
-from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
-from plugin.desks.speaking import QueueDesk
-from plugin.desks.warmup_meeting import WarmupVoice
-from plugin.desks.warmups import WarmupDesk
-from plugin.desks.wellbeing import CheckoutDesk
 from plugin.i18n import load_translations
 from plugin.intake import Intake
 from plugin.jitsi.connector import Connector
 from plugin.metrics import Metrics
-from plugin.notify.mail import Mailer
-from plugin.notify.sender import Sender
-from plugin.notify.webhook import AlertWebhook
-from plugin.phoneline import PhoneLine, PhoneLineConfig
 from plugin.security.passwords import Passwords, load_common_passwords
-from plugin.security.standard_webhooks import decode_secret
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
@@ -73,8 +61,6 @@ from webhooks import routes as webhook_routes
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
-PURGE_EVERY_SECONDS = 600
-MISSING_EVERY_SECONDS = 60
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
@@ -108,13 +94,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_presence)
     app.cleanup_ctx.append(_connector)
     app.cleanup_ctx.append(_ownership)
-    app.cleanup_ctx.append(_phone_line)
-    app.cleanup_ctx.append(_queue)
-    app.cleanup_ctx.append(_breakouts)
-    app.cleanup_ctx.append(_warmups)
-    app.cleanup_ctx.append(_phone)
-    app.cleanup_ctx.append(_checkouts)
-    app.cleanup_ctx.append(_alerts)
+    app.cleanup_ctx.append(desks.phone_line)
+    app.cleanup_ctx.append(desks.queue)
+    app.cleanup_ctx.append(desks.breakouts)
+    app.cleanup_ctx.append(desks.warmups)
+    app.cleanup_ctx.append(desks.phone)
+    app.cleanup_ctx.append(desks.checkouts)
+    app.cleanup_ctx.append(desks.alerts)
     app.on_startup.append(_desks_listening)  # after every cleanup_ctx has started
     app.on_shutdown.append(_close_consoles)
 
@@ -186,9 +172,9 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
             await phone_db.purge_calls(db, now, timedelta(days=settings.retention_days))
             await db.commit()
 
-    tasks.every(PURGE_EVERY_SECONDS, once(purge), "purge-expired-logins")
-    tasks.every(PURGE_EVERY_SECONDS, once(purge_webhooks), "purge-old-webhooks")
-    tasks.every(PURGE_EVERY_SECONDS, once(purge_phone), "purge-unused-pins")
+    tasks.every(desks.PURGE_EVERY_SECONDS, once(purge), "purge-expired-logins")
+    tasks.every(desks.PURGE_EVERY_SECONDS, once(purge_webhooks), "purge-old-webhooks")
+    tasks.every(desks.PURGE_EVERY_SECONDS, once(purge_phone), "purge-unused-pins")
     yield
     await tasks.close()
 
@@ -232,129 +218,6 @@ async def _ownership(app: web.Application) -> AsyncIterator[None]:
     await ownership.open()
     yield
     await ownership.close()
-
-
-async def _queue(app: web.Application) -> AsyncIterator[None]:
-    desk = QueueDesk(
-        app[keys.DATABASE],
-        app[keys.CLOCK],
-        app[keys.BUS],
-        app[keys.CONNECTOR],
-        app[keys.TRANSLATIONS].gettext,
-        app[keys.PHONE_LINE],
-    )
-    app[keys.QUEUE] = desk
-    desk.open()
-    yield
-    await desk.close()
-
-
-def phone_line_config(settings: Settings) -> PhoneLineConfig:
-    pbx_secret = settings.pbx_actions_secret
-    token = settings.twiml_auth_token
-    return PhoneLineConfig(
-        pbx_actions_url=settings.pbx_actions_url,
-        pbx_actions_secret=decode_secret(pbx_secret.get_secret_value()) if pbx_secret else b"",
-        provider_api_base=settings.voice_api_base if settings.voice_account_sid else None,
-        provider_account_sid=settings.voice_account_sid,
-        provider_auth_token=token.get_secret_value() if token else None,
-        public_url=settings.base_url,
-        room_header=settings.jigasi_room_header,
-        timeout_seconds=settings.phone_action_timeout_seconds,
-    )
-
-
-async def _phone_line(app: web.Application) -> AsyncIterator[None]:
-    """Actions pushed to live calls: moves for breakout groups, a word to one caller."""
-    line = PhoneLine(phone_line_config(app[keys.SETTINGS]))
-    await line.open()
-    app[keys.PHONE_LINE] = line
-    yield
-    await line.close()
-
-
-async def _breakouts(app: web.Application) -> AsyncIterator[None]:
-    """Breakout groups: planned here, carried out in Jitsi and on the phone line."""
-    settings = app[keys.SETTINGS]
-    line = app[keys.PHONE_LINE]
-    translate = app[keys.TRANSLATIONS].gettext
-    runner = RoomRunner(
-        settings, app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], line, translate
-    )
-    desk = BreakoutDesk(app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], runner, translate)
-    desk.follower.owns = app[keys.OWNERSHIP].owns
-    app[keys.BREAKOUTS] = desk
-    desk.open()
-    yield
-    await desk.close()
-
-
-async def _warmups(app: web.Application) -> AsyncIterator[None]:
-    translate = app[keys.TRANSLATIONS].gettext
-    voice = WarmupVoice(
-        app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], app[keys.PHONE_LINE], translate
-    )
-    desk = WarmupDesk(
-        app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], voice, app[keys.CATALOGUE], translate
-    )
-    app[keys.OWNERSHIP].on_lost(desk.forget)
-    app[keys.WARMUPS] = desk
-    desk.open()
-    yield
-    await desk.close()
-
-
-async def _phone(app: web.Application) -> AsyncIterator[None]:
-    ownership = app[keys.OWNERSHIP]
-    app[keys.PHONE] = PhoneDesk(
-        app[keys.SETTINGS],
-        app[keys.DATABASE],
-        app[keys.CLOCK],
-        app[keys.BUS],
-        has_assistant=ownership.has_assistant,
-        deliver=ownership.deliver,
-    )
-    yield
-
-
-async def _checkouts(app: web.Application) -> AsyncIterator[None]:
-    desk = CheckoutDesk(
-        app[keys.SETTINGS],
-        app[keys.DATABASE],
-        app[keys.CLOCK],
-        app[keys.BUS],
-        app[keys.CONNECTOR],
-        app[keys.TRANSLATIONS],
-    )
-    app[keys.CHECKOUTS] = desk
-
-    async def flag_missing() -> None:
-        if app[keys.OWNERSHIP].runs_schedule():
-            await desk.flag_missing()
-
-    async def purge_old() -> None:
-        if app[keys.OWNERSHIP].runs_schedule():
-            await desk.purge_old()
-
-    async def end_forgotten() -> None:
-        await session_end.end_forgotten(app)
-
-    app[keys.TASKS].every(MISSING_EVERY_SECONDS, flag_missing, "flag-missing-checkouts")
-    app[keys.TASKS].every(PURGE_EVERY_SECONDS, purge_old, "delete-old-checkouts")
-    app[keys.TASKS].every(PURGE_EVERY_SECONDS, end_forgotten, "end-forgotten-sessions")
-    yield
-
-
-async def _alerts(app: web.Application) -> AsyncIterator[None]:
-    """The outbox's sender: woken by flags raised here, polling for the rest."""
-    settings = app[keys.SETTINGS]
-    sender = Sender(app[keys.DATABASE], app[keys.CLOCK], Mailer(settings), AlertWebhook(settings))
-    app[keys.SENDER] = sender
-    app[keys.BUS].subscribe(CheckoutFlagged, sender.wake)
-    app[keys.BUS].subscribe(AlertsQueued, sender.wake)
-    task = app[keys.TASKS].spawn(sender.run(), "send-alerts")
-    yield
-    await sender.stop(task)
 
 
 async def _desks_listening(app: web.Application) -> None:
