@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 LEASES = "facilitate_leases"
 FORGET_AFTER_SECONDS = 3600.0
 FENCE_CHECK_SECONDS = 0.5
+CLOSE_SECONDS = 10.0  # the hand-over at a clean stop; after that the leases just run out
 MAX_UNHELD = 5000
 
 
@@ -102,15 +103,18 @@ class ClusterOwnership(Ownership):
         await self._tasks.close()
         await self._lose_all(list(self._held))
         try:
-            async with self.database.engine.begin() as conn:
-                await leases.release(conn, self.instance_id)
-                await leases.retire(conn, self.instance_id)
-            self.relay.send(LEASES, self.instance_id)
-            await asyncio.wait_for(self.relay.flushed(), 5)
+            await asyncio.wait_for(self._hand_over(), CLOSE_SECONDS)
         except (SQLAlchemyError, OSError, TimeoutError) as exc:
             log.warning("cluster: could not hand the meetings over at once: %s", exc)
         self.live.stop()
         await self.relay.close()
+
+    async def _hand_over(self) -> None:
+        async with self.database.engine.begin() as conn:
+            await leases.release(conn, self.instance_id)
+            await leases.retire(conn, self.instance_id)
+        self.relay.send(LEASES, self.instance_id)
+        await self.relay.flushed()
 
     # --- what the rest of the service asks ----------------------------------------------
 

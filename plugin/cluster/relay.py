@@ -28,6 +28,7 @@ NOTIFY_LIMIT = 7900  # PostgreSQL's is 8000 bytes, channel name included
 RECONNECT_SECONDS = 1.0
 SEND_ATTEMPTS = 30
 SEND_TIMEOUT = 5.0
+CLOSE_SECONDS = 2.0
 Handler = Callable[[str], None]
 
 
@@ -111,8 +112,7 @@ class PgRelay:
             await self._sending(connection)
         finally:
             if self._sender is not None:
-                with contextlib.suppress(Exception):
-                    await self._sender.close()
+                await _close(self._sender)
 
     async def _sending(self, connection: Any) -> None:
         while True:
@@ -169,5 +169,16 @@ class PgRelay:
     async def close(self) -> None:
         await self._tasks.close()
         if self._listener is not None:
-            with contextlib.suppress(Exception):
-                await self._listener.close()
+            await _close(self._listener)
+
+
+async def _close(connection: Any) -> None:
+    """Close politely if the server answers at once, else cut the connection: a stop never
+    waits on it."""
+    try:
+        await asyncio.wait_for(connection.close(), CLOSE_SECONDS)
+    except Exception:  # no answer in time, or already broken
+        connection.terminate()
+    except asyncio.CancelledError:
+        connection.terminate()
+        raise
