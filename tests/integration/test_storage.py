@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -24,28 +21,14 @@ from plugin.db.migrate import current_revision, head_revision, upgrade, upgrade_
 from plugin.settings import Settings
 from tests.conftest import Client, login
 from tests.integration.test_sessions import start
-
-ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+from tests.support.instances import fresh_postgres
 
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the machine's real server, dropped afterwards."""
-    import asyncio
-
-    name = f"facilitate_test_{uuid.uuid4().hex[:10]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    base = ADMIN_URL.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    """A fresh, empty PostgreSQL database on the machine's real server, dropped afterwards."""
+    with fresh_postgres(migrated=False) as url:
+        yield url
 
 
 def _diff(connection: Any) -> list[Any]:

@@ -96,13 +96,20 @@ async def post_pbx(
 ) -> Any:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     timestamp = at if at is not None else int(app_of(client)[keys.CLOCK].now().timestamp())
+    sent = pbx_headers(raw, timestamp, key=key, webhook_id=webhook_id)
+    if headers is not None:
+        sent = headers
+    return await client.post("/webhooks/phone/events", data=raw, headers=sent)
+
+
+def pbx_headers(
+    raw: bytes, timestamp: int, *, key: bytes = PBX_KEY, webhook_id: str | None = None
+) -> dict[str, str]:
+    """What the PBX kit sends with an event: Standard Webhooks' id, time and signature."""
     webhook_id = webhook_id or f"msg_{uuid.uuid4().hex}"
-    sent = {
+    return {
         "Content-Type": "application/json",
         "webhook-id": webhook_id,
         "webhook-timestamp": str(timestamp),
         "webhook-signature": pbx.sign(key, webhook_id, timestamp, raw),
     }
-    if headers is not None:
-        sent = headers
-    return await client.post("/webhooks/phone/events", data=raw, headers=sent)
