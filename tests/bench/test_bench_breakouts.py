@@ -26,13 +26,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any
-from xml.etree.ElementTree import Element
 
 import pytest
 from pydantic import SecretStr
@@ -40,12 +37,14 @@ from pydantic import SecretStr
 from plugin import keys
 from plugin.jitsi import commands
 from plugin.phoneline import CallRef
+from tests.bench.figures import cpu_seconds, pct
+from tests.bench.follower import Follower
 from tests.breakouts.conftest import breakout_post
 from tests.conftest import Client, app_of
 from tests.jitsi.conftest import MakeClient, live_session, until
 from tests.phone.conftest import PBX_SECRET, post_pbx
 from tests.support import prosody
-from tests.support.participant import CLIENT, Participant, body_of, json_of
+from tests.support.participant import Participant
 from tests.support.standin_pbx import PbxStandin
 
 pytestmark = pytest.mark.prosody
@@ -57,60 +56,6 @@ ROUNDS = int(os.environ.get("BENCH_BREAKOUT_ROUNDS", "2"))
 GOAL = 2.0
 ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
 ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
-MOVE = "features/breakout-rooms/move-to-room"
-
-
-class Follower:
-    """A Jitsi Meet stand-in for load: follows moves as Participant.move_to does, watching
-    its own stanzas through a listener (no inbox), and notes when private links arrive."""
-
-    def __init__(self, person: Participant) -> None:
-        self.person = person
-        self.left: asyncio.Event = asyncio.Event()
-        self.linked_at: float | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
-        self.rooms_changed = asyncio.Event()
-        person.listeners.append(self._seen)
-
-    def _seen(self, element: Element, at: float) -> None:
-        me = f"{self.person.room_jid}/{self.person.nick}"
-        if element.tag == CLIENT + "presence":
-            if element.get("from") == me and element.get("type") == "unavailable":
-                self.left.set()
-            return
-        if element.tag != CLIENT + "message":
-            return
-        if element.get("from") == prosody.BREAKOUT:
-            self.rooms_changed.set()
-        order = json_of(element) or {}
-        if order.get("event") == MOVE:
-            self.left.clear()  # now: the old room's goodbye may come before the task runs
-            task = asyncio.get_running_loop().create_task(self._move(str(order["roomJid"])))
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
-        elif element.get("type") == "chat" and "/groups/" in body_of(element):
-            self.linked_at = at
-
-    async def _move(self, room_jid: str) -> None:
-        node = room_jid.split("@", 1)[0]
-        async with asyncio.timeout(10):
-            while node not in self.person.breakout_rooms:
-                self.rooms_changed.clear()
-                await self.rooms_changed.wait()
-        if room_jid == self.person.room_jid:
-            return
-        assert self.person.ws is not None
-        await self.person.ws.send(self.person._presence(unavailable=True, status="switch_room"))
-        with contextlib.suppress(TimeoutError):  # as lib-jitsi-meet's leave: at most 5 s
-            async with asyncio.timeout(5):
-                await self.left.wait()
-        self.person.room_jid = room_jid
-        await self.person.join()
-
-
-def pct(samples: list[float], p: int) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def where(client: Client, session_id: str) -> dict[str, str]:
@@ -299,12 +244,8 @@ async def _calls_round(
 
 
 def _cpu_now(server: prosody.Prosody) -> tuple[float, float]:
-    def cpu(pid: int) -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     assert server.process is not None
-    return cpu(os.getpid()), cpu(server.process.pid)
+    return cpu_seconds(os.getpid()), cpu_seconds(server.process.pid)
 
 
 async def _bare_round(

@@ -27,16 +27,10 @@ from xml.etree.ElementTree import Element
 import aiohttp
 import pytest
 
-from facilitation.meeting_link import JitsiBase, parse_meeting_link
-from facilitation.passwords import PasswordPolicy
-from facilitation.roles import Role
-from plugin.clock import Clock
-from plugin.db import accounts
-from plugin.db import sessions as sessions_db
-from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import upgrade_in_thread
-from plugin.security.passwords import Passwords
+from tests.bench.figures import cpu_seconds, rss_kb
 from tests.support import prosody
+from tests.support.instances import jitsi_env, seed_sessions
 from tests.support.jitsi_standin import JitsiStandIn
 from tests.support.participant import Participant
 
@@ -46,20 +40,10 @@ ROUNDS = int(os.environ.get("BENCH_ROUNDS", "300"))
 IDLE_WINDOW = float(os.environ.get("BENCH_IDLE_SECONDS", "61"))
 PASSWORD = "bench-orbit-lantern-42"
 BASE = "https://meet.example.org"
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    match = re.search(r"VmRSS:\s+(\d+) kB", status)
-    assert match
-    return int(match.group(1)) / 1024
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
+    return rss_kb(pid) / 1024
 
 
 def percentile(samples: list[float], pct: int) -> float:
@@ -69,26 +53,7 @@ def percentile(samples: list[float], pct: int) -> float:
 async def _seed(database_url: str) -> dict[str, str]:
     """A facilitator and SESSIONS live sessions; returns room -> session id."""
     await upgrade_in_thread(database_url)
-    database = Database(make_engine(database_url))
-    hasher = Passwords(PasswordPolicy(common=frozenset()))
-    rooms: dict[str, str] = {}
-    async with database.session() as db:
-        account = await accounts.create_account(
-            db,
-            username="bench",
-            display_name="Bench",
-            password_hash=hasher.hash(PASSWORD),
-            role=Role.FACILITATOR,
-            now=Clock().now(),
-        )
-        await db.commit()
-        for n in range(SESSIONS):
-            ref = parse_meeting_link(f"{BASE}/BenchRoom{n}", (JitsiBase.parse(BASE),))
-            session, _ = await sessions_db.start_or_get(db, ref, account, Clock().now())
-            rooms[ref.room] = session.id
-        await db.commit()
-    await database.close()
-    return rooms
+    return await seed_sessions(database_url, SESSIONS, "BenchRoom", "bench", PASSWORD)
 
 
 class Service:
@@ -104,13 +69,8 @@ class Service:
             "FACILITATE_BASE_URL": self.url,
             "FACILITATE_PORT": str(self.port),
             "FACILITATE_JITSI_URL": BASE,
+            **jitsi_env(server, quick=False),
             "FACILITATE_BOT_ENABLED": "true" if bots else "false",
-            "FACILITATE_XMPP_WEBSOCKET_URL": server.websocket_url,
-            "FACILITATE_XMPP_DOMAIN": prosody.DOMAIN,
-            "FACILITATE_MUC_DOMAIN": prosody.MUC,
-            "FACILITATE_FOCUS_DOMAIN": prosody.FOCUS,
-            "FACILITATE_BREAKOUT_DOMAIN": prosody.BREAKOUT,
-            "FACILITATE_POLLS_DOMAIN": prosody.POLLS,
             "FACILITATE_LOG_LEVEL": "WARNING",
         }
         self.log = (tmp / f"service-{'bots' if bots else 'baseline'}.log").open("w")

@@ -16,6 +16,7 @@ import pytest
 
 from facilitation.meeting_events import KeypadAnswer, PollAnswered
 from plugin import keys
+from tests.bench.figures import pct
 from tests.checkout.conftest import add_people, start_session
 from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import open_feed
@@ -23,11 +24,6 @@ from tests.jitsi.conftest import open_feed
 pytestmark = pytest.mark.usefixtures("signed_in_facilitator")
 WEB, PHONE = 180, 20
 GOAL = 0.100
-
-
-def pct(samples: list[float], p: int) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def test_two_hundred_answers_in_a_second_reach_the_console(client: Client) -> None:

@@ -11,22 +11,18 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from sqlalchemy import text
 
-from facilitation.meeting_link import JitsiBase, parse_meeting_link
-from facilitation.roles import Role
 from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.cluster.coordinator import ClusterOwnership
 from plugin.db import leases
-from plugin.db import sessions as sessions_db
 from plugin.db.engine import Database, make_engine
-from plugin.db.models import Account
 from plugin.desks.console import LiveHub
 from plugin.jitsi.connector import Connector
 from plugin.metrics import Metrics
 from plugin.settings import Settings
-from tests.conftest import create_account
+from tests.cluster.conftest import scalar
+from tests.support.instances import seed_sessions
 
 pytestmark = pytest.mark.postgres
 BASE = "https://meet.example.org"
@@ -49,31 +45,21 @@ async def coordinator(pg_url: str, tmp_path: Path) -> AsyncIterator[ClusterOwner
     await database.close()
 
 
-async def live_session(database: Database) -> str:
-    account_id = await create_account(database, "fran", Clock().now(), Role.FACILITATOR)
-    async with database.session() as db:
-        account = await db.get(Account, account_id)
-        assert account is not None
-        ref = parse_meeting_link(f"{BASE}/Stray", (JitsiBase.parse(BASE),))
-        session, _ = await sessions_db.start_or_get(db, ref, account, Clock().now())
-        await db.commit()
-        return session.id
+async def live_session(pg_url: str) -> str:
+    return next(iter((await seed_sessions(pg_url, 1, "Stray")).values()))
 
 
-async def holder(own: ClusterOwnership, session_id: str) -> str | None:
-    async with own.database.engine.connect() as conn:
-        row = await conn.execute(
-            text("SELECT holder FROM cluster_lease WHERE name = :n"),
-            {"n": leases.meeting_lease(session_id)},
-        )
-        found = row.first()
-    return str(found[0]) if found else None
+async def holder(pg_url: str, session_id: str) -> str | None:
+    name = leases.meeting_lease(session_id)
+    return await scalar(  # type: ignore[no-any-return]
+        pg_url, "SELECT holder FROM cluster_lease WHERE name = :n", n=name
+    )
 
 
 async def test_a_lease_renewed_for_a_meeting_not_run_here_is_let_go_then_run(
-    coordinator: ClusterOwnership,
+    coordinator: ClusterOwnership, pg_url: str
 ) -> None:
-    session_id = await live_session(coordinator.database)
+    session_id = await live_session(pg_url)
     # A take whose assistant never started (the beat was cut short just after it).
     async with coordinator.database.engine.begin() as conn:
         name = leases.meeting_lease(session_id)
@@ -84,13 +70,13 @@ async def test_a_lease_renewed_for_a_meeting_not_run_here_is_let_go_then_run(
     if not coordinator.owns(session_id):
         await coordinator._beat()
     assert coordinator.owns(session_id)
-    assert await holder(coordinator, session_id) == coordinator.instance_id
+    assert await holder(pg_url, session_id) == coordinator.instance_id
 
 
 async def test_fencing_leaves_every_meeting_and_the_schedule(
-    coordinator: ClusterOwnership,
+    coordinator: ClusterOwnership, pg_url: str
 ) -> None:
-    session_id = await live_session(coordinator.database)
+    session_id = await live_session(pg_url)
     await coordinator._beat()
     assert coordinator.owns(session_id) and coordinator.runs_schedule()
     coordinator._last_ok = time.monotonic() - coordinator.fence_after - 1  # no renewal since

@@ -21,7 +21,14 @@ from typing import IO, Any
 import aiohttp
 import asyncpg
 
+from facilitation.meeting_link import JitsiBase, parse_meeting_link
+from facilitation.roles import Role
+from plugin.clock import Clock
+from plugin.db import sessions as sessions_db
+from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import upgrade
+from plugin.db.models import Account
+from tests.conftest import PASSWORD, create_account
 from tests.support import prosody
 from tests.support.prosody import free_port
 
@@ -30,6 +37,7 @@ ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1
 SECRET = "cluster-test-secret-key-that-is-long-enough-0123456789"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
 BOT_NAME = "Facilitation assistant"
+JITSI_BASE = "https://meet.example.org"
 
 
 async def _admin(sql: str) -> None:
@@ -54,9 +62,10 @@ def fresh_postgres(*, migrated: bool = True) -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def jitsi_env(server: prosody.Prosody) -> dict[str, str]:
-    """An instance's settings for the test Prosody and its Jitsi stand-ins."""
-    return {
+def jitsi_env(server: prosody.Prosody, *, quick: bool = True) -> dict[str, str]:
+    """An instance's settings for the test Prosody and its Jitsi stand-ins; `quick`: pings
+    and reconnects in seconds, for tests that cut connections."""
+    where = {
         "FACILITATE_BOT_ENABLED": "true",
         "FACILITATE_XMPP_WEBSOCKET_URL": server.websocket_url,
         "FACILITATE_XMPP_DOMAIN": prosody.DOMAIN,
@@ -64,6 +73,11 @@ def jitsi_env(server: prosody.Prosody) -> dict[str, str]:
         "FACILITATE_FOCUS_DOMAIN": prosody.FOCUS,
         "FACILITATE_BREAKOUT_DOMAIN": prosody.BREAKOUT,
         "FACILITATE_POLLS_DOMAIN": prosody.POLLS,
+    }
+    if not quick:
+        return where
+    return {
+        **where,
         "FACILITATE_XMPP_PING_SECONDS": "2",
         "FACILITATE_XMPP_PING_TIMEOUT_SECONDS": "2",
         "FACILITATE_RECONNECT_MAX_SECONDS": "2",
@@ -100,7 +114,7 @@ class Instance:
             "FACILITATE_HOST": "127.0.0.1",
             "FACILITATE_PORT": str(self.port),
             "FACILITATE_BASE_URL": "http://127.0.0.1:8080",  # what nginx would show
-            "FACILITATE_JITSI_URL": "https://meet.example.org",
+            "FACILITATE_JITSI_URL": JITSI_BASE,
             "FACILITATE_BOT_ENABLED": "false",
             "FACILITATE_LOG_LEVEL": "INFO",
             **self.extra,
@@ -199,3 +213,25 @@ class Browser:
 
     async def close(self) -> None:
         await self.http.close()
+
+
+async def seed_sessions(
+    url: str, rooms: int, prefix: str, username: str = "fran", password: str = PASSWORD
+) -> dict[str, str]:
+    """A facilitator and `rooms` live sessions (rooms `<prefix>0`, `<prefix>1`, ...) in a
+    migrated database, as starting them from the console would; room -> session id."""
+    database = Database(make_engine(url))
+    account_id = await create_account(
+        database, username, Clock().now(), Role.FACILITATOR, password
+    )
+    found: dict[str, str] = {}
+    async with database.session() as db:
+        account = await db.get(Account, account_id)
+        assert account is not None
+        for n in range(rooms):
+            ref = parse_meeting_link(f"{JITSI_BASE}/{prefix}{n}", (JitsiBase.parse(JITSI_BASE),))
+            session, _ = await sessions_db.start_or_get(db, ref, account, Clock().now())
+            found[ref.room] = session.id
+        await db.commit()
+    await database.close()
+    return found
