@@ -155,6 +155,21 @@ def conference_jid(room: str, tenant: str, muc_domain: str) -> str:
     return f"{room}@{head}.{tenant}.{rest}" if rest else f"{room}@{muc_domain}.{tenant}"
 
 
+def pbx_conference(room: str, muc_domain: str) -> str:
+    """A PBX's room, a conference JID or a bare room name on the main MUC, as a checked
+    conference JID."""
+    text = room if "@" in room else f"{room}@{muc_domain}"
+    name, tenant = parse_conference(text, muc_domain)
+    return conference_jid(name, tenant, muc_domain)
+
+
+def same_meeting_room(conference: str, room: str, muc_domain: str) -> str:
+    """The JID of another room of the same deployment and tenant as `conference` (a
+    breakout group's own call)."""
+    _room, tenant = parse_conference(conference, muc_domain)
+    return conference_jid(room, tenant, muc_domain)
+
+
 def pick_phone_participant(
     caller_tail: str, candidates: Iterable[tuple[int, str, float]], connected_at: float
 ) -> int | None:

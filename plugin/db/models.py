@@ -7,11 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from plugin.db.types import UTCDateTime
+from plugin.db.types import utc_field
 
-
-def _ts(nullable: bool = False, index: bool = False) -> datetime:
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index))  # type: ignore[no-any-return]
+_ts = utc_field
 
 
 class Account(SQLModel, table=True):
@@ -284,85 +282,12 @@ class PhoneDelivery(SQLModel, table=True):
     received_at: datetime = _ts(index=True)
 
 
-class SpeakingQueue(SQLModel, table=True):
-    """A session's speaking queue (facilitation.queue), so a restart loses no hand."""
-
-    __tablename__ = "speaking_queue"
-    session_id: str = Field(foreign_key="meeting_session.id", primary_key=True, max_length=32)
-    seq: int = 0
-    state: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    updated_at: datetime = _ts()
-
-
-class BreakoutRound(SQLModel, table=True):
-    """A session's breakout groups (facilitation.breakouts): the plan, the round's timer,
-    the rooms made for it and what went wrong, so a restart brings nobody back early."""
-
-    __tablename__ = "breakout_round"
-    session_id: str = Field(foreign_key="meeting_session.id", primary_key=True, max_length=32)
-    seq: int = 0
-    state: str = Field(default="planning", max_length=10)  # planning | open | closed
-    plan: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    timer: dict[str, object] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # group number (as text) -> the room made for it: {"room": name, "jid": breakout JID}
-    rooms: dict[str, object] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    notices: list[dict[str, object]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-    updated_at: datetime = _ts()
-
-
-class WarmupRun(SQLModel, table=True):
-    """One warm-up played in a session. The answers (`votes`, `said`) live only while the
-    session does; the counts stay (and say which warm-ups a group has played)."""
-
-    __tablename__ = "warmup_run"
-    id: int | None = Field(default=None, primary_key=True)
-    session_id: str = Field(foreign_key="meeting_session.id", index=True, max_length=32)
-    warmup_id: str = Field(max_length=60)
-    format: str = Field(max_length=20)
-    state: str = Field(default="open", max_length=10)  # open | closed
-    on_purpose: bool = False  # picked although played recently
-    announce: bool = False  # results said in the meeting chat at close
-    poll_id: str | None = Field(default=None, max_length=40)
-    votes: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    said: list[dict[str, object]] = Field(
-        default_factory=list, sa_column=Column(JSON, nullable=False)
-    )
-    counts: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    passes: int = 0
-    notices: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    started_at: datetime = _ts()
-    closed_at: datetime | None = _ts(nullable=True)
-
-
-class Notification(SQLModel, table=True):
-    """The outbox: an alert to send (email or webhook), written in the same transaction as
-    what caused it, sent by whichever instance claims it first. Holds no health content."""
-
-    __tablename__ = "notification"
-    id: int | None = Field(default=None, primary_key=True)
-    # One row per alert and recipient, however often the cause is processed.
-    dedupe_key: str = Field(max_length=200, unique=True)
-    kind: str = Field(max_length=10)  # facilitation.notices.Kind
-    channel: str = Field(max_length=10)  # facilitation.notices.Channel
-    session_id: str | None = Field(
-        default=None, foreign_key="meeting_session.id", index=True, max_length=32
-    )
-    flag_id: int | None = Field(default=None, foreign_key="flag.id", index=True)
-    account_id: int | None = Field(default=None, foreign_key="account.id")
-    address: str = Field(default="", max_length=320)
-    subject: str = Field(max_length=300)
-    body: str = Field(max_length=4000)
-    state: str = Field(default="pending", max_length=10)  # facilitation.notices.State
-    attempts: int = 0
-    next_attempt_at: datetime = _ts(index=True)
-    # A sender holds a claim while it sends; another instance takes the row only after.
-    claimed_until: datetime | None = _ts(nullable=True)
-    claimed_by: str | None = Field(default=None, max_length=64)
-    last_error: str | None = Field(default=None, max_length=300)
-    created_at: datetime = _ts()
-    sent_at: datetime | None = _ts(nullable=True)
-
-
-from plugin.db.models_cluster import ClusterInstance, ClusterLease, ClusterMessage  # noqa: E402, F401
+# The tables of later steps, in modules of their own; imported here so every table is
+# registered with the metadata and `from plugin.db.models import X` finds each.
+from plugin.db.models_activities import BreakoutRound as BreakoutRound  # noqa: E402
+from plugin.db.models_activities import SpeakingQueue as SpeakingQueue  # noqa: E402
+from plugin.db.models_activities import WarmupRun as WarmupRun  # noqa: E402
+from plugin.db.models_cluster import ClusterInstance as ClusterInstance  # noqa: E402
+from plugin.db.models_cluster import ClusterLease as ClusterLease  # noqa: E402
+from plugin.db.models_cluster import ClusterMessage as ClusterMessage  # noqa: E402
+from plugin.db.models_outbox import Notification as Notification  # noqa: E402

@@ -19,7 +19,12 @@ from dataclasses import replace
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from facilitation import phone as conversation
-from facilitation.dialin import BadConference, conference_jid, parse_conference
+from facilitation.dialin import (
+    BadConference,
+    parse_conference,
+    pbx_conference,
+    same_meeting_room,
+)
 from facilitation.meeting_events import (
     CheckoutFlagged,
     HandChanged,
@@ -110,7 +115,7 @@ class PhoneDesk:
             elif room is not None:
                 state = CallState(Step.PIN, languages[0])
                 try:
-                    jid = self._conference(room)
+                    jid = pbx_conference(room, self.settings.muc_domain)
                 except BadConference:
                     outcome = await self._press(db, row, state, "", caller)
                 else:
@@ -228,18 +233,11 @@ class PhoneDesk:
             return Reply((MOVING,), Connect(self._where(row)), row.language)
 
     def _where(self, row: PhoneCall) -> str:
-        """The conference JID the call belongs in now."""
+        """The conference JID the call belongs in now: its group's own call, or the meeting."""
         assert row.conference is not None
         if not row.group_room:
             return row.conference
-        _room, tenant = parse_conference(row.conference, self.settings.muc_domain)
-        return conference_jid(row.group_room, tenant, self.settings.muc_domain)
-
-    def _conference(self, room: str) -> str:
-        """A PBX's room: a conference JID, or a bare room name on the main MUC."""
-        text = room if "@" in room else f"{room}@{self.settings.muc_domain}"
-        name, tenant = parse_conference(text, self.settings.muc_domain)
-        return conference_jid(name, tenant, self.settings.muc_domain)
+        return same_meeting_room(row.conference, row.group_room, self.settings.muc_domain)
 
     async def _press(
         self, db: AsyncSession, row: PhoneCall, state: CallState, digits: str, caller: str
@@ -258,13 +256,7 @@ class PhoneDesk:
         )
         if state.step is Step.PIN and outcome.state.step is not Step.MEETING:
             number = caller_number(caller or self.sealer.open_text(row.caller_sealed))
-            if not number:
-                return outcome  # withheld numbers share no limit: 3 tries per call only
-            await self.lockout.failed(db, number, now)
-            if await self.lockout.locked(db, number, now) and outcome.state.step is Step.PIN:
-                locked = replace(outcome.state, step=Step.LOCKED)
-                reply = Reply((conversation.LOCKED_OUT,), conversation.Hangup(), state.language)
-                outcome = Outcome(locked, reply)
+            return await self.lockout.after_wrong_pin(db, number, outcome, now)
         return outcome
 
     async def _settle(

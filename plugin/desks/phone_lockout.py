@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from facilitation.phone import LOCKED_OUT, Hangup, Outcome, Reply, Step
 from facilitation.throttle import ThrottlePolicy
 from plugin.db import accounts
 
@@ -32,3 +34,17 @@ class CallerLockout:
 
     async def failed(self, db: AsyncSession, number: str, now: datetime) -> None:
         await accounts.record_failure(db, [self._key(number)], now)
+
+    async def after_wrong_pin(
+        self, db: AsyncSession, number: str, outcome: Outcome, now: datetime
+    ) -> Outcome:
+        """Count a wrong PIN against the caller's number; a number over the limit is told
+        so and the call ends, whatever tries this call had left."""
+        if not number:
+            return outcome  # withheld numbers share no limit: 3 tries per call only
+        await self.failed(db, number, now)
+        if await self.locked(db, number, now) and outcome.state.step is Step.PIN:
+            locked = replace(outcome.state, step=Step.LOCKED)
+            reply = Reply((LOCKED_OUT,), Hangup(), outcome.state.language)
+            return Outcome(locked, reply)
+        return outcome
