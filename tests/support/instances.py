@@ -221,9 +221,7 @@ async def seed_sessions(
     """A facilitator and `rooms` live sessions (rooms `<prefix>0`, `<prefix>1`, ...) in a
     migrated database, as starting them from the console would; room -> session id."""
     database = Database(make_engine(url))
-    account_id = await create_account(
-        database, username, Clock().now(), Role.FACILITATOR, password
-    )
+    account_id = await create_account(database, username, Clock().now(), Role.FACILITATOR, password)
     found: dict[str, str] = {}
     async with database.session() as db:
         account = await db.get(Account, account_id)
