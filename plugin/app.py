@@ -32,6 +32,7 @@ from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 from plugin.templating import Templates
 from plugin.web import (
+    forwarding,
     routes_account,
     routes_accounts,
     routes_auth,
@@ -94,6 +95,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_presence)
     app.cleanup_ctx.append(_connector)
     app.cleanup_ctx.append(_ownership)
+    app.cleanup_ctx.append(forwarding.client)
     app.cleanup_ctx.append(desks.phone_line)
     app.cleanup_ctx.append(desks.queue)
     app.cleanup_ctx.append(desks.breakouts)
@@ -145,13 +147,7 @@ async def _background(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
 
     def once(job: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
-        """A job run by one instance for all (the holder of the schedule lease)."""
-
-        async def run() -> None:
-            if app[keys.OWNERSHIP].runs_schedule():
-                await job()
-
-        return run
+        return desks.once_for_all(app, job)
 
     async def purge() -> None:
         async with app[keys.DATABASE].session() as db:

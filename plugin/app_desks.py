@@ -3,7 +3,7 @@ needs, and closed when it stops (the cleanup contexts `create_app` lists, in ord
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
@@ -25,6 +25,18 @@ from plugin.settings import Settings
 
 PURGE_EVERY_SECONDS = 600
 MISSING_EVERY_SECONDS = 60
+Job = Callable[[], Awaitable[None]]
+
+
+def once_for_all(app: web.Application, job: Job) -> Job:
+    """A job run by one instance for all (the holder of the schedule lease; with one
+    instance, that one). Who that is is asked at each run."""
+
+    async def run() -> None:
+        if app[keys.OWNERSHIP].runs_schedule():
+            await job()
+
+    return run
 
 
 async def queue(app: web.Application) -> AsyncIterator[None]:
@@ -122,19 +134,18 @@ async def checkouts(app: web.Application) -> AsyncIterator[None]:
     app[keys.CHECKOUTS] = desk
 
     async def flag_missing() -> None:
-        if app[keys.OWNERSHIP].runs_schedule():
-            await desk.flag_missing()
+        await desk.flag_missing()
 
     async def purge_old() -> None:
-        if app[keys.OWNERSHIP].runs_schedule():
-            await desk.purge_old()
+        await desk.purge_old()
 
     async def end_forgotten() -> None:
-        await session_end.end_forgotten(app)
+        await session_end.end_forgotten(app)  # each instance, for the meetings it runs
 
-    app[keys.TASKS].every(MISSING_EVERY_SECONDS, flag_missing, "flag-missing-checkouts")
-    app[keys.TASKS].every(PURGE_EVERY_SECONDS, purge_old, "delete-old-checkouts")
-    app[keys.TASKS].every(PURGE_EVERY_SECONDS, end_forgotten, "end-forgotten-sessions")
+    tasks = app[keys.TASKS]
+    tasks.every(MISSING_EVERY_SECONDS, once_for_all(app, flag_missing), "flag-missing-checkouts")
+    tasks.every(PURGE_EVERY_SECONDS, once_for_all(app, purge_old), "delete-old-checkouts")
+    tasks.every(PURGE_EVERY_SECONDS, end_forgotten, "end-forgotten-sessions")
     yield
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import aiohttp
 from aiohttp import web
 from babel.support import NullTranslations
 
@@ -41,6 +42,8 @@ PRESENCE = web.AppKey("presence", PresenceDesk)
 TASKS = web.AppKey("tasks", BackgroundTasks)
 CONNECTOR = web.AppKey("connector", Connector)
 OWNERSHIP = web.AppKey("ownership", Ownership)
+# One HTTP client for the console requests passed on to another instance (web.forwarding).
+PASS_ON = web.AppKey("pass_on", aiohttp.ClientSession)
 INTAKE = web.AppKey("intake", Intake)
 PHONE = web.AppKey("phone", PhoneDesk)
 QUEUE = web.AppKey("queue", QueueDesk)

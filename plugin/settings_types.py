@@ -26,13 +26,13 @@ def _domain(value: str) -> str:
     return value.lower()
 
 
-def listening_url(host: object, port: object) -> str:
+def listening_url(host: object, port: object, wildcard: str = "localhost") -> str:
     """http://HOST:PORT for the address the service listens on; a wildcard host becomes
-    localhost (the admin sets FACILITATE_BASE_URL for anything public). A port that is not
+    `wildcard` (the admin sets FACILITATE_BASE_URL for anything public). A port that is not
     a number is left for its own check to report."""
     name = str(host or "127.0.0.1").strip()
     if name in ("0.0.0.0", "::", ""):  # noqa: S104 - reading the setting, not binding
-        name = "localhost"
+        name = wildcard
     elif ":" in name and not name.startswith("["):
         name = f"[{name}]"  # an IPv6 address
     number = str(port if port is not None else 8080).strip()

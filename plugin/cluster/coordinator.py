@@ -49,7 +49,7 @@ MAX_UNHELD = 5000
 def instance_url(settings: Settings) -> str:
     if settings.instance_url:
         return settings.instance_url.rstrip("/")
-    return listening_url(settings.host, settings.port).replace("//localhost:", "//127.0.0.1:")
+    return listening_url(settings.host, settings.port, wildcard="127.0.0.1")
 
 
 class ClusterOwnership(Ownership):
@@ -144,6 +144,12 @@ class ClusterOwnership(Ownership):
             await leases.drop(conn, leases.meeting_lease(session_id))
 
     async def owner_url(self, session_id: str) -> str | None:
+        owner = await self._other_owner(session_id)
+        return owner[1] if owner is not None else None
+
+    async def _other_owner(self, session_id: str) -> tuple[str, str] | None:
+        """(instance id, URL) of the other instance that runs the meeting; None if this
+        one does, or nobody does."""
         if self.owns(session_id):
             return None
         owner = self._owners.get(session_id)
@@ -156,7 +162,7 @@ class ClusterOwnership(Ownership):
             if owner is None:
                 return None
             self._owners[session_id] = owner
-        return None if owner[0] == self.instance_id else owner[1]
+        return None if owner[0] == self.instance_id else owner
 
     def has_assistant(self, session_id: str) -> bool:
         if not self.connector.enabled:
@@ -169,9 +175,8 @@ class ClusterOwnership(Ownership):
     # --- inputs from calls ---------------------------------------------------------------
 
     async def deliver(self, event: MeetingEvent) -> None:
-        url = await self.owner_url(event.session_id)
-        owner = self._owners.get(event.session_id)
-        if url is None or owner is None:
+        owner = await self._other_owner(event.session_id)
+        if owner is None:
             self.bus.publish(event)  # ours, or nobody's yet: the next owner reads the state
             return
         try:

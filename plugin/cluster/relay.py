@@ -107,14 +107,14 @@ class PgRelay:
                 callback()
 
     async def _send_loop(self) -> None:
-        connection: Any = None
         try:
-            await self._sending(connection)
+            await self._sending()
         finally:
             if self._sender is not None:
                 await _close(self._sender)
 
-    async def _sending(self, connection: Any) -> None:
+    async def _sending(self) -> None:
+        connection: Any = None
         while True:
             channel, payload, session_id = await self._outgoing.get()
             try:

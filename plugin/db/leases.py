@@ -133,18 +133,22 @@ async def leases(conn: AsyncConnection) -> list[Lease]:
     return [Lease(str(r[0]), str(r[1]), r[2], int(r[3])) for r in result]
 
 
-async def holders(conn: AsyncConnection, alive_seconds: float) -> dict[str, tuple[str, str]]:
-    """Meeting session id -> (instance id, URL) of the live instance holding its lease."""
+async def holders(
+    conn: AsyncConnection, alive_seconds: float, session_id: str | None = None
+) -> dict[str, tuple[str, str]]:
+    """Meeting session id -> (instance id, URL) of the live instance holding its lease:
+    for every meeting, or only `session_id`'s."""
+    names = meeting_lease(session_id) if session_id is not None else "meeting:%"
     result = await conn.execute(
         text(
             """
             SELECT substr(l.name, 9), i.id, i.url FROM cluster_lease l
               JOIN cluster_instance i ON i.id = l.holder
-             WHERE l.name LIKE 'meeting:%' AND l.expires_at >= now()
+             WHERE l.name LIKE :names AND l.expires_at >= now()
                AND i.seen_at >= now() - make_interval(secs => :alive)
             """
         ),
-        {"alive": alive_seconds},
+        {"names": names, "alive": alive_seconds},
     )
     return {str(r[0]): (str(r[1]), str(r[2])) for r in result}
 
@@ -153,18 +157,7 @@ async def holder_of(
     conn: AsyncConnection, session_id: str, alive_seconds: float
 ) -> tuple[str, str] | None:
     """(instance id, URL) of the live instance holding the meeting's lease, if any."""
-    result = await conn.execute(
-        text(
-            """
-            SELECT i.id, i.url FROM cluster_lease l JOIN cluster_instance i ON i.id = l.holder
-             WHERE l.name = :name AND l.expires_at >= now()
-               AND i.seen_at >= now() - make_interval(secs => :alive)
-            """
-        ),
-        {"name": meeting_lease(session_id), "alive": alive_seconds},
-    )
-    row = result.first()
-    return (str(row[0]), str(row[1])) if row is not None else None
+    return (await holders(conn, alive_seconds, session_id)).get(session_id)
 
 
 async def announce(conn: AsyncConnection, instance_id: str, url: str) -> None:

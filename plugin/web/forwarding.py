@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import re
+from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
@@ -47,6 +48,16 @@ DROPPED = frozenset(
     }
 )
 TIMEOUT = aiohttp.ClientTimeout(total=20, connect=2)
+
+
+async def client(app: web.Application) -> AsyncIterator[None]:
+    """The app's one client for passing requests on (a cleanup context). It keeps no
+    cookies: each request carries its own person's, and an answer's never reach another."""
+    async with aiohttp.ClientSession(
+        timeout=TIMEOUT, cookie_jar=aiohttp.DummyCookieJar()
+    ) as session:
+        app[keys.PASS_ON] = session
+        yield
 
 
 def signature(secret: bytes, method: str, path: str, client: str) -> str:
@@ -100,16 +111,13 @@ async def _pass_on(request: web.Request, owner: str, secret: bytes) -> web.Strea
     headers[CLIENT] = seen_from
     headers[HEADER] = signature(secret, request.method, request.path_qs, seen_from)
     body = await request.read()
-    async with (
-        aiohttp.ClientSession(timeout=TIMEOUT, auto_decompress=True) as client,
-        client.request(
-            request.method,
-            owner + request.path_qs,
-            headers=headers,
-            data=body if body else None,
-            allow_redirects=False,
-        ) as answer,
-    ):
+    async with request.app[keys.PASS_ON].request(
+        request.method,
+        owner + request.path_qs,
+        headers=headers,
+        data=body if body else None,
+        allow_redirects=False,
+    ) as answer:
         payload = await answer.read()
         kept = CIMultiDict(
             (name, value) for name, value in answer.headers.items() if name.lower() not in DROPPED

@@ -4,14 +4,19 @@ on, and an owner that cannot be reached leaves the request to the instance it re
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 from pydantic import SecretStr
 
 from plugin import keys
 from plugin.settings import Settings
+from plugin.web import forwarding
 from plugin.web.auth import client_ip
 from plugin.web.forwarding import CLIENT, HEADER, forwarding_middleware, signature
 
@@ -29,10 +34,17 @@ class Owner:
         return self.url
 
 
-def request(path: str, owner: Owner, headers: dict[str, str] | None = None) -> web.Request:
+def request(
+    path: str,
+    owner: Owner,
+    headers: dict[str, str] | None = None,
+    client: aiohttp.ClientSession | None = None,
+) -> web.Request:
     app = web.Application()
     app[keys.SETTINGS] = Settings(secret_key=SecretStr(SECRET))
     app[keys.OWNERSHIP] = owner  # type: ignore[misc]
+    if client is not None:
+        app[keys.PASS_ON] = client
     return make_mocked_request("POST", path, headers=headers or {}, app=app)
 
 
@@ -74,6 +86,49 @@ async def test_the_live_feed_and_other_pages_are_never_passed_on() -> None:
 
 async def test_an_owner_that_cannot_be_reached_leaves_the_request_here() -> None:
     owner = Owner("http://127.0.0.1:9")  # the discard port: nothing listens
-    response = await forwarding_middleware(request(SESSION, owner), answered_here)
+    async with pass_on_client() as client:
+        response = await forwarding_middleware(
+            request(SESSION, owner, client=client), answered_here
+        )
     assert (await text_of(response)).startswith("here")
     assert owner.asked == ["AbC123xyz"]
+
+
+@asynccontextmanager
+async def pass_on_client() -> AsyncIterator[aiohttp.ClientSession]:
+    """The client the app makes for passing requests on (forwarding.client)."""
+    app = web.Application()
+    context = forwarding.client(app)
+    await anext(context)
+    try:
+        yield app[keys.PASS_ON]
+    finally:
+        with contextlib.suppress(StopAsyncIteration):
+            await anext(context)
+
+
+async def test_one_persons_cookie_never_goes_with_another_persons_request(
+    aiohttp_server: Any,
+) -> None:
+    """The owner's answer to one person sets a cookie; the next request passed on, another
+    person's, carries only its own."""
+    cookies: list[str] = []
+
+    async def owner_page(req: web.Request) -> web.Response:
+        cookies.append(req.headers.get("Cookie", ""))
+        response = web.Response(text="owner")
+        response.set_cookie("sid", f"person-{len(cookies)}")
+        return response
+
+    app = web.Application()
+    app.router.add_post(SESSION, owner_page)
+    server = await aiohttp_server(app)
+    owner = Owner(f"http://localhost:{server.port}")  # a name: a cookie jar would keep it
+    async with pass_on_client() as client:
+        first = request(SESSION, owner, {"Cookie": "sid=ann"}, client=client)
+        answer = await forwarding_middleware(first, answered_here)
+        assert await text_of(answer) == "owner"
+        assert "person-1" in answer.headers.get("Set-Cookie", "")  # back to Ann's browser
+        second = request(SESSION, owner, {"Cookie": "sid=bob"}, client=client)
+        await forwarding_middleware(second, answered_here)
+    assert cookies == ["sid=ann", "sid=bob"]
