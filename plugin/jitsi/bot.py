@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections.abc import Callable
 
 from facilitation.meeting_events import (
     AssistantJoined,
@@ -25,7 +26,7 @@ from plugin.clock import Clock
 from plugin.jitsi import iq_answers, stanzas
 from plugin.jitsi.bot_types import BotConfig, BotState, Emit, JoinRefused, NotConnected
 from plugin.jitsi.focus import ask_focus
-from plugin.jitsi.jid import RoomAddress, new_nickname
+from plugin.jitsi.jid import RoomAddress, new_nickname, nickname_for
 from plugin.jitsi.polls import PollTracker
 from plugin.jitsi.room_watch import RoomWatch
 from plugin.jitsi.roster import Roster
@@ -56,8 +57,10 @@ class MeetingBot:
         self.config = config
         self._emit = emit
         self.clock = clock
-        self.nick = new_nickname()
+        self.nick = new_nickname()  # until connected: see _join
         self.roster = Roster(self.nick, session_id, config.jigasi_domains)
+        # Told each nickname the bot takes (a group room's bot tells the main room's roster).
+        self.nick_watchers: list[Callable[[str], None]] = []
         self.polls = PollTracker(config.polls_style, config.polls, address.jid)
         self.watch = RoomWatch(session_id, address, self.roster, self.emit, clock)
         self.state = BotState.STARTING
@@ -185,6 +188,7 @@ class MeetingBot:
             raise
 
     async def _join(self, stream: XmppStream) -> None:
+        self._use_nick(nickname_for(stream.jid))
         if self.config.focus:
             await ask_focus(stream, self.config.focus, self.address.jid, self.nick, self.session_id)
             log.debug("session %s: the focus says the room is ready", self.session_id)
@@ -197,13 +201,18 @@ class MeetingBot:
             presence = await asyncio.wait_for(self._joined, JOIN_TIMEOUT)
             if presence.error == "conflict":
                 # Our old occupant from a dropped connection may still hold the nickname.
-                self.nick = new_nickname()
+                self._use_nick(new_nickname())
                 continue
             if presence.error:
                 raise JoinRefused(f"the room refused the assistant: {presence.error}")
             self._on_joined(presence)
             return
         raise JoinRefused("no free nickname after three tries")
+
+    def _use_nick(self, nick: str) -> None:
+        self.nick = nick
+        for told in self.nick_watchers:
+            told(nick)
 
     def _on_joined(self, presence: Presence) -> None:
         self.role = presence.role

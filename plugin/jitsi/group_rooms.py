@@ -100,6 +100,7 @@ class GroupRooms:
             main = self.main_bot(session.id)
             if main is not None:
                 main.roster.own_nicks.add(bot.nick)
+                bot.nick_watchers.append(main.roster.own_nicks.add)
         self._bots[key] = bot
         self._tasks.spawn(bot.run(), f"group-bot-{session.id}-{room}")
         return bot

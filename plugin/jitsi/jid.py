@@ -45,6 +45,16 @@ def new_nickname() -> str:
     return secrets.token_hex(4)
 
 
+def nickname_for(jid: Jid | None) -> str:
+    """The MUC nickname for a connection: Jitsi Meet's clients take the first 8 characters
+    of the local part the server assigned, and Jitsi's mod_muc_resource_validate (shipped by
+    docker-jitsi-meet) refuses anything else from anonymous and token logins when
+    `anonymous_strict` is on. A local part that is not a valid nickname (an account name
+    such as `fa.bot`) gets 8 random hex digits, which that module accepts from accounts."""
+    prefix = jid.local[:8] if jid is not None else ""
+    return prefix if NICKNAME.match(prefix) else new_nickname()
+
+
 @dataclass(frozen=True)
 class RoomAddress:
     """Where one meeting lives in XMPP, given the deployment's domains and the tenant.

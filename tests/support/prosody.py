@@ -80,7 +80,7 @@ c2s_require_encryption = false
 c2s_stanza_size_limit = 262144
 
 VirtualHost "{domain}"
-    authentication = "anonymous"
+    authentication = "{anonymous_login}"
 {vhost_extra}
 
 Component "{muc}" "muc"
@@ -90,6 +90,7 @@ Component "{muc}" "muc"
     muc_room_default_public_jids = true
 
 Component "{tenant_muc}" "muc"
+{tenant_muc_extra}
     restrict_room_creation = false
     muc_room_locking = false
     muc_room_default_public_jids = true
@@ -98,7 +99,8 @@ Component "{focus}"
     component_secret = "{secret}"
 
 Component "{breakout}" "muc"
-    modules_enabled = {{ "{breakout_module}" }}
+    modules_enabled = {{ "{breakout_module}"{breakout_extra_module} }}
+{breakout_extra}
     main_muc = "{muc}"
     restrict_room_creation = true
     admins = {{ "{focus_user}" }}
@@ -116,7 +118,20 @@ POLLS_IDENTITY = """    modules_enabled = {{ "features_identity_standin" }}
     polls_component = "{polls}"
 """
 POLLS_IN_ROOM = "polls_inroom_standin"
+NICKNAME_CHECK = "muc_resource_validate_standin"
+STRICT_NICKNAMES = """
+    anonymous_strict = true
+    anonymous_auth_methods = { "anonymous"; "jitsi-anonymous"; "token"; "jitsi_anonymous_standin" }
+"""
 BREAKOUT_MODULE = "muc_breakout_rooms_standin"
+
+
+def _with_module(lines: str, module: str) -> str:
+    """A section's extra lines with `module` enabled: one modules_enabled per section, so
+    it joins a list already there."""
+    if "modules_enabled = {" in lines:
+        return lines.replace("modules_enabled = {", f'modules_enabled = {{ "{module}";', 1)
+    return f'    modules_enabled = {{ "{module}" }}\n' + lines
 
 
 def free_port() -> int:
@@ -141,6 +156,8 @@ class Prosody:
     muc_extra: str = ""
     polls_style: str = "component"  # or "room": see the module docstring
     login: str | None = None  # "scram" or "plain": the MEMBERS host with accounts
+    # Jitsi's nickname check on every MUC, in its strict mode (see the stand-in module).
+    strict_nicknames: bool = False
     process: subprocess.Popen[bytes] | None = None
     _stderr: IO[bytes] | None = None
 
@@ -154,14 +171,12 @@ class Prosody:
         return path.read_text() if path.exists() else ""
 
     def _muc_lines(self) -> str:
-        if self.polls_style == "component":
-            return self.muc_extra
-        # One modules_enabled per section: the in-room stand-in joins any list already there.
-        if "modules_enabled = {" in self.muc_extra:
-            return self.muc_extra.replace(
-                "modules_enabled = {", f'modules_enabled = {{ "{POLLS_IN_ROOM}";', 1
-            )
-        return f'    modules_enabled = {{ "{POLLS_IN_ROOM}" }}\n' + self.muc_extra
+        lines = self.muc_extra
+        if self.polls_style == "room":
+            lines = _with_module(lines, POLLS_IN_ROOM)
+        if self.strict_nicknames:
+            lines = _with_module(lines, NICKNAME_CHECK) + STRICT_NICKNAMES
+        return lines
 
     def write_config(self) -> Path:
         if self.polls_style not in ("component", "room"):
@@ -185,6 +200,13 @@ class Prosody:
                 polls=POLLS,
                 secret=COMPONENT_SECRET,
                 muc_extra=self._muc_lines(),
+                # Jitsi's anonymous login (UUIDs) where nicknames are checked strictly.
+                anonymous_login="jitsi_anonymous_standin" if self.strict_nicknames else "anonymous",
+                tenant_muc_extra=_with_module("", NICKNAME_CHECK) + STRICT_NICKNAMES
+                if self.strict_nicknames
+                else "",
+                breakout_extra_module=f'; "{NICKNAME_CHECK}"' if self.strict_nicknames else "",
+                breakout_extra=STRICT_NICKNAMES if self.strict_nicknames else "",
                 vhost_extra=POLLS_IDENTITY.format(polls=POLLS) if in_component else "",
                 polls_component=POLLS_COMPONENT.format(polls=POLLS, secret=COMPONENT_SECRET)
                 if in_component
