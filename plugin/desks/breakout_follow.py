@@ -1,8 +1,9 @@
 """What a breakout round does by itself: it follows the meeting (late joiners placed by
-the plan's rule, choices made in the chat or on the keypad, people arriving in group
-rooms, a room the assistant lost, the session ending) and the clock (warnings 2 minutes and
-30 seconds before the end, everyone back when time is up, group rooms left once empty),
-after a restart as well, since the round and its timer are stored."""
+the plan's rule, choices made in the chat or on the keypad (not while a warm-up runs: the
+digits are its answers then), people arriving in group rooms, a room the assistant lost,
+the session ending) and the clock (warnings 2 minutes and 30 seconds before the end,
+everyone back when time is up, group rooms left once empty), after a restart as well,
+since the round and its timer are stored."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from facilitation import breakouts as rules
-from facilitation.breakouts import Member, Method, Plan, PlanError, timer
+from facilitation import chat_digits as digits
+from facilitation.breakouts import Member, Plan, PlanError, timer
 from facilitation.breakouts.choosing import chosen_group
 from facilitation.breakouts.record import plan_to_record, round_from_record, round_to_record
 from facilitation.meeting_events import (
@@ -29,6 +31,7 @@ from facilitation.meeting_events import (
 from plugin.bus import EventBus, Inbox
 from plugin.db import breakouts as breakouts_db
 from plugin.db.models import BreakoutRound
+from plugin.desks import chat_digits
 from plugin.desks.breakout_calls import notice
 from plugin.desks.breakout_rooms import RoomRunner
 from plugin.desks.breakout_store import BreakoutError, BreakoutStore
@@ -125,7 +128,7 @@ class BreakoutFollower:
             self.store.announce_soon(row.session_id)
 
     async def _chosen(self, row: BreakoutRound, plan: Plan | None, event: MeetingEvent) -> None:
-        if row.state != "planning" or plan is None or plan.method is not Method.CHOOSE:
+        if plan is None or not digits.choosing_open(row.state, plan.method):
             return
         numbered = [g for g in plan.groups if not g.main_room]
         if isinstance(event, ChatReceived):
@@ -136,6 +139,11 @@ class BreakoutFollower:
         else:
             return
         if number is None or plan.member(who) is None:
+            return
+        # A running warm-up reads the same digits: "2" is its vote, never also group 2.
+        running = await chat_digits.warmup_running(self.store.database, row.session_id)
+        if not digits.picks_count(warmup_running=running, choosing=True):
+            log.info("a pick of a group was ignored: a warm-up is running")
             return
         try:
             await self._replan(row.session_id, lambda p: rules.choose(p, who, number))

@@ -65,6 +65,11 @@ NOTICES = {
         "The message did not reach the chat of %(group)s (%(detail)s). Tell them another way."
     ),
     "not_spoken": N_("%(person)s did not hear the message (%(detail)s)."),
+    "choosing_paused": N_(
+        "A warm-up is running, so numbers typed in the chat or pressed on the phone count "
+        "for the warm-up, not as picks of a group. End the warm-up, then ask the people "
+        "still waiting to pick their group."
+    ),
     "group_room_trouble": N_(
         "The assistant could not stay in the room of %(group)s (%(detail)s). It keeps "
         "trying; hands raised there show when it is back."

@@ -14,14 +14,17 @@ from collections.abc import Callable
 from typing import Any
 
 from facilitation import breakouts as rules
-from facilitation.breakouts import Member, Mode, PlanError, Request, timer
+from facilitation.breakouts import Member, Method, Mode, PlanError, Request, timer
 from facilitation.breakouts.record import plan_to_record, round_from_record, round_to_record
+from facilitation.chat_digits import Starting
 from facilitation.meeting_events import PersonKind
 from plugin.bus import EventBus
 from plugin.clock import Clock
 from plugin.db import breakouts as breakouts_db
 from plugin.db.engine import Database
 from plugin.db.models import BreakoutRound
+from plugin.desks import chat_digits
+from plugin.desks.breakout_calls import notice
 from plugin.desks.breakout_follow import BreakoutFollower
 from plugin.desks.breakout_rooms import RoomRunner
 from plugin.desks.breakout_store import BreakoutError, BreakoutStore
@@ -70,7 +73,12 @@ class BreakoutDesk:
         self, session_id: str, request: Request, leaders: frozenset[str] | None = None
     ) -> BreakoutRound:
         """A fresh plan from everyone in the main room now (a preview: nothing happens in
-        the meeting until the facilitator opens the groups)."""
+        the meeting until the facilitator opens the groups). With People choose, their picks
+        count from now on, so not while a warm-up runs (it reads the same digits)."""
+        if request.method is Method.CHOOSE:
+            refused = await chat_digits.refusal(self.store.database, session_id, Starting.CHOOSING)
+            if refused is not None:
+                raise BreakoutError(self.translate(refused))
         people = await self.store.present(session_id)
         members = [
             Member(
@@ -172,10 +180,18 @@ class BreakoutDesk:
         nothing = plan.mode is Mode.JITSI and not any(
             isinstance(room, dict) and room.get("id") for room in done.rooms.values()
         )
+        # Back to a plan where people choose: their picks wait while a warm-up runs (one
+        # may have started while the groups were opening).
+        paused = (
+            nothing
+            and plan.method is Method.CHOOSE
+            and await chat_digits.warmup_running(self.store.database, session_id)
+        )
+        extra = [notice("choosing_paused")] if paused else []
 
         def opened(row: BreakoutRound) -> None:
             row.rooms = {**row.rooms, **done.rooms}
-            self.store.add_notices(row, done.notices)
+            self.store.add_notices(row, [*done.notices, *extra])
             if nothing and row.state == "open":
                 row.state, row.timer, row.rooms = "planning", None, {}
 

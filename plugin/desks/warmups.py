@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from facilitation import warmups as rules
+from facilitation.chat_digits import Starting
 from facilitation.meeting_events import (
     ChatReceived,
     KeypadAnswer,
@@ -33,6 +34,7 @@ from plugin.clock import Clock
 from plugin.db import warmups as warmups_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, WarmupRun
+from plugin.desks import chat_digits
 from plugin.desks.warmup_meeting import WarmupVoice
 from plugin.desks.warmup_view import describe
 
@@ -115,13 +117,16 @@ class WarmupDesk:
         warmup = self.by_id.get(warmup_id)
         if warmup is None:
             raise WarmupError("there is no such warm-up in the catalogue")
-        if warmup.id in await self.recent(session_id) and not on_purpose:
-            raise WarmupError(
-                "this group played that warm-up recently; pick it again on purpose to play it"
-            )
         async with self._locks[session_id]:
             if await self._load(session_id) is not None:
                 raise WarmupError("a warm-up is running; close it first")
+            refused = await chat_digits.refusal(self.database, session_id, Starting.WARMUP)
+            if refused is not None:  # "2" would be a vote and a pick of group 2 at once
+                raise WarmupError(self.translate(refused))
+            if warmup.id in await self.recent(session_id) and not on_purpose:
+                raise WarmupError(
+                    "this group played that warm-up recently; pick it again on purpose to play it"
+                )
             async with self.database.session() as db:
                 session = await db.get(MeetingSession, session_id)
                 if session is None or session.ended_at is not None:
