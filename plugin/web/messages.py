@@ -116,3 +116,17 @@ FLAG_NOTE_TOO_LONG = N_("That note is too long. Please keep it under 2,000 chara
 FLAG_CHANGED = N_(
     "This flag changed since you opened it, so nothing was saved. Please read it again, then save."
 )
+
+
+def join_too_many(translations: NullTranslations, minutes: int) -> str:
+    """The join page's answer once an address has tried too many wrong meeting links.
+    ngettext, not N_, so each language gets its own "1 minute" and "5 minutes"; `make
+    messages` finds it all the same."""
+    text = translations.ngettext(
+        "Too many wrong meeting links from here. Please wait %(minutes)d minute and try "
+        "again, or ask the person who invited you for the link.",
+        "Too many wrong meeting links from here. Please wait %(minutes)d minutes and try "
+        "again, or ask the person who invited you for the link.",
+        minutes,
+    )
+    return text % {"minutes": minutes}

@@ -38,7 +38,7 @@ from plugin.web import messages
 from plugin.web.auth import client_ip
 from plugin.web.forms import form_fields
 from plugin.web.pages import gettext, page
-from plugin.web.throttling import count_failure, seconds_to_wait
+from plugin.web.throttling import GUESSING, count_failure, count_miss, seconds_to_wait
 
 routes = web.RouteTableDef()
 TOKEN_PATH = "/checkout/{token:[A-Za-z0-9_-]{16,128}}"  # noqa: S105 (a route, not a secret)
@@ -48,9 +48,6 @@ PROBLEMS = {
     **messages.CHECKOUT_FORM,
     Problem.NO_CONTACT: N_("Please choose one. You can choose “No, thank you”."),
 }
-# Unknown or expired links (and meeting codes) from one address: 20 in 10 minutes. Links
-# carry 256 random bits, so this is about noise and scanning, not about luck.
-GUESSING = ThrottlePolicy(max_failures=20, window=timedelta(minutes=10))
 # New links for one meeting from one address (join page, meeting code): a whole group
 # leaving one day centre together is fine; a script making thousands is not.
 ISSUING = ThrottlePolicy(max_failures=200, window=timedelta(minutes=10))
@@ -263,8 +260,13 @@ async def from_join_page(request: web.Request) -> web.StreamResponse:
     assistant sent the person their own link)."""
     async with request.app[keys.DATABASE].session() as db:
         session = await sessions_db.by_join_code(db, request.match_info["code"])
-    if session is None or session.purged_at is not None:
-        return _message(request, 404, messages.NO_SUCH_CODE)
+        if session is None or session.purged_at is not None:
+            # The join page's own limit: a miss here is a guess at a meeting code too.
+            key = "join:" + client_ip(request)
+            wait = await count_miss(db, key, GUESSING, request.app[keys.CLOCK].now())
+            if wait is not None:
+                return _message(request, 429, messages.CHECKOUT_TOO_MANY, wait)
+            return _message(request, 404, messages.NO_SUCH_CODE)
     return await _issue(request, session, "join")
 
 

@@ -9,24 +9,19 @@ guessing is rate-limited per address.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 
 from facilitation.dialin import BadConference, conference_jid, jitsi_numbers, parse_conference
-from facilitation.throttle import ThrottlePolicy
 from plugin import keys
 from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.web.auth import client_ip
-from plugin.web.throttling import seconds_to_wait
+from plugin.web.throttling import GUESSING, seconds_to_wait
 
 routes = web.RouteTableDef()
 PIN_QUERY = re.compile(r"[0-9]{6,9}")
-# Unknown PINs from one address: 20 in 10 minutes, then wait. A 7-digit PIN space of
-# about 9 million with a few dozen live rooms makes a lucky guess hopeless at that rate.
-GUESSING = ThrottlePolicy(max_failures=20, window=timedelta(minutes=10))
 
 
 def _json(request: web.Request, body: Any, status: int = 200, **headers: str) -> web.Response:

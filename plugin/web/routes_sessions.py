@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlencode
 
 from aiohttp import web
@@ -21,12 +22,13 @@ from plugin.db import audit, join_requests
 from plugin.db import sessions as sessions_db
 from plugin.db.models import MeetingSession
 from plugin.web import messages
-from plugin.web.auth import require_login, signed_in
+from plugin.web.auth import client_ip, require_login, signed_in
 from plugin.web.console_view import render_console
 from plugin.web.forms import form_fields
 from plugin.web.middleware import csp
 from plugin.web.pages import gettext, page
 from plugin.web.session_access import SESSION_PATH, dial_in_context, session_for, starters_only
+from plugin.web.throttling import GUESSING, count_miss
 
 routes = web.RouteTableDef()
 MAX_LINK = 2000
@@ -217,11 +219,30 @@ async def join_group(request: web.Request) -> web.StreamResponse:
     return await _join_page(request, int(request.match_info["number"]))
 
 
+def _too_many_guesses(request: web.Request, wait: int) -> web.Response:
+    text = messages.join_too_many(request.app[keys.TRANSLATIONS], max(1, math.ceil(wait / 60)))
+    headers = {
+        "Retry-After": str(wait),
+        "Referrer-Policy": "no-referrer",
+        "X-Robots-Tag": "noindex",
+    }
+    return page(
+        request, "error.html", {"status": 429, "message": text}, status=429, headers=headers
+    )
+
+
 async def _join_page(request: web.Request, number: int | None) -> web.StreamResponse:
     code = request.match_info["code"]
     async with request.app[keys.DATABASE].session() as db:
         session = await sessions_db.by_join_code(db, code)
-        if session is None:
+        # A right code is checked first and always works, so someone guessing at a day
+        # centre never locks out the person beside them; only misses count, per address.
+        if session is None or session.purged_at is not None:
+            now = request.app[keys.CLOCK].now()
+            key = "join:" + client_ip(request)
+            wait = await count_miss(db, key, GUESSING, now)
+            if wait is not None:
+                return _too_many_guesses(request, wait)
             raise web.HTTPNotFound()
         dial_in = await dial_in_context(request, db, session)
     group = None
