@@ -29,3 +29,4 @@ class LiveEvent(StrEnum):
     BREAKOUTS_UPDATED = "breakoutsUpdated"  # the breakout groups changed (plan, rooms, time)
     GROUP_ROOM = "groupRoomUpdated"  # the assistant entered, or lost, a group's own room
     WARMUPS_UPDATED = "warmupsUpdated"  # a warm-up started, was answered or closed
+    TEAM_UPDATED = "teamUpdated"  # someone asked to help run the session, or was answered

@@ -227,6 +227,21 @@ class WarmupsChanged(MeetingEvent):
     view: dict[str, object]  # the console's view of the running warm-up (its results)
 
 
+class TeamChange(StrEnum):
+    ASKED = "asked"  # someone asked to help run the session
+    APPROVED = "approved"
+    DECLINED = "declined"
+    ADDED = "added"  # a co-facilitator added by username
+
+
+@dataclass(frozen=True)
+class TeamChanged(MeetingEvent):
+    """Who runs the session, or who asks to, changed. No names: consoles fetch the team
+    panel again (only those who may run the session get it)."""
+
+    change: TeamChange
+
+
 @dataclass(frozen=True)
 class TurnPassed(MeetingEvent):
     """Someone passed their go in a go-round warm-up ("pass" in the chat, 0 on the keypad)."""

@@ -117,59 +117,54 @@
     },
     queueUpdated: function (e) { announce(e); refreshQueue(); refreshBreakouts(); },
     breakoutsUpdated: function () { refreshBreakouts(); },
-    warmupsUpdated: function () { refreshPanel(warmupsBody, "data-warmups-url"); },
+    warmupsUpdated: function () { refreshWarmups(); },
     groupRoomUpdated: function () { refreshBreakouts(); },
+    teamUpdated: function (e) {
+      if (!teamBody) { return; }  // hosts: no team panel, nothing they could answer
+      if (e.change === "asked") { log(text("asked")); }
+      refreshTeam();
+    },
     sessionEnded: function () { log(text("ended")); window.location.reload(); }
   };
 
-  // Warm-ups: the server renders the panel (its chart and table of answers); after each
-  // answer it is fetched again, unless the facilitator is using one of its controls.
-  var warmupsBody = document.getElementById("warmups-body");
-  function refreshPanel(body, attribute) {
-    if (!body || !window.fetch || body.contains(document.activeElement)) { return; }
-    fetch(body.getAttribute(attribute) + window.location.search, { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
-      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
-      .then(function (html) {
-        if (html === null || body.contains(document.activeElement)) { return; }
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.querySelector("main") || doc.body;
-        body.textContent = "";
-        while (fresh.firstChild) { body.appendChild(fresh.firstChild); }
-      })
-      .catch(function () { /* the next event or a reload will catch up */ });
+  // Panels the server renders (warm-ups with their chart, breakout groups, the team): after
+  // a change each is fetched again, unless the facilitator is using one of its controls;
+  // then once they leave it. Their forms post and reload the page.
+  function livePanel(id, attribute) {
+    var body = document.getElementById(id);
+    var waiting = false;
+    function refresh() {
+      if (!body || !window.fetch) { return; }
+      if (body.contains(document.activeElement)) { waiting = true; return; }
+      fetch(body.getAttribute(attribute) + window.location.search, { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
+        .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
+        .then(function (html) {
+          if (html === null) { return; }
+          if (body.contains(document.activeElement)) { waiting = true; return; }
+          var doc = new DOMParser().parseFromString(html, "text/html");
+          var fresh = doc.querySelector("main") || doc.body;
+          body.textContent = "";
+          while (fresh.firstChild) { body.appendChild(fresh.firstChild); }
+        })
+        .catch(function () { /* the next event or a reload will catch up */ });
+    }
+    if (body) {
+      body.addEventListener("focusout", function () {
+        window.setTimeout(function () {
+          if (waiting && !body.contains(document.activeElement)) { waiting = false; refresh(); }
+        }, 0);
+      });
+    }
+    return refresh;
   }
-
-  // Breakout groups: the server renders the panel; its forms post and reload the page.
-  // After a change it is fetched again, unless the facilitator is using one of its
-  // controls (then once they leave it), and every 15 s while groups are open.
-  var breakoutsBody = document.getElementById("breakouts-body");
-  var breakoutsWaiting = false;
-  function refreshBreakouts() {
-    if (!breakoutsBody || !window.fetch) { return; }
-    if (breakoutsBody.contains(document.activeElement)) { breakoutsWaiting = true; return; }
-    fetch(breakoutsBody.getAttribute("data-breakouts-url"), { credentials: "same-origin", headers: { "X-Requested-With": "console" } })
-      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
-      .then(function (html) {
-        if (html === null || breakoutsBody.contains(document.activeElement)) { return; }
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.querySelector("main") || doc.body;
-        breakoutsBody.textContent = "";
-        while (fresh.firstChild) { breakoutsBody.appendChild(fresh.firstChild); }
-      })
-      .catch(function () { /* the next event or a reload will catch up */ });
-  }
-  if (breakoutsBody) {
-    breakoutsBody.addEventListener("focusout", function () {
-      window.setTimeout(function () {
-        if (breakoutsWaiting && !breakoutsBody.contains(document.activeElement)) {
-          breakoutsWaiting = false; refreshBreakouts();
-        }
-      }, 0);
-    });
-    window.setInterval(function () {
-      if (document.getElementById("breakout-time")) { refreshBreakouts(); }
-    }, 15000);
-  }
+  var refreshWarmups = livePanel("warmups-body", "data-warmups-url");
+  var refreshBreakouts = livePanel("breakouts-body", "data-breakouts-url");
+  var refreshTeam = livePanel("team-body", "data-team-url");  // only for those who run it
+  var teamBody = document.getElementById("team-body");
+  // Breakout groups: fetched again every 15 s while groups are open (their time left).
+  window.setInterval(function () {
+    if (document.getElementById("breakout-time")) { refreshBreakouts(); }
+  }, 15000);
 
   // The speaking queue: the server renders the panel; after any change this fetches it
   // again, keeps keyboard focus on the same button, and says who speaks now and next.

@@ -167,6 +167,8 @@ def serialize(event: ev.MeetingEvent) -> tuple[LiveEvent, dict[str, Any]] | None
             return LiveEvent.GROUP_ROOM, {"room": event.room, "role": event.role}
         case ev.GroupRoomTrouble():
             return LiveEvent.GROUP_ROOM, {"room": event.room, "reason": event.reason}
+        case ev.TeamChanged():
+            return LiveEvent.TEAM_UPDATED, {"change": event.change.value}
         case ev.CheckoutFlagged():
             return LiveEvent.CHECKOUT_FLAGGED, dict(event.flag)
         case ev.SessionEnded():
@@ -196,6 +198,7 @@ CONSOLE_EVENTS: tuple[type[ev.MeetingEvent], ...] = (
     ev.WarmupsChanged,
     ev.GroupRoomJoined,
     ev.GroupRoomTrouble,
+    ev.TeamChanged,
     ev.CheckoutFlagged,
     ev.SessionEnded,
 )

@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from facilitation.meeting_events import TeamChange, TeamChanged
 from facilitation.meeting_link import (
     JitsiBase,
     LinkProblem,
@@ -183,10 +184,13 @@ async def ask_to_join(request: web.Request) -> web.StreamResponse:
                 target=f"session:{session.id}",
                 account=account.id,
             )
+            session_id = session.id  # outlives a rollback
             try:
                 await db.commit()
             except IntegrityError:
                 await db.rollback()  # a second click asked first
+            else:  # the team's consoles fetch their team panel again (no names go out)
+                request.app[keys.BUS].publish(TeamChanged(session_id, TeamChange.ASKED))
     # Back to this meeting's start page, which says where things stand (asked, or let in).
     raise web.HTTPSeeOther("/sessions/new?" + urlencode({"meeting": ref.url}))
 

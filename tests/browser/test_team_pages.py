@@ -1,5 +1,5 @@
-"""Asking to join a session and answering, in real Chromium with axe-core (plain forms,
-nothing that needs JavaScript): what a second facilitator and the team see on the way."""
+"""Asking to join a session and answering, in real Chromium with axe-core (plain forms; the
+console's team panel also updates live): what a second facilitator and the team see."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ async def test_ask_to_join_and_approve_pass_axe(
     await fran.get_by_role("button", name="Start session").click()
     await expect(fran.get_by_role("heading", level=1)).to_contain_text("CoproCircle")
     console = fran.url
+    await expect(fran.locator("#live-status")).to_contain_text("Live updates are on")
 
     kit = await browser.new_page()
     await sign_in(kit, base_url, "kit")
@@ -36,8 +37,9 @@ async def test_ask_to_join_and_approve_pass_axe(
     await expect(kit.get_by_role("status")).to_contain_text("You have asked to join")
     await audit(kit, "asked to join")
 
-    await fran.reload()
+    # No reload: the request arrives over the console's WebSocket, and is announced.
     await expect(fran.locator("#team")).to_contain_text("Kit (kit) asks to help run")
+    await expect(fran.locator("#events")).to_contain_text("Someone asked to help run this session.")
     await audit(fran, "console with a request")
     await fran.get_by_label("Add a co-facilitator by username").fill("nobody")
     await fran.get_by_role("button", name="Add co-facilitator").click()

@@ -9,9 +9,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp.test_utils import TestClient
 from sqlmodel import select
 from yarl import URL
 
+from facilitation.live_events import LiveEvent
 from facilitation.roles import Role
 from plugin.db import audit
 from plugin.db.engine import Database, make_engine
@@ -19,9 +21,11 @@ from plugin.db.models import SessionMember
 from plugin.settings import Settings
 from tests.conftest import AddAccount, Client, csrf_from, login, post_form
 from tests.integration.test_sessions import start
+from tests.jitsi.conftest import open_feed
 
 LINK = "https://meet.example.org/CoproCircle"
 NEW = "/sessions/new?" + urlencode({"meeting": LINK})
+CONSOLE = {"X-Requested-With": "console"}  # what console.js sends for a panel
 
 
 @pytest.fixture
@@ -247,3 +251,73 @@ async def test_an_unknown_host_is_named_in_the_consoles_error_summary(
     summary = page.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
     assert "There is a problem" in summary and 'href="#host-username"' in summary
     assert 'id="host-username"' in page
+
+
+async def _team_panel(client: Client, session_id: str) -> tuple[int, str]:
+    response = await client.get(f"/sessions/{session_id}/team", headers=CONSOLE)
+    return response.status, await response.text()
+
+
+async def test_the_team_panel_follows_requests_live(
+    client: Client, second_client: Client, running: str, add_account: AddAccount
+) -> None:
+    await add_account("lou")
+    third: Client = TestClient(client.server)  # Lou's browser
+    await third.start_server()
+    fran = await open_feed(client, running)
+    try:
+        await _ask(second_client)
+        # Only the event's name and how the team changed: no names, no account ids.
+        assert await fran.next(LiveEvent.TEAM_UPDATED) == {
+            "event": "teamUpdated",
+            "sessionId": running,
+            "change": "asked",
+        }
+        status, panel = await _team_panel(client, running)
+        assert status == 200 and "<html" not in panel
+        assert "Kit (kit) asks to help run this session." in panel
+        assert panel.count('value="approve"') == 1 and 'id="facilitator-username"' in panel
+        opened = await client.get(f"/sessions/{running}/team", allow_redirects=False)
+        assert opened.headers["Location"] == f"/sessions/{running}#team"  # a page: the console
+        # Kit may not run it yet: the same refusal as for every other panel.
+        for panel_name in ("team", "queue", "rights", "breakouts", "warmups"):
+            refused = await second_client.get(f"/sessions/{running}/{panel_name}", headers=CONSOLE)
+            assert refused.status == 404, panel_name
+        console = await (await client.get(f"/sessions/{running}")).text()
+        assert f'data-team-url="/sessions/{running}/team"' in console
+        assert 'data-text-asked="Someone asked to help run this session."' in console
+
+        await _answer(client, running, await _kit_id(client, running), "approve")
+        assert (await fran.next(LiveEvent.TEAM_UPDATED))["change"] == "approved"
+        status, panel = await _team_panel(client, running)
+        assert "asks to help run" not in panel and "<li>Kit</li>" in panel
+
+        # Kit, now a co-host, watches too: Lou asks and Fran says no.
+        kit = await open_feed(second_client, running)
+        await login(third, "lou")
+        await post_form(third, "/sessions/ask", {"meeting": LINK}, page=NEW)
+        assert (await kit.next(LiveEvent.TEAM_UPDATED))["change"] == "asked"
+        assert "Lou (lou) asks" in (await _team_panel(second_client, running))[1]
+        lou = int(
+            (await _team_panel(client, running))[1].split("/requests/", 1)[1].split('"', 1)[0]
+        )
+        await _answer(client, running, lou, "decline")
+        assert (await kit.next(LiveEvent.TEAM_UPDATED))["change"] == "declined"
+        assert "asks to help run" not in (await _team_panel(second_client, running))[1]
+        await kit.ws.close()
+    finally:
+        await fran.ws.close()
+        await third.close()
+
+
+async def test_hosts_do_not_get_the_team_panel(
+    client: Client, second_client: Client, running: str, add_account: AddAccount
+) -> None:
+    await add_account("hana", Role.HOST)
+    console = f"/sessions/{running}"
+    await post_form(client, f"{console}/hosts", {"username": "hana"}, console)
+    await login(second_client, "hana")
+    page = await second_client.get(console)
+    assert page.status == 200 and "data-team-url" not in await page.text()
+    assert (await second_client.get(f"{console}/queue", headers=CONSOLE)).status == 200
+    assert (await _team_panel(second_client, running))[0] == 403  # as for every run-only route
