@@ -17,6 +17,7 @@ STAND-INs: Jicofo's focus (tests.support.jitsi_standin).
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,11 @@ async def arrivals(instance: Instance, want: int, within: float, since: float) -
 def make_instance(
     tmp: Path, url: str, server: prosody.Prosody, name: str, **extra: str
 ) -> Instance:
-    env = {**jitsi_env(server), "FACILITATE_LOG_LEVEL": "WARNING", **extra}
+    env = {
+        **jitsi_env(server),
+        "FACILITATE_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+        **extra,
+    }
     return Instance(tmp / name, url, env)
 
 
