@@ -21,6 +21,7 @@ from plugin.db import accounts
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database, is_postgres, make_engine
 from plugin.desks import console
+from plugin.desks.caller_language import CallerLanguages
 from plugin.desks.console import LiveHub
 from plugin.desks.presence import PresenceDesk
 from plugin.i18n import load_translations
@@ -81,6 +82,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[keys.SETTINGS] = settings
     app[keys.CLOCK] = clock or Clock()
     app[keys.TRANSLATIONS] = translations
+    app[keys.CALLER_LANGUAGES] = CallerLanguages(translations.gettext)
     app[keys.PASSWORDS] = Passwords(PasswordPolicy(load_common_passwords()))
     app[keys.METRICS] = Metrics()
     app[keys.HUB] = LiveHub()

@@ -47,6 +47,7 @@ async def queue(app: web.Application) -> AsyncIterator[None]:
         app[keys.CONNECTOR],
         app[keys.TRANSLATIONS].gettext,
         app[keys.PHONE_LINE],
+        app[keys.CALLER_LANGUAGES],
     )
     app[keys.QUEUE] = desk
     desk.open()
@@ -84,7 +85,13 @@ async def breakouts(app: web.Application) -> AsyncIterator[None]:
     line = app[keys.PHONE_LINE]
     translate = app[keys.TRANSLATIONS].gettext
     runner = RoomRunner(
-        settings, app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], line, translate
+        settings,
+        app[keys.DATABASE],
+        app[keys.CLOCK],
+        app[keys.CONNECTOR],
+        line,
+        translate,
+        app[keys.CALLER_LANGUAGES],
     )
     desk = BreakoutDesk(app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], runner, translate)
     desk.follower.owns = app[keys.OWNERSHIP].owns
@@ -97,7 +104,12 @@ async def breakouts(app: web.Application) -> AsyncIterator[None]:
 async def warmups(app: web.Application) -> AsyncIterator[None]:
     translate = app[keys.TRANSLATIONS].gettext
     voice = WarmupVoice(
-        app[keys.DATABASE], app[keys.CLOCK], app[keys.CONNECTOR], app[keys.PHONE_LINE], translate
+        app[keys.DATABASE],
+        app[keys.CLOCK],
+        app[keys.CONNECTOR],
+        app[keys.PHONE_LINE],
+        translate,
+        app[keys.CALLER_LANGUAGES],
     )
     desk = WarmupDesk(
         app[keys.DATABASE], app[keys.CLOCK], app[keys.BUS], voice, app[keys.CATALOGUE], translate

@@ -13,6 +13,7 @@ from plugin.cluster import Ownership
 from plugin.db.engine import Database
 from plugin.db.models import Account
 from plugin.desks.breakouts import BreakoutDesk
+from plugin.desks.caller_language import CallerLanguages
 from plugin.desks.console import LiveHub
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.presence import PresenceDesk
@@ -34,6 +35,8 @@ CLOCK = web.AppKey("clock", Clock)
 DATABASE = web.AppKey("database", Database)
 TEMPLATES = web.AppKey("templates", Templates)
 TRANSLATIONS = web.AppKey("translations", NullTranslations)
+# What phone callers hear in the meeting: each call's own language (a catalogue each).
+CALLER_LANGUAGES = web.AppKey("caller_languages", CallerLanguages)
 PASSWORDS = web.AppKey("passwords", Passwords)
 METRICS = web.AppKey("metrics", Metrics)
 HUB = web.AppKey("hub", LiveHub)

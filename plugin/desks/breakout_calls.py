@@ -5,19 +5,16 @@ main meeting, never in silence, and comes back as a notice saying what to do."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from facilitation.phone.replies import prompt_id
 from plugin.clock import Clock
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, PhoneCall
+from plugin.desks.caller_language import CallerLanguages, call_ref
 from plugin.i18n import N_
 from plugin.jitsi.jid import RoomAddress
-from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
+from plugin.phoneline import PhoneLine, PhoneLineError
 from plugin.settings import Settings
 
-Translate = Callable[[str], str]
 Notice = dict[str, object]
 
 
@@ -32,13 +29,13 @@ class CallMover:
         database: Database,
         clock: Clock,
         line: PhoneLine,
-        translate: Translate,
+        voices: CallerLanguages,
     ) -> None:
         self.settings = settings
         self.database = database
         self.clock = clock
         self.line = line
-        self.translate = translate
+        self.voices = voices  # what a moved caller hears is in their call's language
 
     def conference(self, session: MeetingSession, room: str) -> str:
         return RoomAddress(room, session.tenant, self.settings.muc_domain).jid
@@ -48,9 +45,6 @@ class CallMover:
             found = await phone_db.calls_by_person(db, session_id, self.clock.now())
             await db.commit()
             return found
-
-    def _spoken(self, text: str) -> Spoken:
-        return Spoken(self.translate(text), prompt_id(text))
 
     async def move(
         self,
@@ -87,10 +81,10 @@ class CallMover:
         target = room or session.room
         try:
             await self.line.move(
-                CallRef(call.dialect, call.call_key.split(":", 1)[1]),
+                call_ref(call),
                 room=target,
                 conference=self.conference(session, target),
-                say=[self._spoken(text)],
+                say=[self.voices.say(call, text)],
             )
         except PhoneLineError as exc:
             if room is not None:

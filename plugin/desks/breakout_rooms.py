@@ -30,13 +30,14 @@ from plugin.db.engine import Database
 from plugin.db.models import MeetingSession, PhoneCall
 from plugin.desks.breakout_calls import CallMover, Notice, notice
 from plugin.desks.breakout_jitsi import everyone_arrived, rooms_made
+from plugin.desks.caller_language import CallerLanguages, speak_to_each
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.bot import MeetingBot
 from plugin.jitsi.bot_types import NotConnected
 from plugin.jitsi.connector import Connector
 from plugin.jitsi.group_rooms import group_room_name
-from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
+from plugin.phoneline import PhoneLine, Spoken
 from plugin.settings import Settings
 from plugin.tasks import BackgroundTasks
 
@@ -70,6 +71,7 @@ class RoomRunner:
         connector: Connector,
         line: PhoneLine,
         translate: Translate,
+        voices: CallerLanguages | None = None,
     ) -> None:
         self.settings = settings
         self.database = database
@@ -77,7 +79,8 @@ class RoomRunner:
         self.connector = connector
         self.line = line
         self.translate = translate
-        self.calls = CallMover(settings, database, clock, line, translate)
+        self.voices = voices or CallerLanguages(translate)
+        self.calls = CallMover(settings, database, clock, line, self.voices)
         self._tasks = BackgroundTasks()
 
     async def stop_tasks(self) -> None:
@@ -230,10 +233,17 @@ class RoomRunner:
         return await self._jitsi_move(bot, plan, person_id, group, str(room.get("id", "")))
 
     async def say_everywhere(
-        self, session: MeetingSession, plan: Plan, rooms: dict[str, object], text: str, spoken: str
+        self,
+        session: MeetingSession,
+        plan: Plan,
+        rooms: dict[str, object],
+        text: str,
+        english: str | None,
     ) -> list[Notice]:
-        """A message in the main room's chat and every group room's chat, and spoken to each
-        phone caller whose line can play one (`spoken` is the N_-marked English)."""
+        """A message in the main room's chat and every group room's chat (`text`, in the
+        service's language), and spoken to each phone caller whose line can play one: the
+        N_-marked `english` in the call's own language, or, for a facilitator's own words
+        (`english` None), `text` as typed."""
         notices: list[Notice] = []
         targets: list[tuple[int | None, MeetingBot | None]] = [
             (None, self.connector.bot(session.id))
@@ -250,17 +260,17 @@ class RoomRunner:
                 await commands.send_chat_message(bot, text)
             except (commands.CommandRefused, NotConnected) as exc:
                 notices.append(notice("chat_not_sent", group=number, detail=str(exc)))
-        words = [Spoken(text, prompt_id(spoken))]
         async with self.database.session() as db:
             live = await phone_db.calls_in_meeting(db, session.id)
-        for call in live:
-            if not self.line.can_speak(call.dialect):
-                continue
-            try:
-                await self.line.speak(CallRef(call.dialect, call.call_key.split(":", 1)[1]), words)
-            except PhoneLineError as exc:
-                name = "…" + call.caller_tail if call.caller_tail else self.translate(N_("Someone"))
-                notices.append(notice("not_spoken", person=name, detail=str(exc)))
+
+        def words(call: PhoneCall) -> list[Spoken]:
+            if english is None:
+                return [Spoken(text, prompt_id(text))]
+            return [self.voices.say(call, english)]
+
+        for call, problem in await speak_to_each(self.line, live, words):
+            name = "…" + call.caller_tail if call.caller_tail else self.translate(N_("Someone"))
+            notices.append(notice("not_spoken", person=name, detail=str(problem)))
         return notices
 
     # --- close --------------------------------------------------------------------------

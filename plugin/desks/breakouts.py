@@ -222,7 +222,8 @@ class BreakoutDesk:
         plan = self.store.plan_of(row) if row is not None else None
         if row is None or plan is None or row.state != "open":
             raise BreakoutError("the groups are not open")
-        notices = await self.runner.say_everywhere(session, plan, row.rooms, text, text)
+        # The facilitator's own words: spoken as typed, there is nothing to translate.
+        notices = await self.runner.say_everywhere(session, plan, row.rooms, text, None)
         return await self.store.change(session_id, lambda r: self.store.add_notices(r, notices))
 
     async def finish(self, session_id: str) -> BreakoutRound:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -43,8 +43,9 @@ from plugin.clock import Clock
 from plugin.db.engine import Database
 from plugin.db.models import Participant, SpeakingQueue
 from plugin.db.participants import from_ms
+from plugin.desks.caller_language import CallerLanguages
 from plugin.desks.hands_in_transit import HandsInTransit
-from plugin.desks.speaking_meeting import announce, hands_down_elsewhere, tell_caller
+from plugin.desks.speaking_meeting import Tell, announce, hands_down_elsewhere, tell_caller
 from plugin.desks.speaking_view import describe_queue
 from plugin.jitsi.connector import Connector
 from plugin.phoneline import PhoneLine
@@ -70,8 +71,10 @@ class QueueDesk:
         connector: Connector,
         translate: Translate,
         line: PhoneLine | None = None,
+        voices: CallerLanguages | None = None,
     ) -> None:
         self.line = line
+        self.voices = voices or CallerLanguages(translate)
         self.database = database
         self.clock = clock
         self.bus = bus
@@ -254,14 +257,16 @@ class QueueDesk:
             await announce(self.connector, self.translate, session_id, view, self._tell(session_id))
         return after
 
-    def _tell(self, session_id: str) -> Callable[[str, str, str], Awaitable[None]] | None:
+    def _tell(self, session_id: str) -> Tell | None:
         line = self.line
         if line is None:
             return None
 
-        async def tell(person_id: str, text: str, english: str) -> None:
-            now = self.clock.now()
-            await tell_caller(self.database, line, now, session_id, person_id, text, english)
+        async def tell(person_id: str, english: str, values: Mapping[str, str]) -> None:
+            now, voices = self.clock.now(), self.voices
+            await tell_caller(
+                self.database, line, voices, now, session_id, person_id, english, values
+            )
 
         return tell
 

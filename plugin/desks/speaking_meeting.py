@@ -5,17 +5,20 @@ meeting that cannot be reached never fails or undoes a change."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from facilitation.phone.replies import prompt_id
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database
+from plugin.desks.caller_language import CallerLanguages, call_ref
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.connector import Connector
-from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
+from plugin.phoneline import PhoneLine, PhoneLineError
+
+# Telling one caller a word: (the person's id, the N_-marked English, its values).
+Tell = Callable[[str, str, Mapping[str, str]], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +45,15 @@ async def hands_down_elsewhere(
 async def tell_caller(
     database: Database,
     line: PhoneLine,
+    voices: CallerLanguages,
     now: datetime,
     session_id: str,
     person_id: str,
-    text: str,
     english: str,
+    values: Mapping[str, str],
 ) -> None:
-    """Speak a word to one phone caller on their own call, where the line can play one
-    (the PBX kit); best effort, like everything the queue says."""
+    """Speak a word to one phone caller on their own call, in the language they chose,
+    where the line can play one (the PBX kit); best effort, like everything the queue says."""
     async with database.session() as db:
         calls = await phone_db.calls_by_person(db, session_id, now)
         await db.commit()
@@ -57,8 +61,7 @@ async def tell_caller(
     if call is None or not line.can_speak(call.dialect):
         return
     try:
-        ref = CallRef(call.dialect, call.call_key.split(":", 1)[1])
-        await line.speak(ref, [Spoken(text, prompt_id(english))])
+        await line.speak(call_ref(call), [voices.say(call, english, values)])
     except PhoneLineError as exc:
         log.info("could not tell the caller they are next: %s", exc)
 
@@ -68,10 +71,10 @@ async def announce(
     translate: Callable[[str], str],
     session_id: str,
     view: dict[str, Any],
-    tell: Callable[[str, str, str], Awaitable[None]] | None = None,
+    tell: Tell | None = None,
 ) -> None:
     """ "Now: A. Next: B" in the meeting chat, and a private word to B: in the chat, or
-    on their call when B is on the phone (`tell(person, text, english)`)."""
+    on their call, in their call's language, when B is on the phone (`tell`)."""
     bot = connector.bot(session_id)
     speaker = view["speaker"]
     # Hands in a breakout group wait there: the next in the main room is told.
@@ -88,10 +91,10 @@ async def announce(
     try:
         await commands.send_chat_message(bot, text)
         english = N_("You are next, after %(now)s.")
-        note = translate(english) % {"now": speaker["meetingName"]}
+        values = {"now": speaker["meetingName"]}
         if following is not None and not following["phone"]:
-            await commands.send_chat_message(bot, note, to=following["id"])
+            await commands.send_chat_message(bot, translate(english) % values, to=following["id"])
         elif following is not None and tell is not None:
-            await tell(following["id"], note, english)
+            await tell(following["id"], english, values)
     except Exception as exc:  # best effort: the change is made whatever the meeting says
         log.info("could not announce the next speaker: %s", exc)

@@ -1,8 +1,10 @@
 """What a warm-up says in the meeting, best effort: the question in the chat, a Jitsi poll
 (with Pass as its last answer) for a vote, the question spoken on PBX calls, a spoken
 "please press 1 to N" after a key that is not a choice, and the results at the end if the
-facilitator chose. A meeting that cannot be reached never stops the warm-up: the console
-shows what did not work, and the read-aloud script always reaches phone callers."""
+facilitator chose. Callers hear their own call's language (plugin.desks.caller_language);
+the chat, the poll and the console are in the service's. A meeting that cannot be reached
+never stops the warm-up: the console shows what did not work, and the read-aloud script
+always reaches phone callers."""
 
 from __future__ import annotations
 
@@ -16,12 +18,13 @@ from facilitation.warmups import passes as tally_passes
 from plugin.clock import Clock
 from plugin.db import phone as phone_db
 from plugin.db.engine import Database
-from plugin.db.models import MeetingSession
+from plugin.db.models import MeetingSession, PhoneCall
+from plugin.desks.caller_language import CallerLanguages, call_ref, speak_to_each
 from plugin.i18n import N_
 from plugin.jitsi import commands
 from plugin.jitsi.bot_types import NotConnected
 from plugin.jitsi.connector import Connector
-from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
+from plugin.phoneline import PhoneLine, PhoneLineError, Spoken
 
 log = logging.getLogger(__name__)
 Translate = Callable[[str], str]
@@ -47,6 +50,11 @@ def labels(warmup: WarmUp, translate: Translate) -> list[str]:
     return shown
 
 
+def english(text: str) -> str:
+    """The source text itself: what a recording's prompt id is named by."""
+    return text
+
+
 def question(warmup: WarmUp, translate: Translate) -> str:
     return translate(N_("Warm-up (%(title)s): %(prompt)s")) % {
         "title": translate(warmup.title),
@@ -62,12 +70,14 @@ class WarmupVoice:
         connector: Connector,
         line: PhoneLine,
         translate: Translate,
+        voices: CallerLanguages | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.connector = connector
         self.line = line
         self.translate = translate
+        self.voices = voices or CallerLanguages(translate)
 
     def is_assistant(self, session_id: str, sender: str) -> bool:
         bot = self.connector.bot(session_id)
@@ -98,31 +108,29 @@ class WarmupVoice:
                 t(N_("Not everything reached the meeting (%(detail)s): read the question out."))
                 % {"detail": str(exc)}
             )
-        spoken = [question(warmup, t), *sentences(warmup, t)]
-        notices.extend(await self._speak_to_callers(session.id, spoken))
+        notices.extend(await self._speak_to_callers(session.id, warmup))
         return poll_id, notices
 
-    async def _speak_to_callers(self, session_id: str, texts: list[str]) -> list[str]:
-        words = [Spoken(text, prompt_id(text)) for text in texts]
+    def spoken(self, warmup: WarmUp, call: PhoneCall) -> list[Spoken]:
+        """The question and the keys, in the call's language; prompts named by the English."""
+        t = self.voices.for_call(call)
+        said = [question(warmup, t), *sentences(warmup, t)]
+        source = [question(warmup, english), *sentences(warmup, english)]
+        return [Spoken(text, prompt_id(name)) for text, name in zip(said, source, strict=True)]
+
+    async def _speak_to_callers(self, session_id: str, warmup: WarmUp) -> list[str]:
         async with self.database.session() as db:
             calls = await phone_db.calls_in_meeting(db, session_id)
-        failed = 0
-        for call in calls:
-            if not self.line.can_speak(call.dialect):
-                continue
-            try:
-                await self.line.speak(CallRef(call.dialect, call.call_key.split(":", 1)[1]), words)
-            except PhoneLineError as exc:
-                log.info("a caller did not hear the warm-up: %s", exc)
-                failed += 1
+        failed = await speak_to_each(self.line, calls, lambda call: self.spoken(warmup, call))
+        for _call, exc in failed:
+            log.info("a caller did not hear the warm-up: %s", exc)
         if not failed:
             return []
         text = N_("%(n)s phone callers did not hear the question: read it out.")
-        return [self.translate(text) % {"n": str(failed)}]
+        return [self.translate(text) % {"n": str(len(failed))}]
 
     async def please_press(self, session_id: str, person_id: str, warmup: WarmUp) -> None:
         text, values = please_press(len(warmup.choices))
-        said = self.translate(text) % values
         async with self.database.session() as db:
             calls = await phone_db.calls_by_person(db, session_id, self.clock.now())
             await db.commit()
@@ -130,10 +138,7 @@ class WarmupVoice:
         if call is None or not self.line.can_speak(call.dialect):
             return
         try:
-            await self.line.speak(
-                CallRef(call.dialect, call.call_key.split(":", 1)[1]),
-                [Spoken(said, prompt_id(text))],
-            )
+            await self.line.speak(call_ref(call), [self.voices.say(call, text, values)])
         except PhoneLineError as exc:
             log.info("could not remind a caller of the keys: %s", exc)
 
