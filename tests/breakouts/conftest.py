@@ -12,10 +12,12 @@ from typing import Any
 from xml.etree.ElementTree import Element
 
 import pytest
+from sqlmodel import select
 
 from facilitation.breakouts.record import round_from_record, round_to_record
 from plugin import keys
 from plugin.db.models import BreakoutRound
+from plugin.db.models import Participant as Row
 from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import (  # noqa: F401  (fixtures)
     jitsi_settings,
@@ -23,6 +25,7 @@ from tests.jitsi.conftest import (  # noqa: F401  (fixtures)
     server,
     standin,
 )
+from tests.phone.conftest import post_pbx
 from tests.support import prosody
 from tests.support.participant import CLIENT, Participant, body_of, json_of
 
@@ -114,3 +117,30 @@ async def until_async(check: Any, within: float = 10.0) -> None:
     async with asyncio.timeout(within):
         while not await check():
             await asyncio.sleep(0.05)
+
+
+async def rows(client: Client, session_id: str) -> list[Row]:
+    """Who the service has in the meeting now (the presence store flushed first)."""
+    await asyncio.wait_for(app_of(client)[keys.PRESENCE].flush(), 10)
+    async with app_of(client)[keys.DATABASE].session() as db:
+        query = select(Row).where(Row.session_id == session_id, Row.left_at == None)  # noqa: E711
+        return list((await db.exec(query)).all())
+
+
+async def phone_caller(
+    client: Client,
+    prosody_server: prosody.Prosody,
+    room: str,
+    pin: str,
+    call_id: str,
+    number: str,
+    language: str | None = None,
+) -> Guest:
+    """A PBX call with the PIN (and the language the PBX's own menu chose, if any), then
+    Jigasi joining the room for it."""
+    body = {"type": "call.started", "call_id": call_id, "caller_id": number, "pin": pin}
+    if language is not None:
+        body["language"] = language
+    reply = await post_pbx(client, body)
+    assert reply.status == 200, await reply.text()
+    return await guest(prosody_server, room, number, phone=True)

@@ -14,7 +14,6 @@ that plays words to calls (tests.support.standin_pbx)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 from typing import Any
 
@@ -24,10 +23,17 @@ from sqlmodel import select
 
 from facilitation.queue import order
 from plugin import keys
-from plugin.db.models import Participant as Row
 from plugin.db.models import PhoneCall
 from plugin.i18n import load_translations
-from tests.breakouts.conftest import Guest, breakout_post, guest, time_passes, until_async
+from tests.breakouts.conftest import (
+    Guest,
+    breakout_post,
+    guest,
+    phone_caller,
+    rows,
+    time_passes,
+    until_async,
+)
 from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import MakeClient, live_session, until
 from tests.phone.conftest import PBX_SECRET, post_pbx
@@ -73,30 +79,6 @@ def prompts(pbx: PbxStandin, call_id: str, first: str) -> list[str]:
     )
 
 
-async def rows(client: Client, session_id: str) -> list[Row]:
-    await asyncio.wait_for(app_of(client)[keys.PRESENCE].flush(), 10)
-    async with app_of(client)[keys.DATABASE].session() as db:
-        query = select(Row).where(Row.session_id == session_id, Row.left_at == None)  # noqa: E711
-        return list((await db.exec(query)).all())
-
-
-async def phone_caller(
-    client: Client, server: prosody.Prosody, pin: str, call_id: str, number: str, language: str
-) -> Guest:
-    """A PBX call that chose its language (the PBX's own menu) and gave the PIN, then Jigasi
-    joining the room for it."""
-    body = {
-        "type": "call.started",
-        "call_id": call_id,
-        "caller_id": number,
-        "pin": pin,
-        "language": language,
-    }
-    reply = await post_pbx(client, body)
-    assert reply.status == 200, await reply.text()
-    return await guest(server, "plaza", number, phone=True)
-
-
 async def test_each_caller_hears_the_meeting_in_their_own_language(
     make_client: MakeClient, server: prosody.Prosody, guests: list[Guest]
 ) -> None:
@@ -126,8 +108,8 @@ async def _run(
     pin = str((await mapping.json())["id"])
     ann, ben = await guest(server, "plaza", "Ann"), await guest(server, "plaza", "Ben")
     guests.extend([ann, ben])
-    en_caller = await phone_caller(client, server, pin, EN_CALL, "+447700900111", "en")
-    es_caller = await phone_caller(client, server, pin, ES_CALL, "+447700900222", "es")
+    en_caller = await phone_caller(client, server, "plaza", pin, EN_CALL, "+447700900111", "en")
+    es_caller = await phone_caller(client, server, "plaza", pin, ES_CALL, "+447700900222", "es")
     guests.extend([en_caller, es_caller])
     await until_async(lambda: _count(client, session_id, 4))
     async with app[keys.DATABASE].session() as db:

@@ -17,38 +17,26 @@ import json
 
 import pytest
 from pydantic import SecretStr
-from sqlmodel import select
 
 from plugin import keys
-from plugin.db.models import Participant as Row
-from tests.breakouts.conftest import Guest, breakout_post, guest, time_passes, until_async
+from tests.breakouts.conftest import (
+    Guest,
+    breakout_post,
+    guest,
+    phone_caller,
+    rows,
+    time_passes,
+    until_async,
+)
 from tests.conftest import Client, app_of
 from tests.jitsi.conftest import MakeClient, live_session, until
-from tests.phone.conftest import PBX_SECRET, post_pbx
+from tests.phone.conftest import PBX_SECRET
 from tests.support import prosody
 from tests.support.standin_pbx import PbxStandin
 
 pytestmark = pytest.mark.prosody
 ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
 ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
-
-
-async def rows(client: Client, session_id: str) -> list[Row]:
-    await asyncio.wait_for(app_of(client)[keys.PRESENCE].flush(), 10)
-    async with app_of(client)[keys.DATABASE].session() as db:
-        query = select(Row).where(Row.session_id == session_id, Row.left_at == None)  # noqa: E711
-        return list((await db.exec(query)).all())
-
-
-async def phone_caller(
-    client: Client, server: prosody.Prosody, room: str, pin: str, call_id: str, number: str
-) -> Guest:
-    """A PBX call with the PIN, then Jigasi joining the room for it."""
-    reply = await post_pbx(
-        client, {"type": "call.started", "call_id": call_id, "caller_id": number, "pin": pin}
-    )
-    assert reply.status == 200, await reply.text()
-    return await guest(server, room, number, phone=True)
 
 
 async def test_three_groups_and_two_callers_in_jitsi_breakout_rooms(
