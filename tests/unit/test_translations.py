@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.frontend import CommandLineInterface
@@ -39,3 +40,44 @@ def test_messages_pot_is_current(tmp_path: Path, monkeypatch) -> None:
     )
     assert "Start session" in extracted
     assert extracted == _ids(ROOT / "plugin" / "locale" / "messages.pot"), "run `make messages`"
+
+
+_PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sd]|\{[a-z_0-9]+\}")
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
+
+
+def _placeholders(text: str) -> set[str]:
+    found = set(_PLACEHOLDER.findall(text))
+    return found | {f"<{name.lower()}>" for name in _TAG.findall(text)}
+
+
+def test_spanish_catalogue_is_complete_and_keeps_placeholders() -> None:
+    locale = ROOT / "plugin" / "locale"
+    with (locale / "messages.pot").open("rb") as handle:
+        template = [m for m in read_po(handle) if m.id]
+    with (locale / "es" / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        spanish = read_po(handle)
+
+    assert not spanish.fuzzy, "the catalogue header is marked fuzzy"
+    untranslated, mismatched, fuzzy = [], [], []
+    for source in template:
+        message = spanish.get(source.id)
+        key = source.id if isinstance(source.id, str) else source.id[0]
+        if message is None:
+            untranslated.append(key)
+            continue
+        if message.fuzzy:
+            fuzzy.append(key)
+        ids = (source.id,) if isinstance(source.id, str) else tuple(source.id)
+        text = message.string
+        strings = (text,) if isinstance(text, str) else tuple(text or ())
+        if len(strings) < len(ids) or not all(strings):
+            untranslated.append(key)
+            continue
+        for index, translated in enumerate(strings):
+            original = ids[min(index, len(ids) - 1)]
+            if _placeholders(translated) != _placeholders(original):
+                mismatched.append((original, translated))
+    assert not untranslated, f"{len(untranslated)} untranslated, e.g. {untranslated[:5]}"
+    assert not mismatched, f"placeholders differ: {mismatched[:5]}"
+    assert not fuzzy, f"marked fuzzy: {fuzzy[:5]}"
