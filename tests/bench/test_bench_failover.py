@@ -164,6 +164,7 @@ async def test_1000_meetings_on_one_instance(
     loaded.start()
     try:
         await loaded.ready(within=60)
+        up = time.monotonic() - started  # the process answering, before any meeting
         times = await arrivals(loaded, meetings, 180, started)
         prosody_cpu = cpu_seconds(server.process.pid) - prosody_before
         await asyncio.sleep(3)
@@ -179,7 +180,7 @@ async def test_1000_meetings_on_one_instance(
     print(
         f"\n{meetings} meetings on one instance:"
         f"\n  {len(times)} assistants in their meetings {times[-1]:.1f} s after start-up "
-        f"(p50 {pct(times, 50):.1f} s)"
+        f"(p50 {pct(times, 50):.1f} s), of which the process's own start-up {up:.1f} s"
         f"\n  Prosody's own CPU time meanwhile: {prosody_cpu:.1f} s (it runs on one core)"
         f"\n  baseline: {meetings} plain clients joining (100 at a time) took {bare:.1f} s"
         f"\n  RSS {loaded_kb / 1024:.0f} MB against {baseline_kb / 1024:.0f} MB with no "
@@ -187,9 +188,10 @@ async def test_1000_meetings_on_one_instance(
     )
     assert len(times) == meetings
     assert per_meeting < 100
-    # The 10 s goal is out of reach here: Prosody alone needs more CPU time than that to
-    # admit 1,000 joins (printed above). Ours must not be slower than plain clients.
-    assert times[-1] < bare
+    # Once up, ours must not be slower than plain clients; the goal (10 s from start-up)
+    # is out of reach here while Prosody alone needs about that much CPU time (above).
+    assert times[-1] - up < bare
+    assert times[-1] < 10
 
 
 async def _bare_joins(directory: Path, count: int) -> float:

@@ -86,15 +86,11 @@ VirtualHost "{domain}"
 Component "{muc}" "muc"
 {muc_extra}
     restrict_room_creation = false
-    muc_room_locking = false
-    muc_room_default_public_jids = true
-
+{jitsi_muc}
 Component "{tenant_muc}" "muc"
 {tenant_muc_extra}
     restrict_room_creation = false
-    muc_room_locking = false
-    muc_room_default_public_jids = true
-
+{jitsi_muc}
 Component "{focus}"
     component_secret = "{secret}"
 
@@ -104,10 +100,18 @@ Component "{breakout}" "muc"
     main_muc = "{muc}"
     restrict_room_creation = true
     admins = {{ "{focus_user}" }}
+{jitsi_muc}
+{polls_component}
+"""
+# What docker-jitsi-meet sets on its MUC components: rooms in memory, and a room cache far
+# above Prosody's default of 100 (past it, rooms are evicted to storage and loaded again on
+# the next stanza, which costs Prosody dearly with hundreds of live meetings).
+JITSI_MUC = """    storage = "memory"
+    muc_room_cache_size = 10000
     muc_room_locking = false
     muc_room_default_public_jids = true
-
-{polls_component}
+    muc_tombstones = false
+    muc_room_allow_persistent = false
 """
 POLLS_COMPONENT = """
 Component "{polls}"
@@ -200,6 +204,7 @@ class Prosody:
                 polls=POLLS,
                 secret=COMPONENT_SECRET,
                 muc_extra=self._muc_lines(),
+                jitsi_muc=JITSI_MUC,
                 # Jitsi's anonymous login (UUIDs) where nicknames are checked strictly.
                 anonymous_login="jitsi_anonymous_standin" if self.strict_nicknames else "anonymous",
                 tenant_muc_extra=_with_module("", NICKNAME_CHECK) + STRICT_NICKNAMES
