@@ -65,7 +65,10 @@ log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, passwords: Passwords | None = None
+) -> web.Application:
+    """The service. `passwords`: tests give a cheap hasher instead of production argon2."""
     settings = settings.with_secret_key()
     log_redaction.install()
     app = web.Application(
@@ -83,7 +86,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[keys.CLOCK] = clock or Clock()
     app[keys.TRANSLATIONS] = translations
     app[keys.CALLER_LANGUAGES] = CallerLanguages(translations.gettext)
-    app[keys.PASSWORDS] = Passwords(PasswordPolicy(load_common_passwords()))
+    app[keys.PASSWORDS] = passwords or Passwords(PasswordPolicy(load_common_passwords()))
     app[keys.METRICS] = Metrics()
     app[keys.HUB] = LiveHub()
     app[keys.BUS] = EventBus()

@@ -13,15 +13,13 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from facilitation.passwords import PasswordPolicy
 from facilitation.roles import Role
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db import accounts
 from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import upgrade
-from plugin.security.passwords import Passwords
 from plugin.settings import Settings
+from tests.support.app import PASSWORDS, app_for
 
 PASSWORD = "plum-orbit-lantern-42"
 CSRF_INPUT = re.compile(r'name="csrf_token" value="([0-9a-f]+)"')
@@ -61,7 +59,7 @@ def clock() -> FixedClock:
 async def client(
     aiohttp_client: Callable[..., Awaitable[Client]], settings: Settings, clock: FixedClock
 ) -> Client:
-    return await aiohttp_client(create_app(settings, clock=clock))
+    return await aiohttp_client(app_for(settings, clock))
 
 
 AddAccount = Callable[..., Awaitable[int]]
@@ -80,7 +78,7 @@ async def create_account(
             db,
             username=username,
             display_name=username.title(),
-            password_hash=Passwords(PasswordPolicy(common=frozenset())).hash(password),
+            password_hash=PASSWORDS.hash(password),
             role=role,
             now=now,
         )

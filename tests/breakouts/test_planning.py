@@ -15,7 +15,6 @@ from sqlmodel import select
 
 from facilitation.meeting_events import ChatReceived, KeypadAnswer, Person, PersonJoined, PersonKind
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db.models import PhoneCall
 from plugin.settings import Settings
@@ -23,6 +22,7 @@ from tests.breakouts.conftest import breakout_post
 from tests.checkout.conftest import add_people, start_session
 from tests.conftest import Client, app_of, login
 from tests.phone.conftest import PBX_SECRET, post_pbx
+from tests.support.app import app_for
 from tests.support.standin_pbx import PbxStandin
 
 pytestmark = pytest.mark.usefixtures("signed_in_facilitator")
@@ -223,7 +223,7 @@ async def test_a_call_the_pbx_cannot_move_stays_in_the_main_meeting_and_is_liste
                 "pbx_actions_secret": SecretStr(ACTIONS_SECRET),
             }
         )
-        client = await aiohttp_client(create_app(changed, clock=clock))
+        client = await aiohttp_client(app_for(changed, clock))
         await login(client, "fran")
         app = app_of(client)
         session_id = await start_session(client, "Circle")

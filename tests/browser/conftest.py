@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.settings import Settings
+from tests.support.app import app_for
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -47,7 +47,7 @@ async def base_url(aiohttp_server: Any, settings: Settings, clock: FixedClock) -
     phone = settings.model_copy(
         update={"dial_in_numbers": ("+44 20 7946 0000", "0800 123 4567 tollfree")}
     )
-    server = await aiohttp_server(create_app(phone, clock=clock))
+    server = await aiohttp_server(app_for(phone, clock))
     return str(server.make_url("")).rstrip("/")
 
 

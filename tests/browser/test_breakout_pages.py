@@ -16,13 +16,13 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db.models import Participant
 from plugin.settings import Settings
 from tests.browser.conftest import axe_violations
 from tests.browser.test_pages import sign_in
 from tests.conftest import AddAccount
+from tests.support.app import app_for
 
 pytestmark = pytest.mark.browser
 
@@ -44,7 +44,7 @@ async def app_and_url(
     phone = settings.model_copy(
         update={"dial_in_numbers": ("+44 20 7946 0000", "0800 123 4567 tollfree")}
     )
-    app = create_app(phone, clock=clock)
+    app = app_for(phone, clock)
     server = await aiohttp_server(app)
     return app, str(server.make_url("")).rstrip("/")
 

@@ -74,9 +74,9 @@ async def audit(page: Page, name: str) -> None:
 async def app_and_url(
     aiohttp_server: Any, settings: Any, clock: Any
 ) -> tuple[web.Application, str]:
-    from plugin.app import create_app
+    from tests.support.app import app_for
 
-    app = create_app(settings, clock=clock)
+    app = app_for(settings, clock)
     server = await aiohttp_server(app)
     return app, str(server.make_url("")).rstrip("/")
 

@@ -19,13 +19,13 @@ from sqlmodel import select
 
 from facilitation.meeting_events import ChatReceived, PollAnswered
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db.models import WarmupRun
 from plugin.settings import Settings
 from tests.browser.test_breakout_pages import audit, console_with_people
 from tests.browser.test_pages import sign_in
 from tests.conftest import AddAccount
+from tests.support.app import app_for
 
 pytestmark = pytest.mark.browser
 
@@ -57,7 +57,7 @@ async def app_and_url(
     phone = settings.model_copy(
         update={"dial_in_numbers": ("+44 20 7946 0000", "0800 123 4567 tollfree")}
     )
-    app = create_app(phone, clock=clock)
+    app = app_for(phone, clock)
     server = await aiohttp_server(app)
     return app, str(server.make_url("")).rstrip("/")
 

@@ -10,7 +10,6 @@ import pytest
 from sqlmodel import select
 
 from plugin import keys
-from plugin.app import create_app
 from plugin.db.models import AuditEntry, Checkout, Flag, FlagAction, MeetingSession
 from tests.checkout.conftest import (
     add_people,
@@ -22,6 +21,7 @@ from tests.checkout.conftest import (
 )
 from tests.conftest import Client, app_of, create_account, csrf_from, login
 from tests.integration.test_storage import postgres_settings, postgres_url  # noqa: F401
+from tests.support.app import app_for
 
 pytestmark = pytest.mark.postgres
 
@@ -31,7 +31,7 @@ async def test_check_out_review_and_retention_on_postgres(
     postgres_settings: Any,  # noqa: F811
     clock: Any,
 ) -> None:
-    client: Client = await aiohttp_client(create_app(postgres_settings, clock=clock))
+    client: Client = await aiohttp_client(app_for(postgres_settings, clock))
     app = app_of(client)
     await create_account(app[keys.DATABASE], "fran", clock.now())
     await login(client, "fran")

@@ -8,13 +8,13 @@ import pytest
 from aiohttp import web
 
 from facilitation.roles import Role
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db import accounts
 from plugin.db.engine import Database, make_engine
 from plugin.settings import Settings
 from plugin.web.auth import MACHINE_PREFIXES
 from tests.conftest import PASSWORD, AddAccount, Client, app_of, csrf_from, login, post_form
+from tests.support.app import app_for
 
 
 async def test_login_sets_a_hardened_cookie_and_rotates_the_session_id(
@@ -50,7 +50,7 @@ async def test_secure_cookie_and_host_prefix_over_https(
     aiohttp_client, settings: Settings, clock: FixedClock
 ) -> None:
     https = settings.model_copy(update={"base_url": "https://help.example.org"})
-    client = await aiohttp_client(create_app(https, clock=clock))
+    client = await aiohttp_client(app_for(https, clock))
     response = await client.get("/login")
     cookie = response.cookies["__Host-fac_sid"]
     assert cookie["secure"] is True

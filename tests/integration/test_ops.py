@@ -9,12 +9,12 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.settings import Settings, SettingsError, load_settings
 from plugin.web.auth import Handler
 from tests.conftest import CSRF_INPUT, Client, csrf_from, post_form
 from tests.integration.test_sessions import start
+from tests.support.app import app_for
 
 
 async def test_healthz_reports_database_and_schema(client: Client) -> None:
@@ -53,7 +53,7 @@ async def test_database_down_is_503_with_a_clear_message(
     down = settings.model_copy(
         update={"database_url": f"postgresql://nobody@127.0.0.1:{_closed_port()}/none"}
     )
-    client = await aiohttp_client(create_app(down, clock=clock))
+    client = await aiohttp_client(app_for(down, clock))
     health = await client.get("/healthz")
     assert health.status == 503
     assert (await health.json())["database"]["ok"] is False
@@ -138,7 +138,7 @@ def _from_elsewhere(app: web.Application, remote: str = "203.0.113.7") -> web.Ap
 async def test_metrics_and_health_details_stay_on_this_machine_by_default(
     aiohttp_client, settings: Settings, clock: FixedClock
 ) -> None:
-    remote = await aiohttp_client(_from_elsewhere(create_app(settings, clock=clock)))
+    remote = await aiohttp_client(_from_elsewhere(app_for(settings, clock)))
     assert (await remote.get("/metrics")).status == 404
     health = await remote.get("/healthz")
     assert health.status == 200
@@ -161,8 +161,8 @@ async def test_with_a_token_metrics_need_it_from_anywhere(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     with_token = settings.model_copy(update={"metrics_token": SecretStr(METRICS_TOKEN)})
-    remote = await aiohttp_client(_from_elsewhere(create_app(with_token, clock=clock)))
-    local = await aiohttp_client(create_app(with_token, clock=clock))
+    remote = await aiohttp_client(_from_elsewhere(app_for(with_token, clock)))
+    local = await aiohttp_client(app_for(with_token, clock))
     for client in (remote, local):
         missing = await client.get("/metrics")
         assert missing.status == 401

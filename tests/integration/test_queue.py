@@ -20,9 +20,9 @@ from facilitation.meeting_events import (
     PersonJoined,
 )
 from plugin import keys
-from plugin.app import create_app
 from tests.conftest import Client, app_of, csrf_from, login, post_form
 from tests.support import meeting
+from tests.support.app import app_for
 
 
 async def _session(client: Client) -> str:
@@ -153,7 +153,7 @@ async def test_the_queue_survives_a_restart(
     session_id = await _session(client)
     await _joined(client, session_id, "a1", "Ann")
     await _act(client, session_id, "raise", participant="a1")
-    again = await aiohttp_client(create_app(settings, clock=clock))
+    again = await aiohttp_client(app_for(settings, clock))
     queue = await app_of(again)[keys.QUEUE].load(session_id)
     assert [hand.participant for hand in queue.hands] == ["a1"]
 

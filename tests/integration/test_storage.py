@@ -14,13 +14,13 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from plugin.app import create_app
 from plugin.db import audit
 from plugin.db.engine import Database, make_engine
 from plugin.db.migrate import current_revision, head_revision, upgrade, upgrade_in_thread
 from plugin.settings import Settings
 from tests.conftest import Client, login
 from tests.integration.test_sessions import start
+from tests.support.app import app_for
 from tests.support.instances import fresh_postgres
 
 
@@ -104,7 +104,7 @@ def postgres_settings(postgres_url: str, settings: Settings) -> Settings:
 
 @pytest.fixture
 async def pg_client(aiohttp_client, postgres_settings: Settings, clock) -> Client:
-    client: Client = await aiohttp_client(create_app(postgres_settings, clock=clock))
+    client: Client = await aiohttp_client(app_for(postgres_settings, clock))
     return client
 
 

@@ -12,12 +12,12 @@ import pytest
 
 from facilitation.live_events import LiveEvent
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import Clock
 from plugin.jitsi.bot import MeetingBot
 from plugin.settings import Settings
 from tests.conftest import AddAccount, Client, app_of, login, post_form
 from tests.support import prosody
+from tests.support.app import app_for
 from tests.support.jitsi_standin import JitsiStandIn
 from tests.support.participant import Participant
 
@@ -77,7 +77,7 @@ def make_client(
 
     async def make(**changes: Any) -> Client:
         settings = jitsi_settings.model_copy(update=changes)
-        client = await aiohttp_client(create_app(settings, clock=Clock()))
+        client = await aiohttp_client(app_for(settings, Clock()))
         if not made:
             await add_account("fran")
         made.append(client)

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.settings import Settings
 from tests.conftest import Client
+from tests.support.app import app_for
 from tests.support.smtp import MailServer
 
 
@@ -36,4 +36,4 @@ async def alert_client(
     clock: FixedClock,
     mail_server: MailServer,
 ) -> Client:
-    return await aiohttp_client(create_app(with_mail(settings, mail_server), clock=clock))
+    return await aiohttp_client(app_for(with_mail(settings, mail_server), clock))

@@ -10,13 +10,13 @@ import pytest
 from sqlmodel import select
 
 from plugin import keys
-from plugin.app import create_app
 from plugin.db import sessions as sessions_db
 from plugin.db.models import Account, Notification
 from tests.checkout.conftest import add_people, personal_link, send_checkout, start_session
 from tests.conftest import Client, app_of, create_account, login
 from tests.integration.test_storage import postgres_settings, postgres_url  # noqa: F401
 from tests.notify.conftest import with_mail
+from tests.support.app import app_for
 from tests.support.smtp import MailServer
 
 pytestmark = pytest.mark.postgres
@@ -29,8 +29,8 @@ async def test_two_instances_send_each_alert_once_on_postgres(
     mail_server: MailServer,
 ) -> None:
     settings = with_mail(postgres_settings, mail_server)
-    one: Client = await aiohttp_client(create_app(settings, clock=clock))
-    two: Client = await aiohttp_client(create_app(settings, clock=clock))
+    one: Client = await aiohttp_client(app_for(settings, clock))
+    two: Client = await aiohttp_client(app_for(settings, clock))
     app = app_of(one)
     fran = await create_account(app[keys.DATABASE], "fran", clock.now())
     hosts = [await create_account(app[keys.DATABASE], f"host{n}", clock.now()) for n in range(3)]

@@ -19,12 +19,12 @@ from pydantic import SecretStr
 from sqlmodel import select
 
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db.models import Notification
 from plugin.settings import Settings
 from tests.checkout.conftest import add_people, personal_link, send_checkout, start_session
 from tests.conftest import AddAccount, Client, app_of, login
+from tests.support.app import app_for
 
 KEY = os.urandom(32)
 SECRET = "whsec_" + base64.b64encode(KEY).decode()
@@ -51,7 +51,7 @@ async def test_an_urgent_flag_posts_a_signed_webhook_once_with_the_same_id_on_re
     with_hook = settings.model_copy(
         update={"alert_webhook_url": url, "alert_webhook_secret": SecretStr(SECRET)}
     )
-    client = await aiohttp_client(create_app(with_hook, clock=clock))
+    client = await aiohttp_client(app_for(with_hook, clock))
     app = app_of(client)
     await add_account("fiona")
     await login(client, "fiona")

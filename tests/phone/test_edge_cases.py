@@ -9,13 +9,13 @@ from typing import Any
 from sqlmodel import select
 
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db import phone as phone_db
 from plugin.db.models import Checkout, Participant, PhoneCall
 from tests.conftest import Client, app_of, post_form
 from tests.phone.conftest import post_pbx, post_twiml, start_catchup, twilio_call
 from tests.support import meeting
+from tests.support.app import app_for
 
 
 async def _rows(client: Client, model: Any) -> list[Any]:
@@ -155,7 +155,7 @@ async def test_no_pin_in_the_tel_link_when_callers_choose_a_language(
     from tests.conftest import login
 
     client = await aiohttp_client(
-        create_app(settings.model_copy(update={"phone_languages": ("en", "es")}), clock=clock)
+        app_for(settings.model_copy(update={"phone_languages": ("en", "es")}), clock=clock)
     )
     await add_account("fran")
     await login(client, "fran")

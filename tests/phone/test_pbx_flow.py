@@ -146,9 +146,9 @@ async def test_the_dialplan_helper_script_against_a_real_server(
 ) -> None:
     from aiohttp.test_utils import TestClient
 
-    from plugin.app import create_app
+    from tests.support.app import app_for
 
-    app = create_app(settings, clock=Clock())  # the script signs with the real time
+    app = app_for(settings, Clock())  # the script signs with the real time
     server = await aiohttp_server(app)
     client = TestClient(server)
     await client.start_server()

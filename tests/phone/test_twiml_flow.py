@@ -206,10 +206,10 @@ async def test_the_caller_is_one_participant_and_adopted_by_the_assistants_sight
 async def test_callers_choose_their_language_when_there_are_several(
     aiohttp_client: Any, settings: Any, clock: Any
 ) -> None:
-    from plugin.app import create_app
+    from tests.support.app import app_for
 
     both = settings.model_copy(update={"phone_languages": ("en", "es")})
-    client = await aiohttp_client(create_app(both, clock=clock))
+    client = await aiohttp_client(app_for(both, clock))
     menu = parse_twiml(await (await post_twiml(client, "incoming", twilio_call("CA07"))).text())
     offers = [(say.get("language"), say.text) for say in menu.iter("Say")]
     assert offers == [("en-GB", "For English, press 1."), ("es-ES", "Para Español, pulse 2.")]

@@ -14,9 +14,9 @@ from typing import Any
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.settings import Settings
+from tests.support.app import app_for
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 FuzzServer = tuple[asyncio.AbstractEventLoop, TestClient[Any, Any]]
@@ -35,7 +35,7 @@ def fuzz_server(directory: Path, template: Path, **settings: Any) -> Iterator[Fu
     )
     loop = asyncio.new_event_loop()
     client: TestClient[Any, Any] = TestClient(
-        TestServer(create_app(config, clock=FixedClock(NOW))), loop=loop
+        TestServer(app_for(config, FixedClock(NOW))), loop=loop
     )
     loop.run_until_complete(client.start_server())
     try:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from facilitation.warmups import CatalogueError
-from plugin.app import create_app
 from plugin.catalogue import load_catalogue
 from plugin.settings import Settings
 from tests.integration.test_cli import env, run  # noqa: F401  (the env fixture)
+from tests.support.app import app_for
 
 GOOD = """
 [[warmup]]
@@ -45,7 +45,7 @@ def test_a_mistake_stops_start_up_naming_file_line_and_field(
 ) -> None:
     (tmp_path / "ours.toml").write_text(BAD)
     with pytest.raises(CatalogueError) as caught:
-        create_app(settings.model_copy(update={"warmups_dir": tmp_path}))
+        app_for(settings.model_copy(update={"warmups_dir": tmp_path}))
     assert str(caught.value).startswith(f"{tmp_path / 'ours.toml'}:14: energy:")
 
 

@@ -17,13 +17,13 @@ from sqlmodel import select
 
 from facilitation.meeting_events import ChatReceived, PollAnswered
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db.models import WarmupRun
 from plugin.settings import Settings
 from tests.checkout.conftest import add_people, start_session
 from tests.conftest import Client, app_of, login, post_form
 from tests.phone.conftest import PBX_SECRET, post_pbx
+from tests.support.app import app_for
 from tests.support.standin_pbx import PbxStandin
 
 pytestmark = pytest.mark.usefixtures("signed_in_facilitator")
@@ -52,7 +52,7 @@ async def phone_client(
             "pbx_actions_secret": SecretStr(ACTIONS_SECRET),
         }
     )
-    client = await aiohttp_client(create_app(changed, clock=clock))
+    client = await aiohttp_client(app_for(changed, clock))
     await login(client, "fran")
     return client
 

@@ -11,10 +11,10 @@ import pytest
 from pydantic import SecretStr
 
 from plugin import keys
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.settings import Settings
 from tests.conftest import Client, app_of
+from tests.support.app import app_for
 from webhooks.jaas import sign
 
 TOKEN = "prosody-webhook-token-0123456789abcdef"
@@ -36,7 +36,7 @@ def hook_settings(settings: Settings) -> Settings:
 async def hooks(
     aiohttp_client: Callable[..., Awaitable[Client]], hook_settings: Settings, clock: FixedClock
 ) -> Client:
-    return await aiohttp_client(create_app(hook_settings, clock=clock))
+    return await aiohttp_client(app_for(hook_settings, clock))
 
 
 def prosody_headers(token: str = TOKEN) -> dict[str, str]:

@@ -10,12 +10,12 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from plugin.app import create_app
 from plugin.clock import FixedClock
 from plugin.db.models import Attendance, WebhookEvent
 from plugin.settings import Settings
 from tests.conftest import Client
 from tests.integration.test_storage import postgres_settings, postgres_url  # noqa: F401 - fixtures
+from tests.support.app import app_for
 from tests.webhooks.conftest import JAAS_SECRET, TOKEN, applied, post_jaas, post_prosody
 from tests.webhooks.test_jaas import envelope
 from tests.webhooks.test_prosody import T0, destroyed, joined, occupant, rows
@@ -32,7 +32,7 @@ async def pg_hooks(
     settings = postgres_settings.model_copy(
         update={"prosody_token": SecretStr(TOKEN), "jaas_secret": (SecretStr(JAAS_SECRET),)}
     )
-    return await aiohttp_client(create_app(settings, clock=clock))
+    return await aiohttp_client(app_for(settings, clock))
 
 
 async def test_intake_on_postgres(pg_hooks: Client) -> None:

@@ -244,12 +244,12 @@ async def test_a_session_started_later_picks_up_the_rooms_attendance(
 async def test_database_down_is_503_so_the_sender_retries(
     aiohttp_client: Any, hook_settings: Any, clock: Any
 ) -> None:
-    from plugin.app import create_app
+    from tests.support.app import app_for
 
     down = hook_settings.model_copy(
         update={"database_url": "postgresql://postgres@127.0.0.1:9/nowhere"}
     )
-    client = await aiohttp_client(create_app(down, clock=clock))
+    client = await aiohttp_client(app_for(down, clock))
     response = await post_prosody(client, "occupant/joined", joined(1, T0))
     assert response.status == 503
     assert response.headers["Retry-After"]
