@@ -14,7 +14,6 @@ that plays words to calls (tests.support.standin_pbx)."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import pytest
@@ -38,11 +37,9 @@ from tests.conftest import Client, app_of, post_form
 from tests.jitsi.conftest import MakeClient, live_session, until
 from tests.phone.conftest import PBX_SECRET, post_pbx
 from tests.support import prosody
-from tests.support.standin_pbx import PbxStandin
+from tests.support.standin_pbx import ACTIONS_KEY, ACTIONS_SECRET, PbxStandin
 
 pytestmark = pytest.mark.prosody
-ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
-ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 EN_CALL, ES_CALL = "ast-1", "ast-2"
 SPANISH = load_translations("es")
 

@@ -12,7 +12,6 @@ room as their own group and hear the warnings on their own calls.
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 
 import pytest
@@ -32,11 +31,9 @@ from tests.conftest import Client, app_of
 from tests.jitsi.conftest import MakeClient, live_session, until
 from tests.phone.conftest import PBX_SECRET
 from tests.support import prosody
-from tests.support.standin_pbx import PbxStandin
+from tests.support.standin_pbx import ACTIONS_KEY, ACTIONS_SECRET, PbxStandin
 
 pytestmark = pytest.mark.prosody
-ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
-ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 
 
 async def test_three_groups_and_two_callers_in_jitsi_breakout_rooms(

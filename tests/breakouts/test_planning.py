@@ -4,7 +4,6 @@ what the console says when the meeting cannot be reached."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -23,11 +22,9 @@ from tests.checkout.conftest import add_people, start_session
 from tests.conftest import Client, app_of, login
 from tests.phone.conftest import PBX_SECRET, post_pbx
 from tests.support.app import app_for
-from tests.support.standin_pbx import PbxStandin
+from tests.support.standin_pbx import ACTIONS_KEY, ACTIONS_SECRET, PbxStandin
 
 pytestmark = pytest.mark.usefixtures("signed_in_facilitator")
-ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
-ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 PEOPLE = (("Ann", "web"), ("Ben", "web"), ("Cat", "web"), ("Dan", "web"), ("…111", "phone"))
 
 

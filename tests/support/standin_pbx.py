@@ -32,6 +32,9 @@ PATH = "/actions"
 TOLERANCE = 300  # seconds: the Standard Webhooks recommendation
 WEBHOOK_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
 TYPES = ("call.move", "call.play")
+# The tests' signing key for actions, and the service's setting that carries it.
+ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
+ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 
 
 @dataclass(frozen=True)

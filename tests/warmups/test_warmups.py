@@ -7,7 +7,6 @@ The PBX that plays prompts to calls is a STAND-IN (tests.support.standin_pbx).""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -24,11 +23,9 @@ from tests.checkout.conftest import add_people, start_session
 from tests.conftest import Client, app_of, login, post_form
 from tests.phone.conftest import PBX_SECRET, post_pbx
 from tests.support.app import app_for
-from tests.support.standin_pbx import PbxStandin
+from tests.support.standin_pbx import ACTIONS_KEY, ACTIONS_SECRET, PbxStandin
 
 pytestmark = pytest.mark.usefixtures("signed_in_facilitator")
-ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
-ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 
 
 @pytest.fixture

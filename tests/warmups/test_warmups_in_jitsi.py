@@ -11,7 +11,6 @@ client presenting itself as Jigasi does) and the PBX (tests.support.standin_pbx)
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,11 +25,9 @@ from tests.jitsi.conftest import MakeClient, joined, live_session, until
 from tests.phone.conftest import PBX_SECRET, post_pbx
 from tests.support import prosody
 from tests.support.participant import Participant, body_of, json_of
-from tests.support.standin_pbx import PbxStandin
+from tests.support.standin_pbx import ACTIONS_KEY, ACTIONS_SECRET, PbxStandin
 
 pytestmark = pytest.mark.prosody
-ACTIONS_KEY = b"pbx-actions-key-0123456789abcdef"
-ACTIONS_SECRET = "whsec_" + base64.b64encode(ACTIONS_KEY).decode()
 
 
 @pytest.fixture(params=["component", "room"])
