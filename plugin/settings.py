@@ -46,6 +46,7 @@ from plugin.settings_types import (
     LogLevel,
     LongToken,
     MailHost,
+    PhoneLanguages,
     PollsStyle,
     RoomHeader,
     SipUri,
@@ -62,6 +63,10 @@ from plugin.settings_types import (
 def _parse_bases(urls: tuple[str, ...]) -> tuple[JitsiBase, ...]:
     # Keyed on the URLs themselves, so a model_copy with new URLs never sees stale bases.
     return tuple(JitsiBase.parse(url) for url in urls)
+
+
+def _compiled(language: object) -> tuple[str, ...]:
+    return (language,) if isinstance(language, str) and has_catalogue(language) else ()
 
 
 class Settings(BaseModel):
@@ -126,7 +131,7 @@ class Settings(BaseModel):
     jigasi_room_header: RoomHeader = "X-Room-Name"
     twiml_auth_token: SecretStr | None = None
     pbx_webhook_secret: tuple[WebhookSecret, ...] = ()
-    phone_languages: tuple[str, ...] = ("en",)
+    phone_languages: PhoneLanguages = ("en",)  # FACILITATE_LANGUAGE when not set
     retention_days: Annotated[int, Field(ge=1, le=3650)] = 90
     checkout_link_hours: Annotated[int, Field(ge=1, le=24 * 30)] = 72
     checkout_wait_minutes: Annotated[int, Field(ge=1, le=7 * 24 * 60)] = 60
@@ -167,12 +172,19 @@ class Settings(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _derive_base_url(cls, values: Any) -> Any:
-        """Without FACILITATE_BASE_URL, links point where the service listens: a port
-        set alone must not leave every printed link on :8080."""
-        if not isinstance(values, dict) or values.get("base_url"):
+    def _derive_defaults(cls, values: Any) -> Any:
+        """Without FACILITATE_BASE_URL, links point where the service listens (a port set
+        alone must not leave every printed link on :8080); without
+        FACILITATE_PHONE_LANGUAGES, callers hear the service's language."""
+        if not isinstance(values, dict):
             return values
-        return {**values, "base_url": listening_url(values.get("host"), values.get("port"))}
+        derived = {}
+        if not values.get("base_url"):
+            derived["base_url"] = listening_url(values.get("host"), values.get("port"))
+        language = values.get("language")
+        if not values.get("phone_languages") and language in ("en", *_compiled(language)):
+            derived["phone_languages"] = language
+        return {**values, **derived}
 
     @field_validator(
         "jitsi_url",
@@ -204,18 +216,6 @@ class Settings(BaseModel):
     @classmethod
     def _check_numbers(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         parse_numbers(value, info.data.get("dial_in_region") or DEFAULT_COUNTRY)
-        return value
-
-    @field_validator("phone_languages")
-    @classmethod
-    def _check_phone_languages(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("give at least one language, e.g. en")
-        if len(value) > 9:
-            raise ValueError("at most 9 languages: callers choose one with a single key")
-        missing = [code for code in value if code != "en" and not has_catalogue(code)]
-        if missing:
-            raise ValueError(f"no compiled translation for {', '.join(missing)}")
         return value
 
     @field_validator("xmpp_password")

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, SecretStr
 
+from plugin.i18n import has_catalogue
 from plugin.security.standard_webhooks import decode_secret
 from plugin.settings_checks import env_name
 
@@ -180,3 +181,18 @@ RoomHeader = Annotated[str, AfterValidator(_room_header)]
 PollsStyle = Annotated[str, AfterValidator(_polls_style)]
 XmppUsername = Annotated[str, AfterValidator(_xmpp_username)]
 LogLevel = Annotated[str, AfterValidator(_log_level)]
+
+
+def _phone_languages(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        raise ValueError("give at least one language, e.g. en")
+    if len(value) > 9:
+        raise ValueError("at most 9 languages: callers choose one with a single key")
+    missing = [code for code in value if code != "en" and not has_catalogue(code)]
+    if missing:
+        raise ValueError(f"no compiled translation for {', '.join(missing)}")
+    return value
+
+
+# Languages callers choose from with one key, each with a compiled catalogue.
+PhoneLanguages = Annotated[tuple[str, ...], AfterValidator(_phone_languages)]
