@@ -65,10 +65,6 @@ def _parse_bases(urls: tuple[str, ...]) -> tuple[JitsiBase, ...]:
     return tuple(JitsiBase.parse(url) for url in urls)
 
 
-def _compiled(language: object) -> tuple[str, ...]:
-    return (language,) if isinstance(language, str) and has_catalogue(language) else ()
-
-
 class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -182,8 +178,9 @@ class Settings(BaseModel):
         if not values.get("base_url"):
             derived["base_url"] = listening_url(values.get("host"), values.get("port"))
         language = values.get("language")
-        if not values.get("phone_languages") and language in ("en", *_compiled(language)):
-            derived["phone_languages"] = language
+        if not values.get("phone_languages") and isinstance(language, str):
+            # A language with no catalogue is refused once, as FACILITATE_LANGUAGE.
+            derived["phone_languages"] = language if has_catalogue(language) else "en"
         return {**values, **derived}
 
     @field_validator(
