@@ -14,10 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from facilitation.breakouts.model import Method
-
-
-def N_(message: str) -> str:
-    return message
+from facilitation.i18n import N_
 
 
 class Starting(StrEnum):

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from babel.support import NullTranslations, Translations
 
+from facilitation.i18n import N_
+
+__all__ = ["LOCALE_DIR", "N_", "catalogue", "has_catalogue", "load_translations"]
+
 LOCALE_DIR = Path(__file__).with_name("locale")
 
 
-def N_(message: str) -> str:
-    """Mark a string for extraction; it is translated where it is shown."""
-    return message
+@lru_cache(maxsize=16)
+def catalogue(language: str) -> NullTranslations:
+    """A language's translations, loaded once per process."""
+    return load_translations(language)
 
 
 def load_translations(language: str) -> NullTranslations:

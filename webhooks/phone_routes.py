@@ -6,17 +6,15 @@ Thin: check the signature, parse, hand the call to the phone desk, render its re
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 from aiohttp import web
-from babel.support import NullTranslations
 
 from facilitation.phone import UNREACHABLE, BadDigits, Hangup, Reply
 from plugin import keys
 from plugin.desks.phone import PhoneDesk
 from plugin.desks.phone_types import CallOver, UnknownCall
-from plugin.i18n import load_translations
+from plugin.i18n import catalogue
 from plugin.security.standard_webhooks import decode_secret
 from webhooks import pbx, twiml
 from webhooks.body import Rejected, header_bytes, read_limited
@@ -29,13 +27,8 @@ FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "cancele
 VOICES = {"en": "en-GB", "cy": "cy-GB", "es": "es-ES", "fr": "fr-FR"}
 
 
-@lru_cache(maxsize=16)
-def _catalogue(language: str) -> NullTranslations:
-    return load_translations(language)
-
-
 def _translate(language: str, text: str) -> str:
-    return _catalogue(language).gettext(text)
+    return catalogue(language).gettext(text)
 
 
 def _desk(request: web.Request) -> PhoneDesk:

@@ -9,6 +9,7 @@ decides.
 - `caller_input`: keypad digits checked, and the caller's number when there is one.
 """
 
+from facilitation.i18n import N_
 from facilitation.phone.caller_input import (
     DIGITS,
     WITHHELD,
@@ -42,7 +43,6 @@ from facilitation.phone.prompts import (
     GOODBYE,
     LANGUAGE_NAMES,
     LOCKED_OUT,
-    N_,
     NO_DIGITS,
     NOT_AN_OPTION,
     PIN_HELP,

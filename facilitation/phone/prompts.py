@@ -3,12 +3,8 @@ translate them into the call's language with the service's gettext catalogues.""
 
 from __future__ import annotations
 
+from facilitation.i18n import N_
 from facilitation.phone.replies import Say
-
-
-def N_(message: str) -> str:
-    return message
-
 
 LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg", "es": "Español", "fr": "Français"}
 

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from facilitation.i18n import N_
 from facilitation.warmups.model import Format, WarmUp
 
 Sentence = tuple[str, Mapping[str, str]]
-
-
-def N_(message: str) -> str:
-    return message
 
 
 PRESS_OPTION = N_("Press %(key)s for %(option)s.")

@@ -9,30 +9,25 @@ from collections.abc import Callable, Iterable, Mapping
 
 from facilitation.phone.replies import prompt_id
 from plugin.db.models import PhoneCall
-from plugin.i18n import has_catalogue, load_translations
+from plugin.i18n import catalogue, has_catalogue
 from plugin.phoneline import CallRef, PhoneLine, PhoneLineError, Spoken
 
 Translate = Callable[[str], str]
 
 
 class CallerLanguages:
-    """A gettext function for each caller's language; each catalogue is loaded once."""
+    """A gettext function for each caller's language (catalogues: plugin.i18n.catalogue,
+    loaded once per process)."""
 
     def __init__(self, translate: Translate) -> None:
         self.translate = translate  # the service's language: chat, console, the fallback
-        self._loaded: dict[str, Translate] = {}
 
     def for_language(self, language: str | None) -> Translate:
-        if not language:
-            return self.translate
-        found = self._loaded.get(language)
-        if found is None:
-            # English is the source: no catalogue needed. Another language without a
-            # compiled catalogue (settings changed since the call began) falls back.
-            usable = language == "en" or has_catalogue(language)
-            found = load_translations(language).gettext if usable else self.translate
-            self._loaded[language] = found
-        return found
+        # English is the source: no catalogue needed. Another language without a compiled
+        # catalogue (settings changed since the call began) falls back.
+        if language and (language == "en" or has_catalogue(language)):
+            return catalogue(language).gettext
+        return self.translate
 
     def for_call(self, call: PhoneCall) -> Translate:
         return self.for_language(call.language)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import pytest
 
 from facilitation.phone.replies import prompt_id
+from plugin import i18n
 from plugin.db.models import PhoneCall
-from plugin.desks import caller_language
 from plugin.desks.caller_language import CallerLanguages
 from plugin.i18n import has_catalogue, load_translations
 
@@ -54,10 +54,12 @@ def test_each_catalogue_is_loaded_once(monkeypatch: pytest.MonkeyPatch) -> None:
         loaded.append(language)
         return load_translations(language)
 
-    monkeypatch.setattr(caller_language, "load_translations", counting)
+    monkeypatch.setattr(i18n, "load_translations", counting)
+    i18n.catalogue.cache_clear()  # the process-wide cache: count from empty
     voices = CallerLanguages(str)
     for _ in range(3):
         voices.say(call("es"), WARNING)
         voices.say(call("en"), WARNING)
         voices.say(call("xx"), WARNING)
     assert sorted(loaded) == ["en", "es"]
+    i18n.catalogue.cache_clear()  # nothing counted stays behind for other tests
